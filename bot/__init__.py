@@ -1,0 +1,1 @@
+"""Clinical and business logic of the clonus triage assistant (no Rasa imports)."""
