@@ -1,0 +1,280 @@
+"""Plain-Python helpers for the SMS channel: Twilio signatures, phone numbers, carrier keywords,
+numbered options and message splitting. No Rasa imports, so every rule here is unit-testable."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import unicodedata
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from urllib.parse import urlsplit, urlunsplit
+
+import phonenumbers
+
+# Twilio refuses a message body longer than 1,600 characters.
+SMS_MAX_CHARS = 1600
+
+Params = Mapping[str, Union[str, Sequence[str]]]
+
+
+# --- X-Twilio-Signature ------------------------------------------------------------------------
+# Twilio's documented algorithm (https://www.twilio.com/docs/usage/security#validating-requests):
+# take the full URL Twilio requested (scheme, host, path, query), append each POST parameter's
+# name and value with no delimiter, parameters sorted by name; HMAC-SHA1 with the account's auth
+# token; base64. Twilio is inconsistent about an explicit default port, so, like its own helper
+# libraries, both the URL with and without ":443"/":80" are accepted.
+
+
+def _values(params: Params, name: str) -> List[str]:
+    getall = getattr(params, "getall", None) or getattr(params, "getlist", None)
+    value = getall(name) if getall else params[name]
+    if isinstance(value, (str, bytes)):
+        value = [value]
+    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in value]
+
+
+def signature_base(url: str, params: Optional[Params]) -> str:
+    """The string Twilio signs: the URL followed by name+value of every parameter, sorted."""
+    parts = [url]
+    for name in sorted(set(params or {})):
+        # Repeated names: values sorted too, as Twilio's helper libraries do.
+        for value in sorted(set(_values(params, name))):  # type: ignore[arg-type]
+            parts.append(name + value)
+    return "".join(parts)
+
+
+def compute_signature(auth_token: str, url: str, params: Optional[Params]) -> str:
+    """The X-Twilio-Signature value Twilio would send for this URL and these POST parameters."""
+    mac = hmac.new(auth_token.encode("utf-8"), signature_base(url, params).encode("utf-8"), hashlib.sha1)
+    return base64.b64encode(mac.digest()).decode("ascii")
+
+
+def _url_variants(url: str) -> Tuple[str, str]:
+    """The URL without and with the scheme's default port (Twilio signs either form)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    userinfo = parts.netloc.rpartition("@")[0]
+    prefix = f"{userinfo}@" if userinfo else ""
+    default_port = 443 if parts.scheme == "https" else 80
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        without = url
+        with_port = urlunsplit(parts._replace(netloc=f"{prefix}{host}:{default_port}"))
+    else:
+        without = urlunsplit(parts._replace(netloc=f"{prefix}{host}"))
+        with_port = url
+    return without, with_port
+
+
+def validate_signature(auth_token: Optional[str], url: str, params: Optional[Params], signature: Optional[str]) -> bool:
+    """True only when `signature` is what Twilio computes for this URL and body with this token.
+
+    A missing token or signature never validates (fail closed).
+    """
+    if not auth_token or not signature:
+        return False
+    given = signature.strip().encode("ascii", "replace")
+    ok = False
+    for candidate in set(_url_variants(url)):
+        expected = compute_signature(auth_token, candidate, params).encode("ascii")
+        # Constant-time comparison; evaluate every variant so timing does not depend on which matched.
+        ok |= hmac.compare_digest(expected, given)
+    return ok
+
+
+# --- phone numbers ---------------------------------------------------------------------------
+
+
+def normalize_e164(raw: Optional[str], default_region: str = "US") -> Optional[str]:
+    """The number in E.164 form (+15550100199), or None when it cannot be a phone number.
+
+    "Possible" rather than "valid" on purpose: the validity tables lag behind numbering plans, and
+    fictional 555 numbers used in tests and demos are possible but not valid.
+    """
+    if not raw or not isinstance(raw, str):
+        return None
+    text = raw.strip()
+    if len(text) > 40:
+        return None
+    try:
+        number = phonenumbers.parse(text, (default_region or "US").upper())
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_phone(number: Optional[str]) -> str:
+    """A phone number safe for logs: country code and the last two digits only (+1********99)."""
+    if not number:
+        return "<none>"
+    digits = re.sub(r"\D", "", str(number))
+    if len(digits) < 6:
+        return "***"
+    country = ""
+    try:
+        parsed = phonenumbers.parse(str(number) if str(number).startswith("+") else "+" + digits, None)
+        country = str(parsed.country_code)
+    except phonenumbers.NumberParseException:
+        country = ""
+    rest = digits[len(country):] if country and digits.startswith(country) else digits
+    return "+" + country + "*" * max(len(rest) - 2, 0) + rest[-2:]
+
+
+# --- carrier keywords ------------------------------------------------------------------------
+# The keywords Twilio's default opt-out handling and US carriers (CTIA) act on, plus the FCC's
+# 2025 additions. A keyword counts only as the whole message ("stop" yes, "stop the jerking" no).
+STOP_KEYWORDS = frozenset(
+    {"stop", "stopall", "stop all", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "opt out", "opt-out"}
+)
+START_KEYWORDS = frozenset({"start", "unstop", "yes", "subscribe"})
+HELP_KEYWORDS = frozenset({"help", "info"})
+
+
+def _normalise_reply(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "").casefold().strip()
+    text = re.sub(r"\s+", " ", text)
+    # Drop punctuation and symbols around the words ("STOP.", "'yes!'", "1)"), keep inner hyphens.
+    return text.strip(" \t\"'`.,;:!?()[]{}<>*#-_~/\\|")
+
+
+def classify_keyword(text: Optional[str]) -> Optional[str]:
+    """'stop', 'start' or 'help' when the whole message is a carrier keyword, else None."""
+    word = _normalise_reply(text or "")
+    if word in STOP_KEYWORDS:
+        return "stop"
+    if word in START_KEYWORDS:
+        return "start"
+    if word in HELP_KEYWORDS:
+        return "help"
+    return None
+
+
+def help_message(clinic_name: str, clinic_phone: str, emergency_number: str) -> str:
+    return (
+        f"{clinic_name}: automated symptom assistant, not a doctor. "
+        f"Call us at {clinic_phone}. In an emergency call {emergency_number} now. "
+        "Reply STOP to opt out. Msg & data rates may apply."
+    )
+
+
+def stop_message(clinic_name: str, emergency_number: str) -> str:
+    return (
+        f"You are unsubscribed from {clinic_name} texts and will get no more messages. "
+        f"Reply START to resubscribe. In an emergency call {emergency_number}."
+    )
+
+
+def start_message(clinic_name: str) -> str:
+    return f"You are resubscribed to {clinic_name} texts. Reply HELP for help, STOP to opt out."
+
+
+# --- buttons as numbered options -------------------------------------------------------------
+
+
+def button_title(button: Mapping[str, Any]) -> str:
+    return plain_text(str(button.get("title") or button.get("payload") or "")).strip()
+
+
+def options_text(buttons: Sequence[Mapping[str, Any]], start: int = 1) -> str:
+    """'Reply 1 for Yes' / 'Reply 2 for No', one line per button, numbered from `start`."""
+    return "\n".join(f"Reply {start + i} for {button_title(b)}" for i, b in enumerate(buttons))
+
+
+def select_option(reply: Optional[str], buttons: Sequence[Mapping[str, Any]]) -> Optional[str]:
+    """The payload the reply picks: its number ("1", "#1", "option 1") or its title's words.
+
+    None when the reply picks no option (it is then ordinary text).
+    """
+    if not buttons or not reply:
+        return None
+    word = _normalise_reply(reply)
+    number = re.fullmatch(r"(?:option|reply|no\.?|number)?\s*#?\s*(\d{1,3})", word)
+    if number:
+        index = int(number.group(1)) - 1
+        if 0 <= index < len(buttons):
+            return str(buttons[index].get("payload") or button_title(buttons[index]))
+        return None
+    matches = [b for b in buttons if word and _normalise_reply(button_title(b)) == word]
+    if len(matches) == 1:
+        return str(matches[0].get("payload") or button_title(matches[0]))
+    return None
+
+
+# --- plain text and splitting ----------------------------------------------------------------
+_MD_LINK = re.compile(r"\[([^\]\n]{1,200})\]\(((?:https?://|tel:|mailto:)[^\s)]{1,2000})\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+# Characters XML 1.0 (TwiML) cannot carry, and invisible controls a message has no use for.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def plain_text(text: Optional[str]) -> str:
+    """Bot text as an SMS shows it: markdown links become 'label (url)', emphasis marks go."""
+    if not text:
+        return ""
+    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)[4:] if m.group(2).startswith('tel:') else m.group(2)})", text)
+    text = _MD_EMPHASIS.sub(r"\2", text)
+    return _CONTROL.sub("", text).strip()
+
+
+def sms_length(text: str) -> int:
+    """Length as Twilio counts it for the 1,600 limit: UTF-16 code units (an emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fit(text: str, limit: int) -> int:
+    """The largest index i such that text[:i] is at most `limit` UTF-16 units."""
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(text)
+
+
+def split_message(text: str, limit: int = SMS_MAX_CHARS) -> List[str]:
+    """Split into messages of at most `limit` characters, at the best boundary available.
+
+    Paragraph, then line, then sentence, then word; a single run longer than the limit is cut.
+    A cut never falls inside a surrogate pair or right before a combining mark.
+    """
+    if limit < 10:
+        raise ValueError("limit too small")
+    text = (text or "").strip()
+    pieces: List[str] = []
+    while text:
+        if sms_length(text) <= limit:
+            pieces.append(text)
+            break
+        end = _fit(text, limit)
+        window = text[:end]
+        cut = -1
+        for pattern in (r"\n\s*\n", r"\n", r"[.!?…](?=\s)", r"\s"):
+            found = [m for m in re.finditer(pattern, window) if m.end() > limit // 3]
+            if found:
+                cut = found[-1].end()
+                break
+        if cut <= 0:
+            cut = end
+            # Keep a base character together with its combining marks / variation selectors / ZWJ.
+            while cut > 1 and (unicodedata.combining(text[cut]) or text[cut] in "\u200d\ufe0e\ufe0f" or text[cut - 1] == "\u200d"):
+                cut -= 1
+        piece = text[:cut].strip()
+        if piece:
+            pieces.append(piece)
+        text = text[cut:].strip()
+    return pieces
+
+
+def join_turn(parts: Iterable[str]) -> str:
+    """Several bot messages of one turn as one SMS text (Twilio does not keep the order of
+    several messages, so one turn is one body, split only when it is too long)."""
+    return "\n\n".join(p for p in (x.strip() for x in parts) if p)
