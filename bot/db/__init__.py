@@ -1,0 +1,210 @@
+"""Database access for the assistant: engine factory, transactions, migrations.
+
+from bot.db import get_engine, session_scope, migrate
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from bot.settings import database_url
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_S = 15
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+# Tests bind every session of a URL to one connection whose transaction they roll back.
+_bound: contextvars.ContextVar[dict[str, Connection] | None] = contextvars.ContextVar(
+    "clonus_db_bound", default=None
+)
+
+
+def _resolve(url: str | None) -> str:
+    return url or database_url()
+
+
+def _make_engine(url: str) -> Engine:
+    u = sa.engine.make_url(url)
+    if u.get_backend_name() == "sqlite":
+        memory = u.database in (None, "", ":memory:")
+        kwargs: dict = {
+            "future": True,
+            "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S},
+        }
+        if memory:
+            kwargs["connect_args"]["check_same_thread"] = False
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, **kwargs)
+        _sqlite_transactions(engine, wal=not memory)
+        return engine
+    kwargs = {"future": True}
+    if u.get_backend_name() == "postgresql":
+        kwargs["pool_pre_ping"] = True
+    return sa.create_engine(url, **kwargs)
+
+
+def _sqlite_transactions(engine: Engine, wal: bool) -> None:
+    """Make pysqlite's transactions real: BEGIN when SQLAlchemy begins (so SAVEPOINTs and
+    transactional DDL work), foreign keys on, WAL so that readers never block the writer.
+
+    A connection may ask for `BEGIN IMMEDIATE` (execution option `sqlite_begin`) to take the write
+    lock up front: a deferred transaction that reads and then writes can fail at once with
+    SQLITE_BUSY under WAL, where an immediate one waits for the busy timeout instead.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # SQLAlchemy, not pysqlite, issues BEGIN
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        if wal:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The engine of this process for `url` (DATABASE_URL by default), created on first call."""
+    url = _resolve(url)
+    engine = _engines.get(url)
+    if engine is None:
+        with _engines_lock:
+            engine = _engines.get(url)
+            if engine is None:
+                engine = _engines[url] = _make_engine(url)
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests, and before a process forks)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@contextlib.contextmanager
+def session_scope(url: str | None = None, *, write: bool = True) -> Iterator[Session]:
+    """A session in one transaction: committed when the block ends, rolled back on error.
+
+    `write=False` is for read-only work (no SQLite write lock taken up front).
+    """
+    url = _resolve(url)
+    bound = (_bound.get() or {}).get(url)
+    if bound is not None:
+        # Inside a test's transaction: work in a SAVEPOINT so that commit/rollback here never
+        # ends the test's transaction.
+        session = Session(bind=bound, future=True)
+        nested = bound.begin_nested()
+        try:
+            yield session
+            session.flush()
+            nested.commit()
+        except BaseException:
+            if nested.is_active:
+                nested.rollback()
+            raise
+        finally:
+            session.close()
+        return
+    engine = get_engine(url)
+    if write and engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+    with Session(bind=engine, future=True) as session, session.begin():
+        yield session
+
+
+@contextlib.contextmanager
+def bind_to_connection(
+    connection: Connection, url: str | None = None
+) -> Iterator[None]:
+    """Route session_scope(url) to `connection` (tests roll its transaction back afterwards)."""
+    url = _resolve(url)
+    token = _bound.set({**(_bound.get() or {}), url: connection})
+    try:
+        yield
+    finally:
+        _bound.reset(token)
+
+
+def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
+    """Alembic configuration in code (bot/db/alembic.ini holds the same for the alembic CLI)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", _resolve(url).replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str | None = None, revision: str = "head") -> None:
+    """Upgrade the schema to `revision` (idempotent).
+
+    The whole upgrade runs in one transaction that first takes a lock (PostgreSQL advisory lock,
+    SQLite write lock), so two processes starting at once apply it once and the second one waits.
+    """
+    from alembic import command
+
+    url = _resolve(url)
+    engine = get_engine(url)
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+    cfg = alembic_config(url)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": 0x636C6F6E7573}
+            )
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    log.info("database schema is at %s", revision)
+
+
+def current_revision(url: str | None = None) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with get_engine(url).connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+from bot.db.repository import (
+    is_sms_opted_out,
+    record_appointment_request,
+    record_assessment,
+    set_sms_opt_out,
+)
+
+__all__ = [
+    "alembic_config",
+    "bind_to_connection",
+    "current_revision",
+    "dispose_engines",
+    "get_engine",
+    "is_sms_opted_out",
+    "migrate",
+    "record_appointment_request",
+    "record_assessment",
+    "session_scope",
+    "set_sms_opt_out",
+]

@@ -1,0 +1,214 @@
+"""Tables the assistant owns (all prefixed `clonus_`); Rasa's `events` table is described in bot.db.tracker."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base
+from sqlalchemy.types import TypeDecorator
+
+# Names for constraints and indexes, so that migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Base = declarative_base(metadata=sa.MetaData(naming_convention=NAMING_CONVENTION))
+
+LEVELS = (
+    "self_care",
+    "routine",
+    "urgent",
+    "emergency",
+)  # ascending severity, as bot.triage.LEVELS
+LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+APPOINTMENT_STATUSES = ("new", "contacted", "booked", "cancelled")
+ROLES = ("staff", "admin")
+
+
+UTC = timezone.utc  # noqa: UP017  (datetime.UTC is Python 3.11+; the assistant runs on 3.10)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware datetime, stored in UTC on every database.
+
+    SQLite has no time zone type, so the value is stored naive-in-UTC there and made aware again on
+    the way out; naive datetimes are refused rather than guessed.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: datetime | None, dialect: Any
+    ) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime: pass a timezone-aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: datetime | None, dialect: Any
+    ) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _in(values: tuple) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+class AppointmentRequest(Base):
+    __tablename__ = "clonus_appointment_request"
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN ({_in(APPOINTMENT_STATUSES)})", name="status"),
+        sa.Index(
+            "ix_clonus_appointment_request_status_created", "status", "created_at"
+        ),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
+    patient_name = sa.Column(sa.String(200), nullable=False)
+    phone_e164 = sa.Column(sa.String(20), nullable=False)
+    preferred_time = sa.Column(UTCDateTime(), nullable=True)
+    reason = sa.Column(sa.Text, nullable=True)
+    triage_level = sa.Column(
+        sa.String(16), nullable=True
+    )  # level when the request was made
+    status = sa.Column(
+        sa.String(16), nullable=False, default="new", server_default="new"
+    )
+    created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
+    updated_at = sa.Column(
+        UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+
+class TriageAssessment(Base):
+    __tablename__ = "clonus_triage_assessment"
+    __table_args__ = (
+        sa.Index(
+            "ix_clonus_triage_assessment_conv_created", "conversation_id", "created_at"
+        ),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False)
+    level = sa.Column(sa.String(16), nullable=False)
+    rule_ids = sa.Column(sa.JSON, nullable=False, default=list)
+    reasons = sa.Column(sa.JSON, nullable=False, default=list)
+    medications = sa.Column(sa.JSON, nullable=False, default=list)
+    created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, index=True)
+
+
+class StaffUser(Base):
+    __tablename__ = "clonus_staff_user"
+    __table_args__ = (sa.CheckConstraint(f"role IN ({_in(ROLES)})", name="role"),)
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    username = sa.Column(sa.String(150), nullable=False, unique=True)
+    password_hash = sa.Column(sa.String(255), nullable=False)
+    role = sa.Column(
+        sa.String(16), nullable=False, default="staff", server_default="staff"
+    )
+    is_active = sa.Column(
+        sa.Boolean, nullable=False, default=True, server_default=sa.true()
+    )
+    failed_logins = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    locked_until = sa.Column(UTCDateTime(), nullable=True)
+    created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class ConversationReview(Base):
+    __tablename__ = "clonus_conversation_review"
+
+    conversation_id = sa.Column(
+        sa.String(255), primary_key=True
+    )  # unique by being the key
+    reviewed = sa.Column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
+    reviewed_by = sa.Column(sa.String(150), nullable=True)
+    reviewed_at = sa.Column(UTCDateTime(), nullable=True)
+
+
+class ReviewNote(Base):
+    __tablename__ = "clonus_review_note"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
+    author = sa.Column(sa.String(150), nullable=False)
+    text = sa.Column(sa.Text, nullable=False)
+    created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class AuditLog(Base):
+    """Append-only: database triggers refuse UPDATE and DELETE (see the initial migration)."""
+
+    __tablename__ = "clonus_audit_log"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, index=True)
+    actor = sa.Column(sa.String(150), nullable=False, index=True)
+    action = sa.Column(sa.String(64), nullable=False, index=True)
+    target = sa.Column(sa.String(255), nullable=True)
+    detail = sa.Column(sa.JSON, nullable=True)
+
+
+class SmsOptOut(Base):
+    __tablename__ = "clonus_sms_opt_out"
+
+    phone_e164 = sa.Column(sa.String(20), primary_key=True)
+    opted_out = sa.Column(sa.Boolean, nullable=False)
+    updated_at = sa.Column(
+        UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+
+class ConversationSummary(Base):
+    """One row per conversation, derived from Rasa's `events` and from triage assessments.
+
+    The console filters and sorts this table instead of aggregating `events` on every request
+    (bot.db.conversations keeps it up to date); it can be rebuilt from the sources at any time.
+    """
+
+    __tablename__ = "clonus_conversation"
+    __table_args__ = (
+        sa.Index("ix_clonus_conversation_level_last", "level_rank", "last_at"),
+    )
+
+    conversation_id = sa.Column(sa.String(255), primary_key=True)
+    first_at = sa.Column(UTCDateTime(), nullable=True)
+    last_at = sa.Column(UTCDateTime(), nullable=True, index=True)
+    channel = sa.Column(sa.String(64), nullable=True, index=True)
+    triage_level = sa.Column(sa.String(16), nullable=True)
+    level_rank = sa.Column(sa.Integer, nullable=False, default=-1, server_default="-1")
+    # ",SS-HUNTER,COMBO-MAOI," so that one rule id is matched exactly with LIKE '%,ID,%'
+    rule_ids = sa.Column(sa.Text, nullable=False, default="", server_default="")
+    message_count = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    # lowercased user and bot text, for the console's text search
+    search_text = sa.Column(sa.Text, nullable=False, default="", server_default="")
+
+
+class SyncState(Base):
+    """High-water marks of incremental readers (e.g. the last `events.id` summarised)."""
+
+    __tablename__ = "clonus_sync_state"
+
+    name = sa.Column(sa.String(64), primary_key=True)
+    value = sa.Column(sa.BigInteger, nullable=False, default=0)

@@ -1,0 +1,121 @@
+"""Small write/read helpers that actions, channels and the console call (re-exported by bot.db)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.db.models import (
+    LEVEL_RANK,
+    LEVELS,
+    AppointmentRequest,
+    AuditLog,
+    SmsOptOut,
+    TriageAssessment,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _session_scope(url: str | None, write: bool = True):  # type: ignore[no-untyped-def]
+    from bot.db import session_scope  # late: bot.db imports this module
+
+    return session_scope(url, write=write)
+
+
+def _check_level(level: str | None, allow_none: bool = False) -> None:
+    if level is None and allow_none:
+        return
+    if level not in LEVEL_RANK:
+        raise ValueError(
+            f"unknown triage level {level!r}; expected one of {', '.join(LEVELS)}"
+        )
+
+
+def record_appointment_request(
+    conversation_id: str,
+    patient_name: str,
+    phone_e164: str,
+    preferred_time: datetime | None,
+    reason: str | None,
+    triage_level: str | None,
+    url: str | None = None,
+) -> int:
+    """Store a booking request (status `new`) and return its id."""
+    _check_level(triage_level, allow_none=True)
+    with _session_scope(url) as s:
+        row = AppointmentRequest(
+            conversation_id=conversation_id,
+            patient_name=patient_name,
+            phone_e164=phone_e164,
+            preferred_time=preferred_time,
+            reason=reason,
+            triage_level=triage_level,
+            status="new",
+        )
+        s.add(row)
+        s.flush()
+        log.info(
+            "appointment request %s stored for conversation %s", row.id, conversation_id
+        )
+        return int(row.id)
+
+
+def record_assessment(
+    conversation_id: str,
+    level: str,
+    rule_ids: Iterable[str],
+    reasons: Iterable[str],
+    medications: Any,
+    url: str | None = None,
+) -> int:
+    """Store one triage decision of a conversation and return its id."""
+    _check_level(level)
+    with _session_scope(url) as s:
+        row = TriageAssessment(
+            conversation_id=conversation_id,
+            level=level,
+            rule_ids=list(rule_ids),
+            reasons=list(reasons),
+            medications=medications if medications is not None else [],
+        )
+        s.add(row)
+        s.flush()
+        return int(row.id)
+
+
+def set_sms_opt_out(phone_e164: str, opted_out: bool, url: str | None = None) -> None:
+    """Record that a phone number opted out of (or back into) SMS."""
+    with _session_scope(url) as s:
+        row = s.get(SmsOptOut, phone_e164)
+        if row is None:
+            s.add(SmsOptOut(phone_e164=phone_e164, opted_out=bool(opted_out)))
+        else:
+            row.opted_out = bool(opted_out)
+            row.updated_at = utcnow()
+
+
+def is_sms_opted_out(phone_e164: str, url: str | None = None) -> bool:
+    with _session_scope(url, write=False) as s:
+        value = s.execute(
+            sa.select(SmsOptOut.opted_out).where(SmsOptOut.phone_e164 == phone_e164)
+        ).scalar_one_or_none()
+        return bool(value)
+
+
+def audit(
+    session: sa.orm.Session,
+    actor: str,
+    action: str,
+    target: str | None = None,
+    detail: dict | None = None,
+) -> None:
+    """Append one audit entry in the caller's transaction (never patient text in `detail`)."""
+    session.add(
+        AuditLog(actor=actor, action=action, target=target, detail=detail or {})
+    )
