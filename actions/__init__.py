@@ -1,0 +1,1 @@
+"""Custom actions: thin adapters between Rasa's tracker and the logic in `bot/`."""

@@ -1,0 +1,103 @@
+"""Shared helpers for the custom actions: reading the conversation, running the triage engine,
+and turning an assessment into slot events and messages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.settings import clinic
+from bot.triage import Assessment, assess
+from bot.triage_text import describe
+
+logger = logging.getLogger(__name__)
+
+BOOK_BUTTONS = [
+    {"title": "Book an appointment", "payload": "/book_appointment"},
+    {"title": "No, thanks", "payload": "/deny"},
+]
+
+
+def user_texts(tracker: Tracker) -> List[str]:
+    """Everything the person wrote in this conversation, oldest first."""
+    return [e.get("text") for e in tracker.events if e.get("event") == "user" and e.get("text")]
+
+
+def conversation_assessment(tracker: Tracker) -> Assessment:
+    return assess(user_texts(tracker))
+
+
+def current_medication_names(assessment: Assessment) -> List[str]:
+    seen: Dict[str, None] = {}
+    for med in assessment.medications:
+        if med.status == "current":
+            seen.setdefault(med.name, None)
+    return list(seen)
+
+
+def slot_events(assessment: Assessment, level: Optional[str] = None) -> List[EventType]:
+    return [
+        SlotSet("triage_level", level or assessment.triage_level),
+        SlotSet("medications", current_medication_names(assessment)),
+        SlotSet("red_flags", [flag.id for flag in assessment.red_flags]),
+        SlotSet("unrecognised_medications", list(assessment.unrecognised)),
+    ]
+
+
+def medicines_said_back(assessment: Assessment) -> Optional[str]:
+    """'I noted these medicines: ...' so the person can correct a misheard name."""
+    current = current_medication_names(assessment)
+    past = sorted({m.name for m in assessment.medications if m.status == "past"} - set(current))
+    parts = []
+    if current:
+        parts.append("I noted these medicines you take now: " + ", ".join(current) + ".")
+    if past:
+        parts.append("And these you took before: " + ", ".join(past) + ".")
+    return " ".join(parts) or None
+
+
+def emergency_payload(text: Text) -> Dict[Text, Any]:
+    """Custom data sent with every emergency message, so channels can make it unmistakable."""
+    number = clinic().emergency_number
+    return {"emergency": True, "call": number, "tel": f"tel:{number}", "text": text}
+
+
+def dispatch_assessment(
+    dispatcher: CollectingDispatcher, assessment: Assessment, say_medicines: bool = True
+) -> bool:
+    """Tell the person the outcome; returns True when booking was offered."""
+    if say_medicines:
+        said = medicines_said_back(assessment)
+        if said:
+            dispatcher.utter_message(text=said)
+    text = describe(assessment, clinic())
+    if assessment.triage_level == "emergency":
+        dispatcher.utter_message(text=text, json_message=emergency_payload(text))
+        return False
+    if assessment.triage_level == "routine":
+        dispatcher.utter_message(text=text, buttons=BOOK_BUTTONS)
+        return True
+    dispatcher.utter_message(text=text)
+    return False
+
+
+def record(tracker: Tracker, assessment: Assessment, level: Optional[str] = None) -> None:
+    """Store the triage decision for the staff console; a database problem never stops the chat."""
+    try:
+        from bot.db import record_assessment
+
+        record_assessment(
+            conversation_id=tracker.sender_id,
+            level=level or assessment.triage_level,
+            rule_ids=[f.id for f in assessment.red_flags],
+            reasons=[f.reason for f in assessment.red_flags],
+            medications=[
+                {"name": m.name, "status": m.status, "classes": list(m.classes)} for m in assessment.medications
+            ],
+        )
+    except Exception:  # noqa: BLE001 - logged without patient text, conversation goes on
+        logger.exception("could not store the triage assessment")

@@ -1,0 +1,121 @@
+"""Symptom intake: a form of short questions, then the triage outcome."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import (
+    conversation_assessment,
+    current_medication_names,
+    dispatch_assessment,
+    record,
+    slot_events,
+)
+
+SYMPTOM_SLOTS = (
+    "symptom_description",
+    "symptom_duration",
+    "symptom_side",
+    "symptom_trigger",
+    "other_symptoms",
+    "current_medicines",
+)
+_MAX_ANSWER = 1000
+
+
+class ActionStartSymptomIntake(Action):
+    """Clears the previous intake and keeps the message that started this one as the description."""
+
+    def name(self) -> Text:
+        return "action_start_symptom_intake"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        events: List[EventType] = [SlotSet(slot, None) for slot in SYMPTOM_SLOTS]
+        dispatcher.utter_message(response="utter_start_symptom_intake")
+        text = (tracker.latest_message.get("text") or "").strip()
+        # A button payload ("/report_symptom") carries no description; a typed message does.
+        if text and not text.startswith("/") and len(text.split()) >= 3:
+            events.append(SlotSet("symptom_description", text[:_MAX_ANSWER]))
+        return events
+
+
+class ActionAskCurrentMedicines(Action):
+    """Asks about medicines, naming those already mentioned so the person only adds the rest."""
+
+    def name(self) -> Text:
+        return "action_ask_current_medicines"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        known = current_medication_names(conversation_assessment(tracker))
+        if known:
+            dispatcher.utter_message(
+                text=f"You mentioned {', '.join(known)}. Do you take any other medicines, supplements or "
+                "recreational drugs, or changed any dose recently? (say \"no\" if not)"
+            )
+        else:
+            dispatcher.utter_message(response="utter_ask_current_medicines")
+        return []
+
+
+class ValidateSymptomForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_symptom_form"
+
+    @staticmethod
+    def _clean(value: Any) -> Optional[str]:
+        text = str(value or "").strip()
+        return text[:_MAX_ANSWER] if text else None
+
+    async def validate_symptom_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return {"symptom_description": self._clean(value)}
+
+    async def validate_symptom_duration(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return {"symptom_duration": self._clean(value)}
+
+    async def validate_symptom_side(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return {"symptom_side": self._clean(value)}
+
+    async def validate_symptom_trigger(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return {"symptom_trigger": self._clean(value)}
+
+    async def validate_other_symptoms(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return {"other_symptoms": self._clean(value)}
+
+    async def validate_current_medicines(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return {"current_medicines": self._clean(value)}
+
+
+class ActionSubmitSymptomForm(Action):
+    """Settles the level once the intake is complete, says back the medicines, and routes."""
+
+    def name(self) -> Text:
+        return "action_submit_symptom_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        assessment = conversation_assessment(tracker)
+        offered = dispatch_assessment(dispatcher, assessment)
+        record(tracker, assessment)
+        return slot_events(assessment) + [SlotSet("offered_booking", offered)]

@@ -1,0 +1,91 @@
+"""Triage actions: run the red-flag engine on the conversation and tell the person what to do.
+
+`action_triage` is predicted by EmergencyPolicy the moment an emergency appears (whatever the
+conversation was doing, a form included) and by rules when someone reports medicines.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import (
+    conversation_assessment,
+    dispatch_assessment,
+    emergency_payload,
+    record,
+    slot_events,
+)
+from bot.settings import clinic
+
+logger = logging.getLogger(__name__)
+
+
+class ActionTriage(Action):
+    def name(self) -> Text:
+        return "action_triage"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        assessment = conversation_assessment(tracker)
+        said_emergency = (tracker.latest_message.get("intent") or {}).get("name") == "emergency"
+        level = assessment.triage_level
+        events: List[EventType] = []
+
+        if level == "emergency":
+            dispatch_assessment(dispatcher, assessment, say_medicines=False)
+        elif said_emergency:
+            # The person says it is an emergency but describes no red flag we can name. When
+            # unsure, the policy asks for the more cautious level: treat it as an emergency.
+            text = dispatcher_text_for_generic_emergency()
+            dispatcher.utter_message(text=text, json_message=emergency_payload(text))
+            level = "emergency"
+        else:
+            if not assessment.medications and not assessment.unrecognised and not assessment.red_flags:
+                dispatcher.utter_message(
+                    text="I didn't catch a medicine name there. Could you type it the way it's written on the box or label?"
+                )
+                return []
+            offered = dispatch_assessment(dispatcher, assessment)
+            events.append(SlotSet("offered_booking", offered))
+
+        if level == "emergency" and tracker.active_loop.get("name"):
+            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+        events = slot_events(assessment, level) + events
+        if level != tracker.get_slot("triage_level") or {f.id for f in assessment.red_flags} != set(
+            tracker.get_slot("red_flags") or []
+        ):
+            record(tracker, assessment, level)
+        return events
+
+
+def dispatcher_text_for_generic_emergency() -> str:
+    c = clinic()
+    return (
+        f"If you think this is an emergency, call {c.emergency_number} now or go to the nearest "
+        "emergency department. Don't wait for an appointment. "
+        f"If you are thinking about hurting yourself, you can also call or text {c.crisis_line}."
+    )
+
+
+class ActionExplainTriage(Action):
+    """Answers "why?": the reasons behind the current level, one per rule that fired."""
+
+    def name(self) -> Text:
+        return "action_explain_triage"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        assessment = conversation_assessment(tracker)
+        if not assessment.red_flags:
+            dispatcher.utter_message(response="utter_no_triage_yet")
+            return []
+        lines = [f"- {flag.reason}" for flag in assessment.red_flags]
+        dispatcher.utter_message(text="Here is why:\n" + "\n".join(lines))
+        return slot_events(assessment)

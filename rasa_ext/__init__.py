@@ -1,0 +1,1 @@
+"""Code that plugs into the Rasa server: NLU component, emergency policy, tracker store, channels."""

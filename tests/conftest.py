@@ -1,0 +1,30 @@
+"""Shared test set-up: the project root on sys.path and the trained Rasa model."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def newest_model() -> Path:
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The model for the current data: `scripts/train.sh` retrains only when something changed."""
+    subprocess.run([str(ROOT / "scripts" / "train.sh")], cwd=ROOT, check=True)
+    model = newest_model()
+    assert model is not None, "training produced no model"
+    return model

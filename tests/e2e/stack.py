@@ -1,0 +1,161 @@
+"""Starts the real action server and Rasa server on free ports against a throwaway database."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import requests
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = ROOT / ".venv" / "bin"
+PG_ADMIN_URL = os.environ.get("CLONUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-4000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not come up in {timeout}s:\n{log.read_text()[-4000:]}")
+
+
+def create_postgres_database() -> str:
+    name = f"clonus_e2e_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return str(sa.engine.make_url(PG_ADMIN_URL).set(database=name))
+
+
+def drop_postgres_database(url: str) -> None:
+    name = sa.engine.make_url(url).database
+    admin = sa.create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@dataclass
+class Stack:
+    model: Path
+    database_url: str
+    env_extra: Dict[str, str] = field(default_factory=dict)
+    rasa_port: int = field(default_factory=free_port)
+    action_port: int = field(default_factory=free_port)
+    auth_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="clonus-stack-")))
+    procs: List[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}"
+
+    def env(self) -> Dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=self.database_url,
+            PYTHONPATH=str(ROOT),
+            SQLALCHEMY_SILENCE_UBER_WARNING="1",
+            TF_CPP_MIN_LOG_LEVEL="3",
+            CLONUS_DATA_DIR=str(self.workdir),
+        )
+        env.update(self.env_extra)
+        return env
+
+    def start(self) -> "Stack":
+        from bot.db import migrate
+
+        migrate(self.database_url)
+        endpoints = self.workdir / "endpoints.yml"
+        endpoints.write_text(
+            (ROOT / "endpoints.yml").read_text().replace(
+                "http://localhost:5055/webhook", f"{self.action_url}/webhook"
+            )
+        )
+        action_log = self.workdir / "actions.log"
+        self.procs.append(
+            subprocess.Popen(
+                [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
+                cwd=ROOT, env=self.env(), stdout=action_log.open("w"), stderr=subprocess.STDOUT,
+            )
+        )
+        rasa_log = self.workdir / "rasa.log"
+        self.procs.append(
+            subprocess.Popen(
+                [
+                    str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--endpoints", str(endpoints),
+                    "--credentials", str(ROOT / "credentials.yml"), "--enable-api", "--auth-token",
+                    self.auth_token, "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+                ],
+                cwd=ROOT, env=self.env(), stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
+            )
+        )
+        wait_for(f"{self.action_url}/health", 120, self.procs[0], action_log)
+        wait_for(f"{self.rasa_url}/status?token={self.auth_token}", 300, self.procs[1], rasa_log)
+        return self
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.procs.clear()
+
+    def say(self, sender: str, message: str, timeout: float = 60) -> List[dict]:
+        """One turn over the REST channel; returns the bot's messages."""
+        reply = requests.post(
+            f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=timeout
+        )
+        reply.raise_for_status()
+        return reply.json()
+
+    def tracker(self, sender: str) -> dict:
+        reply = requests.get(
+            f"{self.rasa_url}/conversations/{sender}/tracker", params={"token": self.auth_token}, timeout=30
+        )
+        reply.raise_for_status()
+        return reply.json()
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text()[-3000:]}" for p in (self.workdir / "actions.log", self.workdir / "rasa.log") if p.exists()
+        )
+
+
+def texts(messages: List[dict]) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+def start_stack(model: Path, database_url: Optional[str] = None, **env: str) -> Stack:
+    return Stack(model=model, database_url=database_url or create_postgres_database(), env_extra=env).start()
