@@ -278,3 +278,79 @@ def join_turn(parts: Iterable[str]) -> str:
     """Several bot messages of one turn as one SMS text (Twilio does not keep the order of
     several messages, so one turn is one body, split only when it is too long)."""
     return "\n\n".join(p for p in (x.strip() for x in parts) if p)
+
+
+# --- one bot turn as SMS text ----------------------------------------------------------------
+
+
+def _custom(message: Mapping[str, Any]) -> Mapping[str, Any]:
+    custom = message.get("custom")
+    return custom if isinstance(custom, Mapping) else {}
+
+
+def is_emergency(message: Mapping[str, Any]) -> bool:
+    """A bot message marked as an emergency (`json_message={"emergency": true, ...}`)."""
+    return _custom(message).get("emergency") is True
+
+
+def message_buttons(message: Mapping[str, Any]) -> List[Mapping[str, Any]]:
+    buttons = message.get("buttons") or message.get("quick_replies") or []
+    return [b for b in buttons if isinstance(b, Mapping)] if isinstance(buttons, list) else []
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def _mark_emergency(text: str, call: str, label: str) -> str:
+    if call and call not in text:
+        text = f"{text}\n\nCall {call} now." if text else f"Call {call} now."
+    if text and not text.upper().startswith(label.upper()):
+        text = f"{label}: {text}"
+    return text
+
+
+def render_turn(messages: Iterable[Mapping[str, Any]], emergency_label: str = "EMERGENCY") -> str:
+    """The bot messages of one turn as one SMS text.
+
+    Buttons become "Reply N for ..." lines numbered across the whole turn (the numbering
+    `turn_buttons` reproduces when the reply comes back). An emergency message keeps its text,
+    starts with `emergency_label`, and always carries the number to call. Other custom JSON is
+    never shown raw.
+    """
+    parts: List[str] = []
+    number = 1
+    for message in messages:
+        text = plain_text(message.get("text"))
+        custom = _custom(message)
+        if is_emergency(message):
+            extra = plain_text(str(custom.get("text") or ""))
+            call = str(custom.get("call") or "").strip()
+            earlier = [i for i, p in enumerate(parts) if extra and _squash(extra) in _squash(p)]
+            if earlier and not text:
+                # The same response already went out as text (Rasa sends text and JSON of one
+                # response separately on some paths): mark that part instead of repeating it.
+                parts[earlier[-1]] = _mark_emergency(parts[earlier[-1]], call, emergency_label)
+            else:
+                if extra and _squash(extra) not in _squash(text):
+                    text = f"{text}\n\n{extra}" if text else extra
+                text = _mark_emergency(text, call, emergency_label)
+        elif not text and isinstance(custom.get("text"), str):
+            text = plain_text(custom["text"])
+        for key in ("image", "attachment"):
+            url = message.get(key)
+            if isinstance(url, str) and url.startswith(("https://", "http://")):
+                text = f"{text}\n{url}" if text else url
+        buttons = message_buttons(message)
+        if buttons:
+            options = options_text(buttons, start=number)
+            number += len(buttons)
+            text = f"{text}\n{options}" if text else options
+        if text:
+            parts.append(text)
+    return join_turn(parts)
+
+
+def turn_buttons(messages: Iterable[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
+    """Every button of one turn, in the order `render_turn` numbers them."""
+    return [b for m in messages for b in message_buttons(m)]

@@ -282,3 +282,37 @@ def test_split_rejects_silly_limit():
 
 def test_join_turn_keeps_order_and_drops_empties():
     assert sms.join_turn(["one", " ", "two ", ""]) == "one\n\ntwo"
+
+
+def test_render_turn_numbers_buttons_across_the_turn():
+    turn = [
+        {"text": "Hello! I am an automated assistant, not a doctor."},
+        {"text": "What would you like to do?", "buttons": BUTTONS[:2]},
+        {"text": "Or:", "quick_replies": [{"title": "Talk to a person", "payload": "/request_human"}]},
+    ]
+    assert sms.render_turn(turn) == (
+        "Hello! I am an automated assistant, not a doctor.\n\n"
+        "What would you like to do?\nReply 1 for Book an appointment\nReply 2 for Ask a question\n\n"
+        "Or:\nReply 3 for Talk to a person"
+    )
+    assert [b["payload"] for b in sms.turn_buttons(turn)] == ["/book_appointment", "/education", "/request_human"]
+    assert sms.select_option("3", sms.turn_buttons(turn)) == "/request_human"
+
+
+def test_render_turn_emergency_text_and_json_is_sent_once_with_the_number():
+    text = "Call 911 now. Do not wait for an appointment."
+    both = [{"text": text, "custom": {"emergency": True, "text": text, "call": "911"}}]
+    assert sms.render_turn(both) == "EMERGENCY: " + text
+    # Rasa sends text and custom of one response as one message; a second message with the
+    # same JSON must not repeat the text either.
+    split = [{"text": text}, {"custom": {"emergency": True, "text": text, "call": "911"}}]
+    assert sms.render_turn(split) == "EMERGENCY: " + text
+    only_json = [{"custom": {"emergency": True, "text": "Go to the emergency department now.", "call": "911"}}]
+    assert sms.render_turn(only_json) == "EMERGENCY: Go to the emergency department now.\n\nCall 911 now."
+    assert sms.is_emergency(only_json[0]) and not sms.is_emergency({"text": "hi"})
+
+
+def test_render_turn_never_shows_raw_json():
+    assert sms.render_turn([{"custom": {"some": "widget data"}}]) == ""
+    assert sms.render_turn([{"custom": {"text": "plain"}}]) == "plain"
+    assert sms.render_turn([{"text": "See", "image": "https://example.org/a.png"}]) == "See\nhttps://example.org/a.png"

@@ -1,0 +1,330 @@
+"""Twilio SMS input channel that checks X-Twilio-Signature (Rasa's built-in `twilio` channel does
+not), answers in TwiML (or through Twilio's REST API), keeps STOP/START/HELP and the opt-out list.
+
+Webhook: POST /webhooks/twilio_sms/webhook. The auth token comes only from TWILIO_AUTH_TOKEN.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import OrderedDict
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import sms
+from bot.settings import clinic
+from rasa_ext.channels import DEFAULT_MAX_MESSAGE_CHARS, clip, last_bot_turn, neutralise_payload
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024  # a Twilio messaging webhook is a few hundred bytes
+TWIML_TYPE = "application/xml; charset=utf-8"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+class FormParams(dict):
+    """Form fields as name -> list of values (what the signature needs); `get` gives the first."""
+
+    def getall(self, name: str) -> List[str]:
+        return self[name]
+
+    def first(self, name: str) -> Optional[str]:
+        values = super().get(name)
+        return values[0] if values else None
+
+
+def parse_form(body: bytes) -> Optional[FormParams]:
+    """application/x-www-form-urlencoded body -> FormParams, blank values kept (Twilio signs
+    them); None when the body is not UTF-8."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    params = FormParams()
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, max_num_fields=500)
+    except ValueError:
+        return None
+    for name, value in pairs:
+        params.setdefault(name, []).append(value)
+    return params
+
+
+def twiml(pieces: List[str]) -> str:
+    body = "".join(f"<Message>{escape(p)}</Message>" for p in pieces)
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>'
+
+
+class _TurnCollector(OutputChannel):
+    """Keeps the bot's responses of one turn (whole message dicts, so that text, buttons and
+    custom JSON of one response stay together) until the webhook answers."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return TwilioSmsInput.name()
+
+    def __init__(self) -> None:
+        self.messages: List[Dict[str, Any]] = []
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        self.messages.append(dict(message))
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        self.messages.append({"text": text})
+
+
+class TwilioApiSender:
+    """Sends texts through Twilio's REST API (reply_mode: api)."""
+
+    def __init__(self, account_sid: str, auth_token: str, from_number: Optional[str], messaging_service_sid: Optional[str]):
+        from twilio.rest import Client  # imported here: only the api mode needs it
+
+        self.client = Client(account_sid, auth_token)
+        self.from_number = from_number
+        self.messaging_service_sid = messaging_service_sid
+
+    async def send(self, to: str, pieces: List[str]) -> None:
+        for piece in pieces:  # one after the other: keeps the order of a split reply
+            kwargs: Dict[str, Any] = {"to": to, "body": piece}
+            if self.messaging_service_sid:
+                kwargs["messaging_service_sid"] = self.messaging_service_sid
+            else:
+                kwargs["from_"] = self.from_number
+            await asyncio.get_running_loop().run_in_executor(None, lambda: self.client.messages.create(**kwargs))
+
+
+class TwilioSmsOutput(OutputChannel):
+    """Output for messages sent outside a webhook (reminders, external events): REST API only."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return TwilioSmsInput.name()
+
+    def __init__(self, sender: TwilioApiSender, opted_out: Callable[[str], Awaitable[bool]]) -> None:
+        self.sender = sender
+        self.opted_out = opted_out
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        if await self.opted_out(recipient_id):
+            logger.info("sms: not sending to opted-out number %s", sms.mask_phone(recipient_id))
+            return
+        text = sms.render_turn([message])
+        if text:
+            await self.sender.send(recipient_id, sms.split_message(text))
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+
+class TwilioSmsInput(InputChannel):
+    """Signed Twilio messaging webhook. credentials.yml:
+
+    rasa_ext.channels.twilio_sms.TwilioSmsInput:
+      reply_mode: twiml          # or "api": answer at once, reply through Twilio's REST API
+      default_region: US         # for numbers that arrive without a country code
+    Environment: TWILIO_AUTH_TOKEN (required), TWILIO_WEBHOOK_URL (the public URL Twilio is
+    configured with, when a proxy changes what the server sees), and for reply_mode api
+    TWILIO_ACCOUNT_SID plus TWILIO_NUMBER or TWILIO_MESSAGING_SERVICE_SID.
+    """
+
+    @classmethod
+    def name(cls) -> Text:
+        return "twilio_sms"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        env = os.environ
+        return cls(
+            auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+            webhook_url=env.get("TWILIO_WEBHOOK_URL") or credentials.get("webhook_url") or None,
+            reply_mode=str(credentials.get("reply_mode") or env.get("TWILIO_REPLY_MODE") or "twiml"),
+            account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+            from_number=env.get("TWILIO_NUMBER") or credentials.get("twilio_number") or None,
+            messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
+            default_region=str(credentials.get("default_region") or "US"),
+            max_message_chars=int(credentials.get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS),
+            database_url=credentials.get("database_url") or None,
+        )
+
+    def __init__(
+        self,
+        auth_token: Optional[str],
+        webhook_url: Optional[str] = None,
+        reply_mode: str = "twiml",
+        account_sid: Optional[str] = None,
+        from_number: Optional[str] = None,
+        messaging_service_sid: Optional[str] = None,
+        default_region: str = "US",
+        max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
+        database_url: Optional[str] = None,
+        api_sender: Optional[TwilioApiSender] = None,
+    ) -> None:
+        if reply_mode not in ("twiml", "api"):
+            raise ValueError(f"twilio_sms: reply_mode must be 'twiml' or 'api', not {reply_mode!r}")
+        self.auth_token = auth_token
+        self.webhook_url = webhook_url.strip() if webhook_url else None
+        self.reply_mode = reply_mode
+        self.default_region = default_region
+        self.max_message_chars = max_message_chars
+        self.database_url = database_url
+        self._seen: "OrderedDict[str, None]" = OrderedDict()  # recent MessageSids (replays)
+        self._tasks: set = set()
+        self.api_sender = api_sender
+        if not auth_token:
+            logger.warning(
+                "twilio_sms: TWILIO_AUTH_TOKEN is not set; every request to the SMS webhook will be refused (403)"
+            )
+        if reply_mode == "api" and api_sender is None and auth_token:
+            if not account_sid or not (from_number or messaging_service_sid):
+                raise ValueError(
+                    "twilio_sms: reply_mode api needs TWILIO_ACCOUNT_SID and TWILIO_NUMBER or TWILIO_MESSAGING_SERVICE_SID"
+                )
+            self.api_sender = TwilioApiSender(account_sid, auth_token, from_number, messaging_service_sid)
+
+    # -- opt-out list (bot.db, synchronous SQLAlchemy: run off the event loop) -------------------
+    async def _opted_out(self, phone: str) -> bool:
+        from bot.db import is_sms_opted_out
+
+        return await asyncio.get_running_loop().run_in_executor(None, is_sms_opted_out, phone, self.database_url)
+
+    async def _set_opt_out(self, phone: str, value: bool) -> None:
+        from bot.db import set_sms_opt_out
+
+        await asyncio.get_running_loop().run_in_executor(None, set_sms_opt_out, phone, value, self.database_url)
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        if self.api_sender is None:
+            return None  # TwiML replies only exist inside a webhook
+        return TwilioSmsOutput(self.api_sender, self._opted_out)
+
+    # -- request checks ------------------------------------------------------------------------
+    def signed_url(self, request: Request) -> str:
+        """The URL Twilio signed: TWILIO_WEBHOOK_URL when set (a full webhook URL, or a public
+        base URL to which the request path is appended), else the URL of the request."""
+        if not self.webhook_url:
+            return request.url
+        configured = self.webhook_url
+        if configured.rstrip("/").endswith(request.path.rstrip("/")):
+            return configured
+        url = configured.rstrip("/") + request.path
+        if request.query_string:
+            url += "?" + request.query_string
+        return url
+
+    def _replayed(self, message_sid: Optional[str]) -> bool:
+        if not message_sid:
+            return False
+        if message_sid in self._seen:
+            return True
+        self._seen[message_sid] = None
+        if len(self._seen) > 10_000:
+            self._seen.popitem(last=False)
+        return False
+
+    # -- the webhook ---------------------------------------------------------------------------
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = Blueprint("twilio_sms_webhook", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self._receive(request, on_new_message)
+
+        return hook
+
+    def _reply(self, texts: List[str]) -> HTTPResponse:
+        pieces = [p for t in texts for p in sms.split_message(t)]
+        return response.text(twiml(pieces), content_type=TWIML_TYPE)
+
+    async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        body = request.body or b""
+        if len(body) > MAX_BODY_BYTES:
+            return response.text("payload too large", status=413)
+        params = parse_form(body)
+        signature = request.headers.get("X-Twilio-Signature")
+        if params is None or not sms.validate_signature(self.auth_token, self.signed_url(request), params, signature):
+            logger.warning(
+                "twilio_sms: refused a request with %s signature", "a wrong" if signature else "no"
+            )
+            return response.text("forbidden", status=403)
+
+        if self._replayed(params.first("MessageSid")):
+            logger.info("twilio_sms: ignored a repeated MessageSid")
+            return response.text(EMPTY_TWIML, content_type=TWIML_TYPE)
+
+        phone = sms.normalize_e164(params.first("From"), self.default_region)
+        if phone is None:
+            logger.warning("twilio_sms: signed request without a usable From number")
+            return response.text("bad request", status=400)
+        masked = sms.mask_phone(phone)
+        text = (params.first("Body") or "").strip()
+        profile = clinic()
+
+        keyword = sms.classify_keyword(text)
+        if keyword == "help":
+            logger.info("twilio_sms: HELP from %s", masked)
+            return self._reply([sms.help_message(profile.name, profile.phone, profile.emergency_number)])
+        if keyword == "stop":
+            await self._set_opt_out(phone, True)
+            logger.info("twilio_sms: %s opted out", masked)
+            return self._reply([sms.stop_message(profile.name, profile.emergency_number)])
+        opted_out = await self._opted_out(phone)
+        if keyword == "start" and opted_out:
+            await self._set_opt_out(phone, False)
+            logger.info("twilio_sms: %s opted back in", masked)
+            return self._reply([sms.start_message(profile.name)])
+        if opted_out:
+            # Carriers forbid any message to an opted-out number until START: nothing is sent,
+            # and the message is not handed to the assistant.
+            logger.info("twilio_sms: message from opted-out number %s not processed", masked)
+            return response.text(EMPTY_TWIML, content_type=TWIML_TYPE)
+        if not text:
+            return self._reply(["Sorry, I can only read text messages. Please describe what is happening in words."])
+
+        turn = await last_bot_turn(request, phone)
+        buttons = sms.turn_buttons(turn)
+        chosen = sms.select_option(text, buttons)
+        text = chosen if chosen is not None else neutralise_payload(clip(text, self.max_message_chars), [])
+
+        if self.reply_mode == "api":
+            task = asyncio.ensure_future(self._handle_and_send(on_new_message, text, phone))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return response.text(EMPTY_TWIML, content_type=TWIML_TYPE)
+        reply = await self._handle(on_new_message, text, phone)
+        return self._reply([reply] if reply else [])
+
+    async def _handle(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, phone: str) -> str:
+        collector = _TurnCollector()
+        try:
+            await on_new_message(UserMessage(text, collector, phone, input_channel=self.name()))
+        except Exception as exc:
+            # The exception's text may quote the message: its type only at ERROR, the rest at DEBUG.
+            logger.error("twilio_sms: the assistant failed (%s) on a message from %s", type(exc).__name__, sms.mask_phone(phone))
+            logger.debug("twilio_sms: failure details", exc_info=True)
+            profile = clinic()
+            return (
+                f"Sorry, something went wrong on our side. If this is an emergency call "
+                f"{profile.emergency_number} now. Otherwise call {profile.name} at {profile.phone}."
+            )
+        return sms.render_turn(collector.messages)
+
+    async def _handle_and_send(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, phone: str) -> None:
+        reply = await self._handle(on_new_message, text, phone)
+        if reply and self.api_sender is not None:
+            try:
+                await self.api_sender.send(phone, sms.split_message(reply))
+            except Exception as exc:
+                logger.error("twilio_sms: sending through the REST API to %s failed (%s)", sms.mask_phone(phone), type(exc).__name__)
