@@ -180,7 +180,7 @@ def _parse_day(text: str, today: date) -> Optional[date]:
             ahead = (target - today.weekday()) % 7
             if re.search(rf"\bnext\s+{word}\b", text) and ahead == 0:
                 ahead = 7
-            elif ahead == 0 and not re.search(rf"\b(?:this|today)\b", text):
+            elif ahead == 0 and not re.search(r"\b(?:this|today)\b", text):
                 ahead = 7 if "next" in text else 0
             return today + timedelta(days=ahead)
     return None

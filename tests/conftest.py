@@ -15,6 +15,9 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+# Database fixtures (db_url on SQLite and PostgreSQL, migrated) for every test folder.
+pytest_plugins = ["tests.fixtures_db"]
+
 
 def newest_model() -> Path:
     models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
