@@ -1,0 +1,173 @@
+"""The real Rasa server with the widget and SMS channels, for tests over real HTTP.
+
+The SMS channel reads its auth token from the server's environment: a test token is set here, at
+collection time, so that the session's stack (`rasa_stack`, started later) inherits it. When
+credentials.yml does not enable both channels yet, a stack of our own is started with a copy of
+credentials.yml that adds them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+import requests
+import sqlalchemy as sa
+import yaml
+
+from bot import sms
+from tests.e2e.stack import ROOT, VENV_BIN, Stack, drop_postgres_database, create_postgres_database, wait_for
+
+TWILIO_TOKEN = "test-" + secrets.token_hex(16)
+os.environ["TWILIO_AUTH_TOKEN"] = TWILIO_TOKEN
+os.environ.pop("TWILIO_WEBHOOK_URL", None)  # tests sign the URL the server sees
+
+WIDGET = "rasa_ext.channels.widget.WidgetInput"
+SMS = "rasa_ext.channels.twilio_sms.TwilioSmsInput"
+SMS_PATH = "/webhooks/twilio_sms/webhook"
+WIDGET_PATH = "/webhooks/widget/webhook"
+
+
+def channels_configured() -> bool:
+    creds = yaml.safe_load((ROOT / "credentials.yml").read_text()) or {}
+    return WIDGET in creds and SMS in creds
+
+
+class ChannelStack(Stack):
+    """Stack.start with a credentials file that enables the widget and SMS channels."""
+
+    def start(self) -> "ChannelStack":
+        from bot.db import migrate
+
+        migrate(self.database_url)
+        creds = yaml.safe_load((ROOT / "credentials.yml").read_text()) or {}
+        creds.setdefault(WIDGET, None)
+        creds.setdefault(SMS, None)
+        credentials = self.workdir / "credentials.yml"
+        credentials.write_text(yaml.safe_dump(creds))
+        endpoints = self.workdir / "endpoints.yml"
+        endpoints.write_text(
+            (ROOT / "endpoints.yml").read_text().replace("http://localhost:5055/webhook", f"{self.action_url}/webhook")
+        )
+        action_log = self.workdir / "actions.log"
+        self.procs.append(
+            subprocess.Popen(
+                [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
+                cwd=ROOT, env=self.env(), stdout=action_log.open("w"), stderr=subprocess.STDOUT,
+            )
+        )
+        rasa_log = self.workdir / "rasa.log"
+        self.procs.append(
+            subprocess.Popen(
+                [
+                    str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--endpoints", str(endpoints),
+                    "--credentials", str(credentials), "--enable-api", "--auth-token", self.auth_token,
+                    "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+                ],
+                cwd=ROOT, env=self.env(), stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
+            )
+        )
+        wait_for(f"{self.action_url}/health", 120, self.procs[0], action_log)
+        wait_for(f"{self.rasa_url}/status?token={self.auth_token}", 300, self.procs[1], rasa_log)
+        return self
+
+
+class RunningServer:
+    """A server someone already started (CLONUS_TEST_RASA_URL, for quick iteration)."""
+
+    def __init__(self) -> None:
+        self.rasa_url = os.environ["CLONUS_TEST_RASA_URL"].rstrip("/")
+        self.database_url = os.environ["CLONUS_TEST_DATABASE_URL"]
+        self.log_file = os.environ.get("CLONUS_TEST_RASA_LOG", "")
+        self.workdir = None
+
+
+@pytest.fixture(scope="session")
+def channel_stack(request) -> Iterator[Stack]:
+    if os.environ.get("CLONUS_TEST_RASA_URL"):
+        # Iterating against a running server: its token must be the one given here.
+        os.environ["TWILIO_AUTH_TOKEN"] = os.environ["CLONUS_TEST_TWILIO_TOKEN"]
+        yield RunningServer()
+        return
+    trained_model = request.getfixturevalue("trained_model")
+    if channels_configured():
+        yield request.getfixturevalue("rasa_stack")
+        return
+    stack = ChannelStack(model=trained_model, database_url=create_postgres_database())
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+        drop_postgres_database(stack.database_url)
+
+
+# ---- helpers the tests share ---------------------------------------------------------------------
+
+
+def sms_post(stack: Stack, params: dict, *, sign_url: str = None, signature: str = None, token: str = None,
+             headers: dict = None, data=None) -> requests.Response:
+    """POST a Twilio-style form to the SMS webhook, signed like Twilio would sign it."""
+    url = stack.rasa_url + SMS_PATH
+    if signature is None:
+        signature = sms.compute_signature(token or twilio_token(), sign_url or url, params)
+    all_headers = {"X-Twilio-Signature": signature} if signature else {}
+    all_headers.update(headers or {})
+    return requests.post(url, data=params if data is None else data, headers=all_headers, timeout=90)
+
+
+def sms_params(phone: str, body: str) -> dict:
+    return {
+        "MessageSid": "SM" + secrets.token_hex(16),
+        "AccountSid": "AC" + "0" * 32,
+        "From": phone,
+        "To": "+13125550100",
+        "Body": body,
+        "NumMedia": "0",
+    }
+
+
+def twiml_messages(resp: requests.Response) -> List[str]:
+    import xml.etree.ElementTree as ET
+
+    assert resp.headers["Content-Type"].startswith("application/xml"), resp.headers
+    root = ET.fromstring(resp.content)
+    assert root.tag == "Response"
+    return [m.text or "" for m in root.findall("Message")]
+
+
+def stored_events(stack: Stack, sender: str) -> List[dict]:
+    """The conversation's events as Rasa's tracker store saved them (straight from the database)."""
+    import json
+
+    engine = sa.create_engine(stack.database_url, future=True)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+            ).scalars().all()
+    finally:
+        engine.dispose()
+    return [json.loads(r) for r in rows]
+
+
+def user_texts(stack: Stack, sender: str) -> List[str]:
+    return [e.get("text") for e in stored_events(stack, sender) if e.get("event") == "user"]
+
+
+def new_phone() -> str:
+    """A fictional US number (555-01xx exchange is reserved for fiction), unique per test."""
+    return "+1312555" + f"{secrets.randbelow(10_000):04d}"
+
+
+def twilio_token() -> str:
+    return os.environ["TWILIO_AUTH_TOKEN"]
+
+
+def server_log(stack: Stack) -> str:
+    path = Path(getattr(stack, "log_file", "") or Path(stack.workdir or ".") / "rasa.log")
+    return path.read_text(errors="replace") if path.exists() else ""
