@@ -30,12 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot import db
-from bot.db.tracker import create_events_table
+from bot import db  # noqa: E402  (after the sys.path set-up above)
+from bot.db.tracker import create_events_table  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get(
-    "CLONUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+PG_ADMIN_URL = os.environ.get("CLONUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
 
 
@@ -81,11 +79,7 @@ class _Databases:
                 conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
             engine.dispose()
             self.pg_dbs.append(name)
-            url = (
-                sa.engine.make_url(PG_ADMIN_URL)
-                .set(database=name)
-                .render_as_string(hide_password=False)
-            )
+            url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
         if migrate:
             db.migrate(url)
         if with_events:

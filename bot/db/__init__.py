@@ -29,9 +29,7 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 # Tests bind every session of a URL to one connection whose transaction they roll back.
-_bound: contextvars.ContextVar[dict[str, Connection] | None] = contextvars.ContextVar(
-    "clonus_db_bound", default=None
-)
+_bound: contextvars.ContextVar[dict[str, Connection] | None] = contextvars.ContextVar("clonus_db_bound", default=None)
 
 
 def _resolve(url: str | None) -> str:
@@ -136,9 +134,7 @@ def session_scope(url: str | None = None, *, write: bool = True) -> Iterator[Ses
 
 
 @contextlib.contextmanager
-def bind_to_connection(
-    connection: Connection, url: str | None = None
-) -> Iterator[None]:
+def bind_to_connection(connection: Connection, url: str | None = None) -> Iterator[None]:
     """Route session_scope(url) to `connection` (tests roll its transaction back afterwards)."""
     url = _resolve(url)
     token = _bound.set({**(_bound.get() or {}), url: connection})
@@ -173,9 +169,7 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
     cfg = alembic_config(url)
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(
-                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": 0x636C6F6E7573}
-            )
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": 0x636C6F6E7573})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
     log.info("database schema is at %s", revision)
@@ -188,7 +182,7 @@ def current_revision(url: str | None = None) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-from bot.db.repository import (
+from bot.db.repository import (  # noqa: E402  (the helpers import session_scope from here)
     is_sms_opted_out,
     record_appointment_request,
     record_assessment,

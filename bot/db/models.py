@@ -48,9 +48,7 @@ class UTCDateTime(TypeDecorator):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(
-        self, value: datetime | None, dialect: Any
-    ) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
@@ -58,9 +56,7 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(
-        self, value: datetime | None, dialect: Any
-    ) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -76,9 +72,7 @@ class AppointmentRequest(Base):
     __tablename__ = "clonus_appointment_request"
     __table_args__ = (
         sa.CheckConstraint(f"status IN ({_in(APPOINTMENT_STATUSES)})", name="status"),
-        sa.Index(
-            "ix_clonus_appointment_request_status_created", "status", "created_at"
-        ),
+        sa.Index("ix_clonus_appointment_request_status_created", "status", "created_at"),
     )
 
     id = sa.Column(sa.Integer, primary_key=True)
@@ -87,25 +81,15 @@ class AppointmentRequest(Base):
     phone_e164 = sa.Column(sa.String(20), nullable=False)
     preferred_time = sa.Column(UTCDateTime(), nullable=True)
     reason = sa.Column(sa.Text, nullable=True)
-    triage_level = sa.Column(
-        sa.String(16), nullable=True
-    )  # level when the request was made
-    status = sa.Column(
-        sa.String(16), nullable=False, default="new", server_default="new"
-    )
+    triage_level = sa.Column(sa.String(16), nullable=True)  # level when the request was made
+    status = sa.Column(sa.String(16), nullable=False, default="new", server_default="new")
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
-    updated_at = sa.Column(
-        UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow
-    )
+    updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
 
 
 class TriageAssessment(Base):
     __tablename__ = "clonus_triage_assessment"
-    __table_args__ = (
-        sa.Index(
-            "ix_clonus_triage_assessment_conv_created", "conversation_id", "created_at"
-        ),
-    )
+    __table_args__ = (sa.Index("ix_clonus_triage_assessment_conv_created", "conversation_id", "created_at"),)
 
     id = sa.Column(sa.Integer, primary_key=True)
     conversation_id = sa.Column(sa.String(255), nullable=False)
@@ -123,12 +107,8 @@ class StaffUser(Base):
     id = sa.Column(sa.Integer, primary_key=True)
     username = sa.Column(sa.String(150), nullable=False, unique=True)
     password_hash = sa.Column(sa.String(255), nullable=False)
-    role = sa.Column(
-        sa.String(16), nullable=False, default="staff", server_default="staff"
-    )
-    is_active = sa.Column(
-        sa.Boolean, nullable=False, default=True, server_default=sa.true()
-    )
+    role = sa.Column(sa.String(16), nullable=False, default="staff", server_default="staff")
+    is_active = sa.Column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
     failed_logins = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
     locked_until = sa.Column(UTCDateTime(), nullable=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
@@ -137,12 +117,8 @@ class StaffUser(Base):
 class ConversationReview(Base):
     __tablename__ = "clonus_conversation_review"
 
-    conversation_id = sa.Column(
-        sa.String(255), primary_key=True
-    )  # unique by being the key
-    reviewed = sa.Column(
-        sa.Boolean, nullable=False, default=False, server_default=sa.false()
-    )
+    conversation_id = sa.Column(sa.String(255), primary_key=True)  # unique by being the key
+    reviewed = sa.Column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
     reviewed_by = sa.Column(sa.String(150), nullable=True)
     reviewed_at = sa.Column(UTCDateTime(), nullable=True)
 
@@ -175,9 +151,7 @@ class SmsOptOut(Base):
 
     phone_e164 = sa.Column(sa.String(20), primary_key=True)
     opted_out = sa.Column(sa.Boolean, nullable=False)
-    updated_at = sa.Column(
-        UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow
-    )
+    updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
 
 
 class ConversationSummary(Base):
@@ -188,11 +162,11 @@ class ConversationSummary(Base):
     """
 
     __tablename__ = "clonus_conversation"
-    __table_args__ = (
-        sa.Index("ix_clonus_conversation_level_last", "level_rank", "last_at"),
-    )
+    __table_args__ = (sa.Index("ix_clonus_conversation_level_last", "level_rank", "last_at"),)
 
     conversation_id = sa.Column(sa.String(255), primary_key=True)
+    # opaque id for URLs and logs (conversation ids are phone numbers on SMS channels)
+    ref = sa.Column(sa.String(32), nullable=True, unique=True, index=True)
     first_at = sa.Column(UTCDateTime(), nullable=True)
     last_at = sa.Column(UTCDateTime(), nullable=True, index=True)
     channel = sa.Column(sa.String(64), nullable=True, index=True)
@@ -203,6 +177,23 @@ class ConversationSummary(Base):
     message_count = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
     # lowercased user and bot text, for the console's text search
     search_text = sa.Column(sa.Text, nullable=False, default="", server_default="")
+
+
+class StaffSession(Base):
+    """A signed-in console session; the cookie holds the token, the database its SHA-256."""
+
+    __tablename__ = "clonus_staff_session"
+
+    token_hash = sa.Column(sa.String(64), primary_key=True)
+    user_id = sa.Column(
+        sa.Integer,
+        sa.ForeignKey("clonus_staff_user.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
+    last_seen_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
+    revoked_at = sa.Column(UTCDateTime(), nullable=True)
 
 
 class SyncState(Base):

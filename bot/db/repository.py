@@ -32,9 +32,7 @@ def _check_level(level: str | None, allow_none: bool = False) -> None:
     if level is None and allow_none:
         return
     if level not in LEVEL_RANK:
-        raise ValueError(
-            f"unknown triage level {level!r}; expected one of {', '.join(LEVELS)}"
-        )
+        raise ValueError(f"unknown triage level {level!r}; expected one of {', '.join(LEVELS)}")
 
 
 def record_appointment_request(
@@ -60,9 +58,7 @@ def record_appointment_request(
         )
         s.add(row)
         s.flush()
-        log.info(
-            "appointment request %s stored for conversation %s", row.id, conversation_id
-        )
+        log.info("appointment request %s stored for conversation %s", row.id, conversation_id)
         return int(row.id)
 
 
@@ -102,9 +98,7 @@ def set_sms_opt_out(phone_e164: str, opted_out: bool, url: str | None = None) ->
 
 def is_sms_opted_out(phone_e164: str, url: str | None = None) -> bool:
     with _session_scope(url, write=False) as s:
-        value = s.execute(
-            sa.select(SmsOptOut.opted_out).where(SmsOptOut.phone_e164 == phone_e164)
-        ).scalar_one_or_none()
+        value = s.execute(sa.select(SmsOptOut.opted_out).where(SmsOptOut.phone_e164 == phone_e164)).scalar_one_or_none()
         return bool(value)
 
 
@@ -116,6 +110,4 @@ def audit(
     detail: dict | None = None,
 ) -> None:
     """Append one audit entry in the caller's transaction (never patient text in `detail`)."""
-    session.add(
-        AuditLog(actor=actor, action=action, target=target, detail=detail or {})
-    )
+    session.add(AuditLog(actor=actor, action=action, target=target, detail=detail or {}))

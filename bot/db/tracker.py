@@ -17,9 +17,7 @@ tracker_metadata = sa.MetaData()
 events = sa.Table(
     "events",
     tracker_metadata,
-    sa.Column(
-        "id", sa.Integer, sa.Sequence("events_seq", optional=True), primary_key=True
-    ),
+    sa.Column("id", sa.Integer, sa.Sequence("events_seq", optional=True), primary_key=True),
     sa.Column("sender_id", sa.String(255), nullable=False, index=True),
     sa.Column("type_name", sa.String(255), nullable=False),
     sa.Column("timestamp", sa.Float),

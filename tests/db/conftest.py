@@ -1,8 +1,3 @@
-"""Database fixtures (defined in tests/fixtures_db.py, shared with other test folders)."""
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from tests.fixtures_db import *
+"""Database test fixtures: db_url (SQLite and PostgreSQL, migrated), db_connection, db_session,
+fresh_db_url. They live in tests/fixtures_db.py, registered for every test folder by
+`pytest_plugins = ["tests.fixtures_db"]` in tests/conftest.py."""

@@ -49,18 +49,14 @@ def test_naive_datetimes_are_refused(db_url: str, db_connection) -> None:
 
 
 def test_unknown_status_is_refused(db_url: str, db_connection) -> None:
-    rid = db.record_appointment_request(
-        "conv-c", "Jo Example", "+15555550103", None, None, "urgent", url=db_url
-    )
+    rid = db.record_appointment_request("conv-c", "Jo Example", "+15555550103", None, None, "urgent", url=db_url)
     with pytest.raises(sa.exc.IntegrityError), db.session_scope(db_url) as s:
         s.get(AppointmentRequest, rid).status = "lost"
 
 
 @pytest.mark.parametrize("status", ["new", "contacted", "booked", "cancelled"])
 def test_known_statuses_are_accepted(db_url: str, db_connection, status: str) -> None:
-    rid = db.record_appointment_request(
-        "conv-d", "Jo Example", "+15555550103", None, None, None, url=db_url
-    )
+    rid = db.record_appointment_request("conv-d", "Jo Example", "+15555550103", None, None, None, url=db_url)
     with db.session_scope(db_url) as s:
         s.get(AppointmentRequest, rid).status = status
     with db.session_scope(db_url) as s:
@@ -71,9 +67,7 @@ def test_unknown_triage_level_is_refused(db_url: str, db_connection) -> None:
     with pytest.raises(ValueError):
         db.record_assessment("conv-e", "critical", [], [], [], url=db_url)
     with pytest.raises(ValueError):
-        db.record_appointment_request(
-            "conv-e", "A", "+15555550104", None, None, "soon", url=db_url
-        )
+        db.record_appointment_request("conv-e", "A", "+15555550104", None, None, "soon", url=db_url)
 
 
 def test_assessment_keeps_json(db_url: str, db_connection) -> None:
@@ -119,9 +113,7 @@ def test_session_scope_rolls_back_on_error(db_url: str, db_connection) -> None:
         raise RuntimeError("boom")
     with db.session_scope(db_url) as s:
         n = s.execute(
-            sa.select(sa.func.count())
-            .select_from(TriageAssessment)
-            .where(TriageAssessment.conversation_id == "conv-g")
+            sa.select(sa.func.count()).select_from(TriageAssessment).where(TriageAssessment.conversation_id == "conv-g")
         ).scalar_one()
     assert n == 0
 
@@ -130,9 +122,7 @@ class TestIsolation:
     """Two tests in order: what the first writes is gone in the second."""
 
     def test_1_write(self, db_url: str, db_connection) -> None:
-        db.record_assessment(
-            "conv-isolation", "emergency", ["SS-HUNTER"], [], [], url=db_url
-        )
+        db.record_assessment("conv-isolation", "emergency", ["SS-HUNTER"], [], [], url=db_url)
         with db.session_scope(db_url) as s:
             assert (
                 s.execute(

@@ -33,13 +33,12 @@ def test_migration_files_have_readable_names() -> None:
     for rev in ScriptDirectory.from_config(db.alembic_config()).walk_revisions():
         assert rev.revision[:4].isdigit() and "_" in rev.revision, rev.revision
         assert Path(rev.path).stem == rev.revision
+        assert len(rev.revision) <= 32  # alembic_version.version_num is VARCHAR(32)
 
 
 def test_models_match_migrations(db_url: str) -> None:
     with db.get_engine(db_url).connect() as conn:
-        ctx = MigrationContext.configure(
-            conn, opts={"include_object": include_object, "compare_type": True}
-        )
+        ctx = MigrationContext.configure(conn, opts={"include_object": include_object, "compare_type": True})
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == []
 
@@ -55,18 +54,14 @@ def test_autogenerate_never_touches_rasa_events(db_url: str) -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_migrate_is_idempotent_and_downgrade_keeps_events(
-    fresh_db_url, backend: str
-) -> None:
+def test_migrate_is_idempotent_and_downgrade_keeps_events(fresh_db_url, backend: str) -> None:
     url = fresh_db_url(backend)
     db.migrate(url)
     db.migrate(url)
     assert db.current_revision(url) == _head()
     with db.get_engine(url).begin() as conn:
         conn.execute(
-            sa.text(
-                "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES ('c', 'user', 1, '{}')"
-            )
+            sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES ('c', 'user', 1, '{}')")
         )
     cfg = db.alembic_config(url)
     with db.get_engine(url).begin() as conn:
@@ -97,10 +92,7 @@ def test_two_processes_migrating_at_once(fresh_db_url, backend: str) -> None:
     assert [p.returncode for p in procs] == [0, 0, 0], errors
     assert db.current_revision(url) == _head()
     with db.get_engine(url).connect() as conn:
-        assert (
-            conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar_one()
-            == 1
-        )
+        assert conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
 
 
 def test_sqlite_engine_settings(fresh_db_url) -> None:

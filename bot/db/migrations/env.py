@@ -16,8 +16,7 @@ def _configure(connection) -> None:  # type: ignore[no-untyped-def]
         connection=connection,
         target_metadata=target_metadata,
         include_object=include_object,
-        render_as_batch=connection.dialect.name
-        == "sqlite",  # SQLite cannot ALTER most things
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
         compare_type=True,
     )
 
@@ -42,9 +41,7 @@ def run_migrations_online() -> None:
         return
     from bot.db import get_engine
 
-    url = context.get_x_argument(as_dictionary=True).get(
-        "url"
-    ) or config.get_main_option("sqlalchemy.url")
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
     with get_engine(url or None).begin() as connection:
         _configure(connection)
         with context.begin_transaction():

@@ -81,9 +81,7 @@ def upgrade() -> None:
         sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
         sa.Column("locked_until", TZ, nullable=True),
         sa.Column("created_at", TZ, nullable=False),
-        sa.CheckConstraint(
-            "role IN ('staff', 'admin')", name=op.f("ck_clonus_staff_user_role")
-        ),
+        sa.CheckConstraint("role IN ('staff', 'admin')", name=op.f("ck_clonus_staff_user_role")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_clonus_staff_user")),
         sa.UniqueConstraint("username", name=op.f("uq_clonus_staff_user_username")),
     )
@@ -94,9 +92,7 @@ def upgrade() -> None:
         sa.Column("reviewed", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("reviewed_by", sa.String(150), nullable=True),
         sa.Column("reviewed_at", TZ, nullable=True),
-        sa.PrimaryKeyConstraint(
-            "conversation_id", name=op.f("pk_clonus_conversation_review")
-        ),
+        sa.PrimaryKeyConstraint("conversation_id", name=op.f("pk_clonus_conversation_review")),
     )
 
     op.create_table(

@@ -33,12 +33,8 @@ def upgrade() -> None:
         sa.Column("search_text", sa.Text, nullable=False, server_default=""),
         sa.PrimaryKeyConstraint("conversation_id", name=op.f("pk_clonus_conversation")),
     )
-    op.create_index(
-        "ix_clonus_conversation_last_at", "clonus_conversation", ["last_at"]
-    )
-    op.create_index(
-        "ix_clonus_conversation_channel", "clonus_conversation", ["channel"]
-    )
+    op.create_index("ix_clonus_conversation_last_at", "clonus_conversation", ["last_at"])
+    op.create_index("ix_clonus_conversation_channel", "clonus_conversation", ["channel"])
     op.create_index(
         "ix_clonus_conversation_level_last",
         "clonus_conversation",

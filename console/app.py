@@ -1,0 +1,561 @@
+"""The staff review console (Flask): sign-in, conversation list and transcripts, appointment queue,
+dashboard, export, user management and audit log."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import secrets
+from datetime import datetime, timezone, tzinfo
+from functools import wraps
+from typing import Any, Callable
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Flask, Response, abort, g, redirect, render_template, request, url_for
+
+from bot.db import session_scope
+from bot.db.models import (
+    APPOINTMENT_STATUSES,
+    LEVELS,
+    ROLES,
+    AppointmentRequest,
+    AuditLog,
+    ConversationReview,
+    ConversationSummary,
+    ReviewNote,
+    StaffUser,
+)
+from bot.db.repository import audit
+from console import auth, charts
+from console import conversations as conv
+from console.privacy import can_see_phone, csv_safe, display_conversation_id, mask_phones
+
+log = logging.getLogger(__name__)
+
+UTC = timezone.utc  # noqa: UP017  (Python 3.10)
+SESSION_COOKIE = "clonus_session"
+LOGIN_CSRF_COOKIE = "clonus_login_csrf"
+PUBLIC_ENDPOINTS = frozenset({"login", "static"})
+MAX_NOTE_LENGTH = 4000
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
+
+# Fixed texts for ?msg= after a redirect (nothing the user typed is echoed back this way).
+MESSAGES = {
+    "reviewed": "Marked as reviewed.",
+    "unreviewed": "Marked as not reviewed.",
+    "note": "Note added.",
+    "status": "Status changed.",
+    "user_created": "User created.",
+    "user_changed": "User changed.",
+    "signed_out": "You are signed out.",
+    "expired": "Please sign in.",
+}
+
+
+def _clinic_tz() -> tzinfo:
+    try:
+        from bot.settings import clinic
+
+        return ZoneInfo(clinic().timezone)
+    except Exception:  # noqa: BLE001  (a broken profile must not take the console down)
+        log.warning("clinic time zone unavailable; showing times in UTC")
+        return UTC
+
+
+def secret_key_from_env() -> str:
+    key = os.environ.get("CONSOLE_SECRET_KEY")
+    if key:
+        if len(key) < 32:
+            raise SystemExit("CONSOLE_SECRET_KEY must have at least 32 characters")
+        return key
+    if os.environ.get("CONSOLE_ENV", "development") == "production":
+        raise SystemExit("CONSOLE_SECRET_KEY is required when CONSOLE_ENV=production")
+    log.warning(
+        "CONSOLE_SECRET_KEY is not set: using a random key for this run (development only); set it in production"
+    )
+    return secrets.token_urlsafe(48)
+
+
+def create_app(
+    database_url: str | None = None,
+    secret_key: str | None = None,
+    cookie_secure: bool | None = None,
+    timezone_: tzinfo | None = None,
+) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key or secret_key_from_env(),
+        DATABASE_URL=database_url,
+        COOKIE_SECURE=(
+            cookie_secure if cookie_secure is not None else os.environ.get("CONSOLE_COOKIE_SECURE", "1") != "0"
+        ),
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    tz = timezone_ or _clinic_tz()
+    url = database_url
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def fmt_time(value: datetime | None, with_seconds: bool = False) -> str:
+        if value is None:
+            return ""
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
+
+    app.jinja_env.filters["when"] = fmt_time
+    app.jinja_env.filters["mask"] = mask_phones
+    app.jinja_env.globals.update(LEVELS=LEVELS, STATUSES=APPOINTMENT_STATUSES, ROLES=ROLES)
+
+    @app.context_processor
+    def _context() -> dict[str, Any]:
+        user = g.get("user")
+
+        def csrf_field_value() -> str:
+            token = g.get("session_token")
+            return auth.csrf_token(app.config["SECRET_KEY"], token) if token else ""
+
+        def conv_id(cid: str, where: str = "list") -> str:
+            return display_conversation_id(cid, user["role"] if user else None, where)
+
+        def page_url(**changes: Any) -> str:
+            args = {k: v for k, v in request.args.items()}
+            args.update({k: str(v) for k, v in changes.items()})
+            return request.path + "?" + urlencode(args)
+
+        return {
+            "me": user,
+            "csrf_token": csrf_field_value,
+            "conv_id": conv_id,
+            "page_url": page_url,
+            "message": MESSAGES.get(request.args.get("msg", "")),
+            "tz_name": getattr(tz, "key", "UTC"),
+        }
+
+    def _set_cookie(resp: Response, name: str, value: str, max_age: int | None = None) -> None:
+        resp.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            secure=app.config["COOKIE_SECURE"],
+            httponly=True,
+            samesite="Strict",
+            path="/",
+        )
+
+    def admin_required(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if g.user["role"] != "admin":
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.admin_only = True  # type: ignore[attr-defined]
+        return wrapper
+
+    # --- every request ------------------------------------------------------------------------
+
+    @app.before_request
+    def _authenticate() -> Any:
+        g.user = None
+        g.session_token = None
+        if request.endpoint in PUBLIC_ENDPOINTS:
+            return None
+        token = request.cookies.get(SESSION_COOKIE)
+        user = None
+        if token:
+            with session_scope(url) as s:
+                u = auth.session_user(s, token)
+                if u is not None:
+                    user = {"id": u.id, "username": u.username, "role": u.role}
+        if user is None:
+            if request.method == "GET":
+                return redirect(url_for("login", msg="expired"))
+            abort(401)
+        g.user = user
+        g.session_token = token
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            if not auth.csrf_valid(app.config["SECRET_KEY"], token, request.form.get("csrf_token")):
+                abort(400, "invalid or missing CSRF token")
+        return None
+
+    @app.after_request
+    def _headers(resp: Response) -> Response:
+        resp.headers["Content-Security-Policy"] = CSP
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["X-Frame-Options"] = "DENY"
+        resp.headers["Referrer-Policy"] = "no-referrer"
+        resp.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        resp.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if request.endpoint != "static":
+            resp.headers["Cache-Control"] = "no-store"  # health information: never cached
+        if app.config["COOKIE_SECURE"]:
+            resp.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return resp
+
+    @app.errorhandler(400)
+    @app.errorhandler(401)
+    @app.errorhandler(403)
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    @app.errorhandler(413)
+    def _error(err: Any) -> Any:
+        code = getattr(err, "code", 500)
+        return render_template("error.html", code=code, name=getattr(err, "name", "Error")), code
+
+    @app.errorhandler(500)
+    def _server_error(err: Any) -> Any:
+        return render_template("error.html", code=500, name="Internal Server Error"), 500
+
+    # --- sign-in ------------------------------------------------------------------------------
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        error = None
+        status = 200
+        if request.method == "POST":
+            cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+            form_token = request.form.get("csrf_token", "")
+            if not cookie or not secrets.compare_digest(cookie, form_token):
+                abort(400, "invalid or missing CSRF token")
+            username = request.form.get("username", "")[:150]
+            password = request.form.get("password", "")[:1024]
+            with session_scope(url) as s:
+                result = auth.authenticate(s, username, password)
+                actor = auth.normalise_username(username) or "(empty)"
+                user_id = result.user.id if result.user is not None else None
+                if result.outcome == "ok" and result.user is not None:
+                    token = auth.start_session(s, result.user)
+                    audit(s, result.user.username, "sign_in", None, {"ip": request.remote_addr})
+                else:
+                    token = None
+                    audit(s, actor, f"sign_in_{result.outcome}", None, {"ip": request.remote_addr})
+            if token:
+                log.info("sign-in by user id %s", user_id)
+                resp = redirect(url_for("conversations"))
+                _set_cookie(resp, SESSION_COOKIE, token)
+                resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+                return resp
+            # One message for every failure, so that usernames cannot be probed.
+            error = "Sign-in failed: wrong username or password, or the account is locked or disabled."
+            status = 401
+        login_token = secrets.token_urlsafe(32)
+        resp = Response(render_template("login.html", error=error, login_csrf=login_token), status)
+        _set_cookie(resp, LOGIN_CSRF_COOKIE, login_token, max_age=3600)
+        return resp
+
+    @app.post("/logout")
+    def logout() -> Any:
+        with session_scope(url) as s:
+            auth.end_session(s, g.session_token)
+            audit(s, g.user["username"], "sign_out")
+        resp = redirect(url_for("login", msg="signed_out"))
+        resp.delete_cookie(SESSION_COOKIE, path="/")
+        return resp
+
+    # --- conversations ------------------------------------------------------------------------
+
+    @app.get("/")
+    def index() -> Any:
+        return redirect(url_for("conversations"))
+
+    def _page() -> int:
+        try:
+            return min(max(int(request.args.get("page", "1")), 1), 100_000)
+        except ValueError:
+            return 1
+
+    @app.get("/conversations")
+    def conversations() -> Any:
+        conv.sync_summaries(url)
+        f = conv.Filters.from_args(request.args)
+        page = _page()
+        with session_scope(url, write=False) as s:
+            rows, total = conv.list_conversations(s, f, tz, page)
+            chans = conv.channels(s)
+        pages = max(1, -(-total // conv.PAGE_SIZE))
+        return render_template(
+            "conversations.html",
+            rows=rows,
+            total=total,
+            page=page,
+            pages=pages,
+            f=f,
+            filter_args=f.as_args(),
+            channels=chans,
+        )
+
+    @app.get("/conversations/<ref>")
+    def transcript(ref: str) -> Any:
+        if len(ref) > 32:
+            abort(404)
+        with session_scope(url) as s:
+            t = conv.transcript(s, ref)
+            if t is None:
+                abort(404)
+            audit(s, g.user["username"], "transcript_view", ref)
+            html = render_template("transcript.html", t=t, ref=ref)
+        log.info("transcript %s viewed by user id %s", ref, g.user["id"])
+        return html
+
+    def _summary_or_404(s: Any, ref: str) -> ConversationSummary:
+        summary = conv.summary_by_ref(s, ref) if len(ref) <= 32 else None
+        if summary is None:
+            abort(404)
+        return summary
+
+    @app.post("/conversations/<ref>/review")
+    def review(ref: str) -> Any:
+        reviewed = request.form.get("reviewed", "1") == "1"
+        with session_scope(url) as s:
+            summary = _summary_or_404(s, ref)
+            row = s.get(ConversationReview, summary.conversation_id)
+            if row is None:
+                row = ConversationReview(conversation_id=summary.conversation_id)
+                s.add(row)
+            row.reviewed = reviewed
+            row.reviewed_by = g.user["username"] if reviewed else None
+            row.reviewed_at = auth.now() if reviewed else None
+            audit(s, g.user["username"], "review_mark" if reviewed else "review_unmark", ref)
+        return redirect(url_for("transcript", ref=ref, msg="reviewed" if reviewed else "unreviewed"))
+
+    @app.post("/conversations/<ref>/notes")
+    def add_note(ref: str) -> Any:
+        text = request.form.get("text", "").strip()
+        if not text:
+            return redirect(url_for("transcript", ref=ref))
+        if len(text) > MAX_NOTE_LENGTH:
+            abort(400, "note too long")
+        with session_scope(url) as s:
+            summary = _summary_or_404(s, ref)
+            note = ReviewNote(conversation_id=summary.conversation_id, author=g.user["username"], text=text)
+            s.add(note)
+            s.flush()
+            audit(s, g.user["username"], "note_add", ref, {"note_id": note.id})
+        return redirect(url_for("transcript", ref=ref, msg="note"))
+
+    # --- export -------------------------------------------------------------------------------
+
+    EXPORT_FIELDS = (
+        "ref",
+        "conversation",
+        "first_at",
+        "last_at",
+        "channel",
+        "triage_level",
+        "rule_ids",
+        "messages",
+        "reviewed",
+        "reviewed_by",
+        "reviewed_at",
+    )
+
+    def _export_rows(fmt: str) -> list[dict[str, Any]]:
+        conv.sync_summaries(url)
+        f = conv.Filters.from_args(request.args)
+        with session_scope(url) as s:
+            rows = conv.iter_filtered(s, f, tz)
+            audit(
+                s,
+                g.user["username"],
+                "export",
+                None,
+                {"format": fmt, "filters": f.as_args(), "rows": len(rows)},
+            )
+        role = g.user["role"]
+        iso = lambda d: d.astimezone(UTC).isoformat() if d else None  # noqa: E731
+        return [
+            {
+                "ref": r.ref,
+                "conversation": display_conversation_id(r.conversation_id, role, "export"),
+                "first_at": iso(r.first_at),
+                "last_at": iso(r.last_at),
+                "channel": r.channel,
+                "triage_level": r.triage_level,
+                "rule_ids": r.rule_ids,
+                "messages": r.message_count,
+                "reviewed": r.reviewed,
+                "reviewed_by": r.reviewed_by,
+                "reviewed_at": iso(r.reviewed_at),
+            }
+            for r in rows
+        ]
+
+    def _filename(ext: str) -> str:
+        return f"clonus-conversations-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.{ext}"
+
+    @app.get("/export.csv")
+    def export_csv() -> Any:
+        rows = _export_rows("csv")
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(EXPORT_FIELDS)
+        for r in rows:
+            cells = [" ".join(v) if isinstance(v, list) else v for v in (r[k] for k in EXPORT_FIELDS)]
+            writer.writerow([csv_safe("" if c is None else c) for c in cells])
+        return Response(
+            buf.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{_filename("csv")}"'},
+        )
+
+    @app.get("/export.json")
+    def export_json() -> Any:
+        rows = _export_rows("json")
+        return Response(
+            json.dumps({"conversations": rows}, ensure_ascii=False, indent=1),
+            mimetype="application/json",
+            headers={"Content-Disposition": f'attachment; filename="{_filename("json")}"'},
+        )
+
+    # --- appointments -------------------------------------------------------------------------
+
+    @app.get("/appointments")
+    def appointments() -> Any:
+        status = request.args.get("status", "open")
+        if status not in (*APPOINTMENT_STATUSES, "open", "all"):
+            status = "open"
+        page = _page()
+        conv.sync_summaries(url)
+        ar, cs = AppointmentRequest, ConversationSummary
+        q = sa.select(ar, cs.ref).outerjoin(cs, cs.conversation_id == ar.conversation_id)
+        if status == "open":
+            q = q.where(ar.status.in_(["new", "contacted"]))
+        elif status != "all":
+            q = q.where(ar.status == status)
+        with session_scope(url, write=False) as s:
+            total = s.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
+            rows = s.execute(q.order_by(ar.created_at.desc(), ar.id.desc()).limit(50).offset((page - 1) * 50)).all()
+            s.expunge_all()
+        show_phone = can_see_phone(g.user["role"], "appointments")
+        return render_template(
+            "appointments.html",
+            rows=rows,
+            status=status,
+            total=total,
+            page=page,
+            pages=max(1, -(-total // 50)),
+            show_phone=show_phone,
+        )
+
+    @app.post("/appointments/<int:appointment_id>/status")
+    def appointment_status(appointment_id: int) -> Any:
+        new = request.form.get("status", "")
+        if new not in APPOINTMENT_STATUSES:
+            abort(400, "unknown status")
+        with session_scope(url) as s:
+            row = s.get(AppointmentRequest, appointment_id)
+            if row is None:
+                abort(404)
+            old = row.status
+            if old != new:
+                row.status = new
+                audit(
+                    s,
+                    g.user["username"],
+                    "appointment_status",
+                    f"appointment:{appointment_id}",
+                    {"from": old, "to": new},
+                )
+        back = request.form.get("back_status", "open")
+        back = back if back in (*APPOINTMENT_STATUSES, "open", "all") else "open"
+        return redirect(url_for("appointments", status=back, msg="status"))
+
+    # --- dashboard ----------------------------------------------------------------------------
+
+    @app.get("/dashboard")
+    def dashboard() -> Any:
+        conv.sync_summaries(url)
+        with session_scope(url, write=False) as s:
+            d = conv.dashboard(s, tz)
+        return render_template("dashboard.html", d=d, chart=charts.levels_per_day(d.days, d.per_day))
+
+    # --- admin --------------------------------------------------------------------------------
+
+    @app.get("/admin/users")
+    @admin_required
+    def users() -> Any:
+        with session_scope(url, write=False) as s:
+            rows = list(s.execute(sa.select(StaffUser).order_by(StaffUser.username)).scalars())
+            s.expunge_all()
+        return render_template("users.html", users=rows, now=auth.now(), error=request.args.get("error"))
+
+    @app.post("/admin/users")
+    @admin_required
+    def create_user() -> Any:
+        username = request.form.get("username", "")
+        role = request.form.get("role", "staff")
+        try:
+            with session_scope(url) as s:
+                user = auth.create_user(s, username, request.form.get("password", ""), role)
+                audit(s, g.user["username"], "user_create", f"user:{user.username}", {"role": role})
+        except ValueError as exc:
+            return redirect(url_for("users", error=str(exc)[:200]))
+        return redirect(url_for("users", msg="user_created"))
+
+    @app.post("/admin/users/<int:user_id>")
+    @admin_required
+    def change_user(user_id: int) -> Any:
+        action = request.form.get("action", "")
+        with session_scope(url) as s:
+            user = s.get(StaffUser, user_id)
+            if user is None:
+                abort(404)
+            if user.id == g.user["id"] and action in ("disable", "role"):
+                return redirect(url_for("users", error="You cannot disable yourself or change your own role."))
+            detail: dict[str, Any] = {}
+            if action == "disable":
+                auth.set_active(s, user, False)
+            elif action == "enable":
+                auth.set_active(s, user, True)
+            elif action == "unlock":
+                user.failed_logins = 0
+                user.locked_until = None
+            elif action == "role":
+                role = request.form.get("role", "")
+                if role not in ROLES:
+                    abort(400, "unknown role")
+                detail = {"from": user.role, "to": role}
+                user.role = role
+                auth.revoke_sessions(s, user.id)
+            else:
+                abort(400, "unknown action")
+            audit(s, g.user["username"], f"user_{action}", f"user:{user.username}", detail)
+        return redirect(url_for("users", msg="user_changed"))
+
+    @app.get("/admin/audit")
+    @admin_required
+    def audit_log() -> Any:
+        page = _page()
+        action = request.args.get("action", "").strip()[:64]
+        actor = request.args.get("actor", "").strip()[:150]
+        q = sa.select(AuditLog)
+        if action:
+            q = q.where(AuditLog.action == action)
+        if actor:
+            q = q.where(AuditLog.actor == actor)
+        with session_scope(url) as s:
+            total = s.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
+            rows = list(s.execute(q.order_by(AuditLog.id.desc()).limit(100).offset((page - 1) * 100)).scalars())
+            actions = [a for (a,) in s.execute(sa.select(AuditLog.action).distinct().order_by(AuditLog.action))]
+            s.expunge_all()
+        return render_template(
+            "audit.html",
+            rows=rows,
+            total=total,
+            page=page,
+            pages=max(1, -(-total // 100)),
+            action=action,
+            actor=actor,
+            actions=actions,
+        )
+
+    return app

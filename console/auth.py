@@ -1,0 +1,170 @@
+"""Staff accounts: argon2 password hashes, lock-out after repeated failures, server-side sessions
+(the cookie holds a random token, the database its SHA-256) and CSRF tokens bound to the session."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.orm import Session
+
+from bot.db.models import ROLES, StaffSession, StaffUser
+
+UTC = timezone.utc  # noqa: UP017  (Python 3.10)
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=10)
+MIN_PASSWORD_LENGTH = 12
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against when the username is unknown, so that both cases cost the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class PasswordPolicyError(ValueError):
+    pass
+
+
+def check_password_policy(password: str, username: str = "") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordPolicyError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if username and username.lower() in password.lower():
+        raise PasswordPolicyError("password must not contain the username")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def create_user(s: Session, username: str, password: str, role: str = "staff") -> StaffUser:
+    username = normalise_username(username)
+    if not username or len(username) > 150 or not all(c.isalnum() or c in "._-@" for c in username):
+        raise ValueError("username: 1-150 letters, digits or . _ - @")
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    check_password_policy(password, username)
+    if s.execute(sa.select(StaffUser.id).where(StaffUser.username == username)).first():
+        raise ValueError(f"user {username!r} exists already")
+    user = StaffUser(username=username, password_hash=hash_password(password), role=role)
+    s.add(user)
+    s.flush()
+    return user
+
+
+def set_active(s: Session, user: StaffUser, active: bool) -> None:
+    user.is_active = active
+    if not active:
+        revoke_sessions(s, user.id)
+    else:
+        user.failed_logins = 0
+        user.locked_until = None
+
+
+def revoke_sessions(s: Session, user_id: int) -> None:
+    s.execute(
+        sa.update(StaffSession)
+        .where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+
+
+@dataclass
+class LoginResult:
+    user: StaffUser | None
+    outcome: str  # ok | bad_credentials | locked | disabled
+
+
+def authenticate(s: Session, username: str, password: str) -> LoginResult:
+    """Check a password; counts failures and locks the account after MAX_FAILED_LOGINS."""
+    user = s.execute(
+        sa.select(StaffUser).where(StaffUser.username == normalise_username(username)).with_for_update()
+    ).scalar_one_or_none()
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        return LoginResult(None, "bad_credentials")
+    t = now()
+    if user.locked_until is not None and user.locked_until > t:
+        verify_password(_DUMMY_HASH, password)
+        return LoginResult(user, "locked")
+    if not verify_password(user.password_hash, password):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = t + LOCKOUT
+            user.failed_logins = 0
+            return LoginResult(user, "locked")
+        return LoginResult(user, "bad_credentials")
+    if not user.is_active:
+        return LoginResult(user, "disabled")
+    user.failed_logins = 0
+    user.locked_until = None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return LoginResult(user, "ok")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(s: Session, user: StaffUser) -> str:
+    token = secrets.token_urlsafe(32)
+    s.add(StaffSession(token_hash=_token_hash(token), user_id=user.id, created_at=now(), last_seen_at=now()))
+    return token
+
+
+def end_session(s: Session, token: str) -> None:
+    row = s.get(StaffSession, _token_hash(token))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now()
+
+
+def session_user(s: Session, token: str | None, touch: bool = True) -> StaffUser | None:
+    """The active user of a session token, or None when missing, revoked, idle or too old."""
+    if not token or len(token) > 100:
+        return None
+    row = s.get(StaffSession, _token_hash(token))
+    if row is None or row.revoked_at is not None:
+        return None
+    t = now()
+    if t - row.last_seen_at > IDLE_TIMEOUT or t - row.created_at > ABSOLUTE_TIMEOUT:
+        row.revoked_at = t
+        return None
+    user = s.get(StaffUser, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    if touch and t - row.last_seen_at > timedelta(seconds=60):  # don't write on every request
+        row.last_seen_at = t
+    return user
+
+
+def csrf_token(secret_key: str, session_token: str) -> str:
+    """A CSRF token derived from the session (nothing to store; changes with every sign-in)."""
+    return hmac.new(secret_key.encode(), b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_valid(secret_key: str, session_token: str | None, submitted: str | None) -> bool:
+    if not session_token or not submitted:
+        return False
+    return hmac.compare_digest(csrf_token(secret_key, session_token), submitted)

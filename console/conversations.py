@@ -1,0 +1,601 @@
+"""Reading conversations for the console: keeps the per-conversation summary table up to date from
+Rasa's `events` and triage assessments, and answers the list, transcript, dashboard and export.
+
+Every query binds user input as parameters; nothing the user types becomes SQL text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot.db import session_scope
+from bot.db.models import (
+    LEVEL_RANK,
+    LEVELS,
+    AppointmentRequest,
+    ConversationReview,
+    ConversationSummary,
+    ReviewNote,
+    SyncState,
+    TriageAssessment,
+)
+from bot.db.tracker import events
+
+log = logging.getLogger(__name__)
+
+UTC = timezone.utc  # noqa: UP017  (Python 3.10)
+SEARCH_TEXT_LIMIT = 20_000  # characters of text kept per conversation for search
+SYNC_BATCH = 5_000
+PAGE_SIZE = 50
+
+
+def _loads(data: str | None) -> dict:
+    if not data:
+        return {}
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _rule_ids_of(value: Any) -> list[str]:
+    """red_flags slot value: a list of rule ids (or of {"id": ...} dicts in older trackers)."""
+    out: list[str] = []
+    for item in value or []:
+        rid = item.get("id") if isinstance(item, dict) else item
+        if isinstance(rid, str) and rid:
+            out.append(rid)
+    return out
+
+
+def _ts(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+# --- summary sync --------------------------------------------------------------------------------
+
+
+def _events_table_exists(s: Session) -> bool:
+    return sa.inspect(s.connection()).has_table("events")
+
+
+def _marks(s: Session, lock: bool = False) -> dict[str, int]:
+    q = sa.select(SyncState)
+    if lock:
+        q = q.with_for_update()
+    return {row.name: int(row.value) for row in s.execute(q).scalars()}
+
+
+def _set_mark(s: Session, name: str, value: int) -> None:
+    row = s.get(SyncState, name)
+    if row is None:
+        s.add(SyncState(name=name, value=value))
+    else:
+        row.value = value
+
+
+@dataclass
+class _Acc:
+    first: float | None = None
+    last: float | None = None
+    channel: str | None = None
+    rank: int = -1
+    rules: list[str] = field(default_factory=list)
+    messages: int = 0
+    text: list[str] = field(default_factory=list)
+
+    def at(self, ts: float | None) -> None:
+        if ts is None:
+            return
+        self.first = ts if self.first is None else min(self.first, ts)
+        self.last = ts if self.last is None else max(self.last, ts)
+
+    def level(self, level: Any) -> None:
+        if isinstance(level, str) and level in LEVEL_RANK:
+            self.rank = max(self.rank, LEVEL_RANK[level])
+
+    def rule(self, ids: list[str]) -> None:
+        for rid in ids:
+            if rid not in self.rules:
+                self.rules.append(rid)
+
+
+def _apply(s: Session, accs: dict[str, _Acc]) -> None:
+    ids = list(accs)
+    existing: dict[str, ConversationSummary] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        for row in s.execute(
+            sa.select(ConversationSummary).where(ConversationSummary.conversation_id.in_(chunk))
+        ).scalars():
+            existing[row.conversation_id] = row
+    for cid, acc in accs.items():
+        row = existing.get(cid)
+        if row is None:
+            row = ConversationSummary(
+                conversation_id=cid,
+                ref=secrets.token_hex(10),
+                level_rank=-1,
+                rule_ids="",
+                message_count=0,
+                search_text="",
+            )
+            s.add(row)
+        first, last = _ts(acc.first), _ts(acc.last)
+        if first is not None and (row.first_at is None or first < row.first_at):
+            row.first_at = first
+        if last is not None and (row.last_at is None or last > row.last_at):
+            row.last_at = last
+        if acc.channel and not row.channel:
+            row.channel = acc.channel[:64]
+        if acc.rank > row.level_rank:
+            row.level_rank = acc.rank
+            row.triage_level = LEVELS[acc.rank]
+        if acc.rules:
+            have = [r for r in (row.rule_ids or "").split(",") if r]
+            merged = have + [r for r in acc.rules if r not in have]
+            row.rule_ids = "," + ",".join(merged) + "," if merged else ""
+        row.message_count = (row.message_count or 0) + acc.messages
+        if acc.text and len(row.search_text or "") < SEARCH_TEXT_LIMIT:
+            row.search_text = ((row.search_text or "") + "\n" + "\n".join(acc.text))[:SEARCH_TEXT_LIMIT]
+
+
+def sync_summaries(url: str | None = None) -> int:
+    """Fold new events and assessments into the summary table; returns how many rows it read.
+
+    Cheap when nothing is new (two indexed max() queries); otherwise one writer at a time
+    (SQLite write lock / PostgreSQL row lock on the marks).
+    """
+    with session_scope(url, write=False) as s:
+        has_events = _events_table_exists(s)
+        ev_max = s.execute(sa.select(sa.func.max(events.c.id))).scalar() if has_events else None
+        as_max = s.execute(sa.select(sa.func.max(TriageAssessment.id))).scalar()
+        marks = _marks(s)
+    if (ev_max or 0) <= marks.get("events", 0) and (as_max or 0) <= marks.get("assessments", 0):
+        return 0
+    done = 0
+    with session_scope(url) as s:
+        marks = _marks(s, lock=True)
+        ev_mark, as_mark = marks.get("events", 0), marks.get("assessments", 0)
+        while has_events:
+            rows = s.execute(
+                sa.select(
+                    events.c.id,
+                    events.c.sender_id,
+                    events.c.type_name,
+                    events.c.timestamp,
+                    events.c.data,
+                )
+                .where(events.c.id > ev_mark)
+                .order_by(events.c.id)
+                .limit(SYNC_BATCH)
+            ).all()
+            if not rows:
+                break
+            accs: dict[str, _Acc] = defaultdict(_Acc)
+            for eid, sender, type_name, ts, data in rows:
+                acc = accs[sender]
+                if type_name == "user":
+                    d = _loads(data)
+                    acc.at(ts)
+                    acc.messages += 1
+                    acc.channel = acc.channel or d.get("input_channel")
+                    if d.get("text"):
+                        acc.text.append(str(d["text"]).lower())
+                elif type_name == "bot":
+                    d = _loads(data)
+                    acc.at(ts)
+                    acc.messages += 1
+                    if d.get("text"):
+                        acc.text.append(str(d["text"]).lower())
+                elif type_name == "slot":
+                    d = _loads(data)
+                    if d.get("name") == "triage_level":
+                        acc.level(d.get("value"))
+                    elif d.get("name") == "red_flags":
+                        acc.rule(_rule_ids_of(d.get("value")))
+                else:
+                    acc.at(ts)
+                ev_mark = eid
+            _apply(s, accs)
+            done += len(rows)
+        while True:
+            rows = s.execute(
+                sa.select(
+                    TriageAssessment.id,
+                    TriageAssessment.conversation_id,
+                    TriageAssessment.level,
+                    TriageAssessment.rule_ids,
+                    TriageAssessment.created_at,
+                )
+                .where(TriageAssessment.id > as_mark)
+                .order_by(TriageAssessment.id)
+                .limit(SYNC_BATCH)
+            ).all()
+            if not rows:
+                break
+            accs = defaultdict(_Acc)
+            for aid, cid, level, rule_ids, created in rows:
+                acc = accs[cid]
+                acc.level(level)
+                acc.rule(_rule_ids_of(rule_ids))
+                acc.at(created.timestamp() if created else None)
+                as_mark = aid
+            _apply(s, accs)
+            done += len(rows)
+        _set_mark(s, "events", ev_mark)
+        _set_mark(s, "assessments", as_mark)
+    log.info("conversation summaries updated from %d new rows", done)
+    return done
+
+
+# --- list ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    date_from: date | None = None
+    date_to: date | None = None
+    channel: str | None = None
+    level: str | None = None
+    rule_id: str | None = None
+    reviewed: bool | None = None
+    q: str | None = None
+
+    @classmethod
+    def from_args(cls, args: Any) -> Filters:
+        """From request arguments; anything malformed is ignored rather than guessed."""
+
+        def day(name: str) -> date | None:
+            try:
+                return date.fromisoformat(str(args.get(name, "")).strip())
+            except ValueError:
+                return None
+
+        def text(name: str, limit: int = 200) -> str | None:
+            value = str(args.get(name, "") or "").strip()
+            return value[:limit] or None
+
+        level = text("level")
+        reviewed = {"yes": True, "no": False}.get(text("reviewed") or "")
+        return cls(
+            date_from=day("from"),
+            date_to=day("to"),
+            channel=text("channel", 64),
+            level=level if level in LEVEL_RANK else None,
+            rule_id=(text("rule", 64) or "").upper() or None,
+            reviewed=reviewed,
+            q=text("q"),
+        )
+
+    def as_args(self) -> dict[str, str]:
+        out = {
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "channel": self.channel or "",
+            "level": self.level or "",
+            "rule": self.rule_id or "",
+            "reviewed": {True: "yes", False: "no", None: ""}[self.reviewed],
+            "q": self.q or "",
+        }
+        return {k: v for k, v in out.items() if v}
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _day_start(d: date, tz: tzinfo) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(UTC)
+
+
+def _filtered(f: Filters, tz: tzinfo) -> sa.sql.Select:
+    cs, rv = ConversationSummary, ConversationReview
+    reviewed = sa.func.coalesce(rv.reviewed, sa.false())
+    q = sa.select(cs, rv.reviewed, rv.reviewed_by, rv.reviewed_at).outerjoin(
+        rv, rv.conversation_id == cs.conversation_id
+    )
+    if f.date_from:
+        q = q.where(cs.last_at >= _day_start(f.date_from, tz))
+    if f.date_to:
+        q = q.where(cs.last_at < _day_start(f.date_to + timedelta(days=1), tz))
+    if f.channel:
+        q = q.where(cs.channel == f.channel)
+    if f.level:
+        q = q.where(cs.triage_level == f.level)
+    if f.rule_id:
+        q = q.where(cs.rule_ids.like(f"%,{_like_escape(f.rule_id)},%", escape="\\"))
+    if f.reviewed is True:
+        q = q.where(reviewed == sa.true())
+    elif f.reviewed is False:
+        q = q.where(reviewed == sa.false())
+    if f.q:
+        q = q.where(cs.search_text.like(f"%{_like_escape(f.q.lower())}%", escape="\\"))
+    return q
+
+
+def _priority(cs: Any, rv: Any) -> Any:
+    """Unreviewed emergencies first, then unreviewed urgent cases, then everything by recency."""
+    unreviewed = sa.func.coalesce(rv.reviewed, sa.false()) == sa.false()
+    return sa.case((sa.and_(unreviewed, cs.level_rank >= LEVEL_RANK["urgent"]), cs.level_rank), else_=-1)
+
+
+@dataclass
+class ConversationRow:
+    ref: str
+    conversation_id: str
+    first_at: datetime | None
+    last_at: datetime | None
+    channel: str | None
+    triage_level: str | None
+    rule_ids: list[str]
+    message_count: int
+    reviewed: bool
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+
+    @property
+    def needs_attention(self) -> bool:
+        return not self.reviewed and self.triage_level in ("emergency", "urgent")
+
+
+def _row(r: Any) -> ConversationRow:
+    cs = r[0]
+    return ConversationRow(
+        ref=cs.ref,
+        conversation_id=cs.conversation_id,
+        first_at=cs.first_at,
+        last_at=cs.last_at,
+        channel=cs.channel,
+        triage_level=cs.triage_level,
+        rule_ids=[x for x in (cs.rule_ids or "").split(",") if x],
+        message_count=cs.message_count or 0,
+        reviewed=bool(r[1]),
+        reviewed_by=r[2],
+        reviewed_at=r[3],
+    )
+
+
+def list_conversations(
+    s: Session, f: Filters, tz: tzinfo, page: int = 1, page_size: int = PAGE_SIZE
+) -> tuple[list[ConversationRow], int]:
+    cs, rv = ConversationSummary, ConversationReview
+    base = _filtered(f, tz)
+    total = s.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
+    page = max(1, page)
+    rows = s.execute(
+        base.order_by(_priority(cs, rv).desc(), cs.last_at.desc(), cs.conversation_id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    return [_row(r) for r in rows], int(total)
+
+
+def iter_filtered(s: Session, f: Filters, tz: tzinfo, limit: int = 100_000) -> list[ConversationRow]:
+    cs, rv = ConversationSummary, ConversationReview
+    q = _filtered(f, tz).order_by(_priority(cs, rv).desc(), cs.last_at.desc()).limit(limit)
+    return [_row(r) for r in s.execute(q)]
+
+
+def channels(s: Session) -> list[str]:
+    cs = ConversationSummary
+    q = sa.select(cs.channel).where(cs.channel.isnot(None)).group_by(cs.channel).order_by(cs.channel)
+    return [c for (c,) in s.execute(q)]
+
+
+# --- transcript ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    """One line of a transcript: a message, a triage decision, or a session boundary."""
+
+    kind: str  # user | bot | triage | assessment | session | action
+    at: datetime | None
+    text: str = ""
+    channel: str | None = None
+    intent: str | None = None
+    confidence: float | None = None
+    entities: list[dict] = field(default_factory=list)
+    level: str | None = None
+    rule_ids: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    medications: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class Transcript:
+    summary: ConversationSummary
+    items: list[Item]
+    review: ConversationReview | None
+    notes: list[ReviewNote]
+    appointments: list[AppointmentRequest]
+
+
+TRANSCRIPT_EVENT_LIMIT = 5_000
+
+
+def summary_by_ref(s: Session, ref: str) -> ConversationSummary | None:
+    return s.execute(sa.select(ConversationSummary).where(ConversationSummary.ref == ref)).scalar_one_or_none()
+
+
+def transcript(s: Session, ref: str) -> Transcript | None:
+    summary = summary_by_ref(s, ref)
+    if summary is None:
+        return None
+    cid = summary.conversation_id
+    items: list[Item] = []
+    if _events_table_exists(s):
+        rows = s.execute(
+            sa.select(events.c.type_name, events.c.timestamp, events.c.data)
+            .where(events.c.sender_id == cid)
+            .order_by(events.c.id)
+            .limit(TRANSCRIPT_EVENT_LIMIT)
+        ).all()
+        pending_flags: list[str] = []
+        for type_name, ts, data in rows:
+            at = _ts(ts)
+            if type_name == "user":
+                d = _loads(data)
+                intent = (d.get("parse_data") or {}).get("intent") or {}
+                ents = (d.get("parse_data") or {}).get("entities") or []
+                items.append(
+                    Item(
+                        kind="user",
+                        at=at,
+                        text=str(d.get("text") or ""),
+                        channel=d.get("input_channel"),
+                        intent=intent.get("name"),
+                        confidence=intent.get("confidence"),
+                        entities=[
+                            {"entity": e.get("entity"), "value": e.get("value")} for e in ents if isinstance(e, dict)
+                        ],
+                    )
+                )
+            elif type_name == "bot":
+                items.append(Item(kind="bot", at=at, text=str(_loads(data).get("text") or "")))
+            elif type_name == "slot":
+                d = _loads(data)
+                if d.get("name") == "red_flags":
+                    pending_flags = _rule_ids_of(d.get("value"))
+                    if items and items[-1].kind == "triage":
+                        items[-1].rule_ids = pending_flags
+                elif d.get("name") == "triage_level" and d.get("value"):
+                    items.append(Item(kind="triage", at=at, level=str(d["value"]), rule_ids=pending_flags))
+            elif type_name == "session_started":
+                items.append(Item(kind="session", at=at, text="new session"))
+    for a in s.execute(
+        sa.select(TriageAssessment)
+        .where(TriageAssessment.conversation_id == cid)
+        .order_by(TriageAssessment.created_at, TriageAssessment.id)
+    ).scalars():
+        items.append(
+            Item(
+                kind="assessment",
+                at=a.created_at,
+                level=a.level,
+                rule_ids=list(a.rule_ids or []),
+                reasons=[str(r) for r in (a.reasons or [])],
+                medications=list(a.medications or []),
+            )
+        )
+    epoch = datetime.min.replace(tzinfo=UTC)
+    items.sort(key=lambda i: i.at or epoch)  # stable: events keep their order
+    review = s.get(ConversationReview, cid)
+    notes = list(
+        s.execute(
+            sa.select(ReviewNote)
+            .where(ReviewNote.conversation_id == cid)
+            .order_by(ReviewNote.created_at, ReviewNote.id)
+        ).scalars()
+    )
+    appts = list(
+        s.execute(
+            sa.select(AppointmentRequest)
+            .where(AppointmentRequest.conversation_id == cid)
+            .order_by(AppointmentRequest.created_at)
+        ).scalars()
+    )
+    return Transcript(summary=summary, items=items, review=review, notes=notes, appointments=appts)
+
+
+# --- dashboard ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    total: int
+    last_7_days: int
+    unreviewed_emergency: int
+    unreviewed_urgent: int
+    new_appointments: int
+    days: list[date]
+    per_day: dict[date, dict[str, int]]
+    top_flags: list[tuple[str, int]]
+
+
+def dashboard(s: Session, tz: tzinfo, days: int = 14, now: datetime | None = None) -> Dashboard:
+    cs, rv = ConversationSummary, ConversationReview
+    now = now or datetime.now(UTC)
+    today = now.astimezone(tz).date()
+    start_day = today - timedelta(days=days - 1)
+    start = _day_start(start_day, tz)
+    total = s.execute(sa.select(sa.func.count()).select_from(cs)).scalar_one()
+    recent = s.execute(
+        sa.select(sa.func.count()).select_from(cs).where(cs.last_at >= now - timedelta(days=7))
+    ).scalar_one()
+    unreviewed = sa.func.coalesce(rv.reviewed, sa.false()) == sa.false()
+    by_level = dict(
+        s.execute(
+            sa.select(cs.triage_level, sa.func.count())
+            .outerjoin(rv, rv.conversation_id == cs.conversation_id)
+            .where(unreviewed, cs.triage_level.in_(["emergency", "urgent"]))
+            .group_by(cs.triage_level)
+        ).all()
+    )
+    new_appts = s.execute(
+        sa.select(sa.func.count()).select_from(AppointmentRequest).where(AppointmentRequest.status == "new")
+    ).scalar_one()
+    day_list = [start_day + timedelta(days=i) for i in range(days)]
+    per_day: dict[date, dict[str, int]] = {d: dict.fromkeys(LEVELS, 0) for d in day_list}
+    flags: Counter[str] = Counter()
+    for first_at, level, rule_ids in s.execute(
+        sa.select(cs.first_at, cs.triage_level, cs.rule_ids).where(cs.first_at >= start)
+    ):
+        d = first_at.astimezone(tz).date()
+        if d in per_day and level in per_day[d]:
+            per_day[d][level] += 1
+        flags.update(x for x in (rule_ids or "").split(",") if x)
+    return Dashboard(
+        total=int(total),
+        last_7_days=int(recent),
+        unreviewed_emergency=int(by_level.get("emergency", 0)),
+        unreviewed_urgent=int(by_level.get("urgent", 0)),
+        new_appointments=int(new_appts),
+        days=day_list,
+        per_day=per_day,
+        top_flags=flags.most_common(10),
+    )
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+
+def purge_older_than(url: str | None, days: int, now: datetime | None = None) -> int:
+    """Delete conversations whose last activity is older than `days` days: their events, summary,
+    assessments, review, notes and appointment requests. The audit log is kept (it holds no
+    message text). Returns how many conversations were purged."""
+    if days < 1:
+        raise ValueError("retention must be at least one day")
+    sync_summaries(url)
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+    purged = 0
+    with session_scope(url) as s:
+        has_events = _events_table_exists(s)
+        ids = [
+            cid
+            for (cid,) in s.execute(
+                sa.select(ConversationSummary.conversation_id).where(ConversationSummary.last_at < cutoff)
+            )
+        ]
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            if has_events:
+                s.execute(sa.delete(events).where(events.c.sender_id.in_(chunk)))
+            for model in (TriageAssessment, ReviewNote, AppointmentRequest):
+                s.execute(sa.delete(model).where(model.conversation_id.in_(chunk)))
+            s.execute(sa.delete(ConversationReview).where(ConversationReview.conversation_id.in_(chunk)))
+            s.execute(sa.delete(ConversationSummary).where(ConversationSummary.conversation_id.in_(chunk)))
+            purged += len(chunk)
+    log.info("retention: purged %d conversations older than %d days", purged, days)
+    return purged
