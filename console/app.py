@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import os
+import re
 import secrets
 from datetime import datetime, timezone, tzinfo
 from functools import wraps
@@ -247,7 +248,11 @@ def create_app(
             # One message for every failure, so that usernames cannot be probed.
             error = "Sign-in failed: wrong username or password, or the account is locked or disabled."
             status = 401
-        login_token = secrets.token_urlsafe(32)
+        # Keep a well-formed token from an earlier visit: a second tab, or the browser fetching
+        # /favicon.ico (redirected here), must not invalidate the form already on screen.
+        login_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{43}", login_token):
+            login_token = secrets.token_urlsafe(32)
         resp = Response(render_template("login.html", error=error, login_csrf=login_token), status)
         _set_cookie(resp, LOGIN_CSRF_COOKIE, login_token, max_age=3600)
         return resp
