@@ -1,0 +1,318 @@
+"""Symptom features in a person's own words (bot/knowledge/symptoms.yml), with negation and time.
+
+`extract(text)` returns a SymptomReport: which features the message reports now ("sweating buckets"
+-> diaphoresis), which it denies ("no fever"), which are in the past ("I had a fever last month"),
+plus numbers read from the text (temperature, clonus beats, blood pressure, pulse).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, FrozenSet, List, Optional, Pattern, Set, Tuple
+
+import yaml
+
+from bot.text_utils import KNOWLEDGE_DIR, clean, days_ago
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PATH = KNOWLEDGE_DIR / "symptoms.yml"
+KINDS = ("symptom", "condition", "context")
+_FEATURE_FIELDS = {"kind", "description", "patterns", "unless", "requires"}
+
+#: Fever threshold. The policy says "> 38 °C (100.4 °F)"; 100.4 °F is itself 38.0 °C and is the
+#: usual fever cut-off, so a reading of exactly 38.0 °C / 100.4 °F counts (the more cautious choice).
+FEVER_C = 38.0
+#: Heart rate above which a reported pulse counts as "rapid heart rate" (FDA sign).
+TACHYCARDIA_BPM = 100
+#: Systolic pressure below which a reported blood pressure counts as "very low" (RX-TIZANIDINE-CYP1A2).
+LOW_SYSTOLIC = 90
+#: Beats of clonus: more than this is sustained, this many or fewer is brief (seed 000: "sustained
+#: for over five contractions").
+BRIEF_BEATS = 5
+
+
+class LexiconError(ValueError):
+    """The symptom lexicon is invalid; the message names the file and the feature."""
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    kind: str
+    description: str
+    pattern: Pattern[str]
+    unless: Optional[Pattern[str]] = None
+    requires: Optional[Pattern[str]] = None
+
+
+def _compile(patterns: object, where: str) -> Optional[Pattern[str]]:
+    if patterns is None:
+        return None
+    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p for p in patterns):
+        raise LexiconError(f"{where}: expected a non-empty list of regular expressions")
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as exc:
+            raise LexiconError(f"{where}: bad regular expression {p!r}: {exc}") from exc
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def load_lexicon(path: Optional[Path] = None) -> Dict[str, Feature]:
+    """Read and validate the lexicon; LexiconError names the faulty feature."""
+    path = Path(path or DEFAULT_PATH)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise LexiconError(f"{path}: cannot read symptom lexicon: {exc}") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("features"), dict) or not raw["features"]:
+        raise LexiconError(f"{path}: expected a mapping 'features' of feature name -> definition")
+    features: Dict[str, Feature] = {}
+    for name, spec in raw["features"].items():
+        where = f"{path}: feature {name!r}"
+        if not isinstance(spec, dict):
+            raise LexiconError(f"{where}: expected a mapping")
+        unknown = sorted(set(spec) - _FEATURE_FIELDS)
+        if unknown:
+            raise LexiconError(f"{where}: unknown field(s) {', '.join(unknown)}")
+        if spec.get("kind") not in KINDS:
+            raise LexiconError(f"{where}: kind must be one of {', '.join(KINDS)}")
+        if not str(spec.get("description") or "").strip():
+            raise LexiconError(f"{where}: missing description")
+        pattern = _compile(spec.get("patterns"), f"{where}: patterns")
+        if pattern is None:
+            raise LexiconError(f"{where}: missing patterns")
+        features[name] = Feature(
+            name=name,
+            kind=spec["kind"],
+            description=str(spec["description"]),
+            pattern=pattern,
+            unless=_compile(spec.get("unless"), f"{where}: unless"),
+            requires=_compile(spec.get("requires"), f"{where}: requires"),
+        )
+    return features
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Dict[str, Feature]:
+    """The lexicon of this process (loaded and validated once)."""
+    return load_lexicon()
+
+
+@dataclass(frozen=True)
+class Finding:
+    feature: str
+    start: int  # offsets in the normalised text (apostrophes removed); for debugging only
+    end: int
+    negated: bool = False
+    past: bool = False
+    chronic: bool = False
+
+
+@dataclass(frozen=True)
+class SymptomReport:
+    findings: Tuple[Finding, ...] = ()
+    temperature_c: Optional[float] = None
+    beats: Optional[float] = None
+    systolic: Optional[int] = None
+    pulse: Optional[int] = None
+    chronic: FrozenSet[str] = field(default_factory=frozenset)  # features described as long-standing
+
+    @property
+    def present(self) -> FrozenSet[str]:
+        """Features the person reports now: said, not denied, not in the past. Within one message
+        the last statement about a feature wins ("no fever yesterday, but now I'm burning up")."""
+        last: Dict[str, Finding] = {}
+        asserted: Set[str] = set()
+        for f in sorted(self.findings, key=lambda f: f.start):
+            last[f.feature] = f
+            if not f.negated and not f.past:
+                asserted.add(f.feature)
+        return frozenset(name for name in asserted if not last[name].negated)
+
+    @property
+    def negated(self) -> FrozenSet[str]:
+        """Features the person says they do not have."""
+        return frozenset(f.feature for f in self.findings if f.negated) - self.present
+
+
+_CLAUSE = re.compile(r"[!?]|\.(?!\d)|(?<!\d)\.|[;\n]|\bbut\b|\bhowever\b|\balthough\b|\bthough\b|\bwhereas\b")
+_SEGMENT = re.compile(
+    r",|\band (?=(?:the|my|his|her|i|now|it|he|she|they|this|that|then|today|since)\b)|\bnow\b|\bthen\b"
+)
+_NEGATOR = re.compile(
+    r"\b(?:no|not|never|without|dont|doesnt|didnt|havent|hasnt|isnt|arent|wasnt|werent|nor|denies|deny|"
+    r"free of|none of|neither)\b"
+)
+# "no rash and muscles super stiff": the negation ends at "and"; it carries over "or" and commas
+# ("no fever, stiff neck or headache").
+_SCOPE_BREAK = re.compile(r"\b(?:and|but|so|because|with|while|plus)\b")
+_PAST_MARKER = re.compile(
+    r"\b(?:used to|in the past|as a (?:kid|child|baby|teen|teenager)|when (?:i|he|she) was (?:younger|a kid|little|"
+    r"young|a child|a baby)|history of|previously|back in|years ago|once before)\b"
+)
+_ONGOING_BEFORE = re.compile(r"\b(?:for|over|in|during|since|within)(?: the)?(?: (?:last|past))?\s*$")
+
+
+def _normalise(text: str) -> str:
+    # Apostrophes out ("can't" -> "cant") so patterns need no apostrophe variants; lowercase.
+    return clean(text).lower().replace("'", "")
+
+
+def _spans(regex: Pattern[str], text: str) -> List[Tuple[int, int]]:
+    spans, start = [], 0
+    for m in regex.finditer(text):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def _locate(spans: List[Tuple[int, int]], pos: int) -> Tuple[int, int]:
+    for s, e in spans:
+        if s <= pos < e or (pos == e and s <= pos):
+            return s, e
+    return 0, 0
+
+
+def _is_negated(prefix: str) -> bool:
+    last = None
+    for m in _NEGATOR.finditer(prefix):
+        last = m
+    if last is None:
+        return False
+    between = prefix[last.end():]
+    return len(between.split()) <= 5 and not _SCOPE_BREAK.search(between)
+
+
+def _is_past(segment: str, clause: str) -> bool:
+    if _PAST_MARKER.search(segment):
+        return True
+    found = days_ago(segment)
+    if found is None:
+        return False
+    days, start, _ = found
+    if _ONGOING_BEFORE.search(segment[:start]):
+        return False  # "for the last month": still going on
+    return days >= 14
+
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "few": 3, "couple": 2, "several": 6,
+    "many": 10, "lots": 10,
+}
+_BEAT_WORD = r"(?:beats?|jerks?|bounces?|pulses?|contractions?|kicks?|twitches)"
+_BEAT_RANGE = re.compile(rf"\b(\d+)\s*(?:-|to|or)\s*(\d+)\s+(?:\w+\s+){{0,2}}?{_BEAT_WORD}\b(?!\s*(?:per|a|/)\s*min)")
+_BEAT_ONE = re.compile(
+    rf"\b(\d+|{'|'.join(_NUMBER_WORDS)})\s+(?:of\s+)?(?:\w+\s+){{0,2}}?{_BEAT_WORD}\b(?!\s*(?:per|a|/)\s*min)"
+)
+_TEMP = re.compile(r"\b(\d{2,3}(?:\.\d{1,2})?)\s*(°|º|degrees?|deg)?\s*(celsius|fahrenheit|c|f)?\b")
+_TEMP_CONTEXT = re.compile(r"(?:temp\w*|fever\w*|thermometer|febrile|running|burning up|reading|°|º)[^.!?;]{0,20}$")
+_NOT_TEMP_AFTER = re.compile(r"^\s*(?:mg|mcg|ml|kg|lbs?|pounds|years?|yrs?|yo|beats?|bpm|%|mins?|minutes|seconds|secs|hours?|days?|x|times|/)")
+_BP = re.compile(r"\b(?:bp|blood pressure)\b[^\d.!?;]{0,20}(\d{2,3})\s*(?:/|over)\s*(\d{2,3})")
+_PULSE = re.compile(r"\b(?:pulse|heart ?rate|hr)\b[^\d.!?;]{0,15}(\d{2,3})\b|\b(\d{2,3})\s*(?:bpm|beats (?:per|a) min)")
+
+
+def _temperature(text: str) -> Optional[float]:
+    """Highest plausible body temperature in the text, in °C ("101F", "38.5", "temp of 102")."""
+    best: Optional[float] = None
+    for m in _TEMP.finditer(text):
+        value = float(m.group(1))
+        unit = (m.group(3) or "")[:1]
+        after = text[m.end():m.end() + 8]
+        if _NOT_TEMP_AFTER.match(after) and not unit:
+            continue
+        context = bool(_TEMP_CONTEXT.search(text[max(0, m.start() - 30):m.start()])) or bool(m.group(2))
+        celsius: Optional[float] = None
+        if unit == "c" or (not unit and 34 <= value <= 43.5):
+            if 34 <= value <= 43.5 and (context or unit or "." in m.group(1)):
+                celsius = value
+        elif unit == "f" or (not unit and 93 <= value <= 110):
+            if 93 <= value <= 110 and (context or unit):
+                celsius = (value - 32) * 5 / 9
+        if celsius is not None and (best is None or celsius > best):
+            best = round(celsius, 1)
+    return best
+
+
+def _beats(text: str) -> Optional[float]:
+    best: Optional[float] = None
+    for m in _BEAT_RANGE.finditer(text):
+        value = float(max(int(m.group(1)), int(m.group(2))))
+        best = value if best is None else max(best, value)
+    for m in _BEAT_ONE.finditer(text):
+        word = m.group(1)
+        value = float(word) if word.isdigit() else float(_NUMBER_WORDS[word])
+        best = value if best is None else max(best, value)
+    return best
+
+
+def extract(text: str) -> SymptomReport:
+    """Symptom features of one message."""
+    try:
+        return _extract_cached(_normalise(text))
+    except LexiconError:
+        raise
+    except Exception:  # noqa: BLE001 - odd input must never take the assistant down
+        log.exception("symptom extraction failed on a message of %d characters", len(str(text)))
+        return SymptomReport()
+
+
+@lru_cache(maxsize=2048)
+def _extract_cached(text: str) -> SymptomReport:
+    if not text.strip():
+        return SymptomReport()
+    clauses = _spans(_CLAUSE, text)
+    findings: List[Finding] = []
+    chronic_clauses: Set[Tuple[int, int]] = set()
+    lex = lexicon()
+    chronic = lex["chronic"]
+    for m in chronic.pattern.finditer(text):
+        chronic_clauses.add(_locate(clauses, m.start()))
+    for feature in lex.values():
+        if feature.requires is not None and not feature.requires.search(text):
+            continue
+        for m in feature.pattern.finditer(text):
+            cs, ce = _locate(clauses, m.start())
+            clause = text[cs:ce]
+            if feature.unless is not None and feature.unless.search(clause):
+                continue
+            segments = _spans(_SEGMENT, clause)
+            ss, se = _locate(segments, m.start() - cs)
+            segment = clause[ss:se]
+            negated = feature.kind != "context" and _is_negated(text[cs + ss:m.start()])
+            past = feature.kind == "symptom" and _is_past(segment, clause)
+            findings.append(
+                Finding(feature.name, m.start(), m.end(), negated=negated, past=past,
+                        chronic=(cs, ce) in chronic_clauses)
+            )
+    extra: List[Finding] = []
+    temp = _temperature(text)
+    if temp is not None and temp >= FEVER_C:
+        extra.append(Finding("fever", len(text), len(text)))
+    beats = _beats(text)
+    if beats is not None:
+        extra.append(Finding("clonus_sustained" if beats > BRIEF_BEATS else "clonus_brief", len(text), len(text)))
+    systolic = pulse = None
+    bp = _BP.search(text)
+    if bp:
+        systolic = int(bp.group(1))
+        if systolic < LOW_SYSTOLIC:
+            extra.append(Finding("low_blood_pressure", bp.start(), bp.end()))
+    for m in _PULSE.finditer(text):
+        value = int(m.group(1) or m.group(2))
+        pulse = max(pulse or 0, value)
+        if value > TACHYCARDIA_BPM:
+            extra.append(Finding("tachycardia", m.start(), m.end()))
+    found = findings + extra
+    chronic_features = frozenset(f.feature for f in found if f.chronic)
+    return SymptomReport(
+        findings=tuple(found), temperature_c=temp, beats=beats, systolic=systolic, pulse=pulse,
+        chronic=chronic_features,
+    )
