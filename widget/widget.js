@@ -94,6 +94,23 @@
     return node;
   }
 
+  // A speech-bubble icon drawn in SVG: no icon font or emoji font needed.
+  function bubbleIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "22");
+    svg.setAttribute("height", "22");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "cw-launcher-icon");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+    path.setAttribute("fill", "currentColor");
+    svg.appendChild(path);
+    return svg;
+  }
+
   function telHref(number) {
     return "tel:" + String(number).replace(/[^0-9+*#]/g, "");
   }
@@ -160,7 +177,7 @@
   launcher.type = "button";
   launcher.setAttribute("aria-expanded", "false");
   launcher.setAttribute("aria-controls", "cw-panel");
-  launcher.appendChild(el("span", "cw-launcher-icon", "\u{1F4AC}")).setAttribute("aria-hidden", "true");
+  launcher.appendChild(bubbleIcon());
   launcher.appendChild(el("span", "cw-launcher-label", "Chat with us"));
 
   var panel = el("section", "cw-panel");
@@ -326,7 +343,11 @@
     var custom = m.custom && typeof m.custom === "object" ? m.custom : {};
     var text = typeof m.text === "string" ? m.text : "";
     var emergency = custom.emergency === true;
-    var call = emergency && custom.call ? String(custom.call) : null;
+    // Only a plausible dialable number is offered; anything else falls back to the configured one.
+    var call = null;
+    if (emergency) {
+      call = /^\+?[0-9][0-9 ().*#-]{0,19}$/.test(String(custom.call || "")) ? String(custom.call) : config.emergencyNumber;
+    }
     if (emergency && typeof custom.text === "string" && squash(custom.text) !== squash(text)) {
       // Rasa's own REST channel sends the text and the JSON of one response separately:
       // the JSON then upgrades the message that carried the same text.
