@@ -18,6 +18,10 @@ PHONE_VISIBLE = {
 }
 
 
+# Dates have as many digits as short phone numbers; they are clinical information, not identifiers.
+_DATE = re.compile(r"\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})\s*")
+
+
 def can_see_phone(role: str | None, where: str) -> bool:
     return role in PHONE_VISIBLE.get(where, frozenset())
 
@@ -35,7 +39,7 @@ def mask_phones(text: str | None) -> str:
     """Mask every phone-like run of digits in free text."""
     if not text:
         return ""
-    return _PHONE.sub(lambda m: mask_number(m.group(0)), text)
+    return _PHONE.sub(lambda m: m.group(0) if _DATE.fullmatch(m.group(0)) else mask_number(m.group(0)), text)
 
 
 def looks_like_phone(value: str | None) -> bool:
