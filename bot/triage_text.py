@@ -1,0 +1,111 @@
+"""The plain-language message a person reads for an assessment (policy section 7).
+
+Short sentences at about a grade-6 reading level. Every emergency message gives the number to call
+and says not to wait for an appointment. The text never tells a person to stop a medicine: it sends
+them to the prescriber or a pharmacist instead.
+"""
+
+from __future__ import annotations
+
+from typing import List
+
+from bot.rules import PLAIN
+from bot.settings import Clinic
+from bot.triage import Assessment
+
+DISCLAIMER = "I am an automated tool, not a doctor."
+
+# The warning signs that turn a problem into an emergency, per rule family (policy sections 2, 4, 5).
+_SEROTONIN_SIGNS = (
+    "muscles jerking on their own, a fever, heavy sweating, confusion, very stiff muscles, "
+    "a racing heart, or seeing things that are not there"
+)
+_ESCALATION = {
+    "COMBO": _SEROTONIN_SIGNS,
+    "SS": _SEROTONIN_SIGNS,
+    "CL-NEW-SEROTONERGIC": _SEROTONIN_SIGNS,
+    "RX-TIZANIDINE-CYP1A2": "fainting, feeling like you will pass out, or very low blood pressure",
+    "RX-RESP-DEPRESSION": "extreme sleepiness, slow or shallow breathing, blue lips or fingers, or being hard to wake",
+    "RX-BACLOFEN-STOP": "a high fever, confusion, muscles getting very stiff, itching without a rash, "
+                        "seeing things that are not there, or a seizure",
+    "RX-DANTROLENE-LIVER": "confusion, extreme sleepiness, or yellow skin with jerking",
+    "RX-BENZO-STOP": "a seizure, seeing things that are not there, or confusion",
+    "CL-SUDDEN-WORSE": "a fever or confusion",
+}
+
+
+def _signs_for(rule_id: str) -> str:
+    if rule_id in _ESCALATION:
+        return _ESCALATION[rule_id]
+    return _ESCALATION.get(rule_id.split("-")[0], _SEROTONIN_SIGNS)
+
+
+def _reasons(assessment: Assessment, level: str) -> List[str]:
+    return [f.reason for f in assessment.red_flags if f.level == level]
+
+
+def describe(assessment: Assessment, clinic: Clinic) -> str:
+    """The message for the person, by level, with the reasons and what to do next."""
+    level = assessment.triage_level
+    lines: List[str] = []
+    if level == "emergency":
+        lines.append(
+            f"This could be an emergency. Call {clinic.emergency_number} now, or go to the nearest "
+            "emergency department. Do not wait for an appointment."
+        )
+        lines.extend(_reasons(assessment, "emergency"))
+        if any(f.id == "RF-SELF-HARM" for f in assessment.red_flags):
+            lines.append(
+                f"You can also call or text {clinic.crisis_line} any time to talk to someone at the "
+                "Suicide and Crisis Lifeline. You are not alone."
+            )
+        lines.append("If you can, bring your medicines or a list of them with you.")
+    elif level == "urgent":
+        lines.append(
+            f"Please talk to your prescriber, call {clinic.name} at {clinic.phone}, or speak to a "
+            "pharmacist today."
+        )
+        lines.extend(_reasons(assessment, "urgent"))
+        signs = [_signs_for(f.id) for f in assessment.red_flags if f.level == "urgent"]
+        lines.append(
+            f"Call {clinic.emergency_number} right away if you get any of these: {'; or '.join(dict.fromkeys(signs))}."
+        )
+        lines.append("Talk to your prescriber or pharmacist before you change how you take any prescribed medicine.")
+    elif level == "routine":
+        lines.append(
+            f"This should be checked by a neurologist, but it is not urgent. I can help you book an "
+            f"appointment with {clinic.name}."
+        )
+        lines.extend(_reasons(assessment, "routine"))
+        if any(f.id.startswith(("COMBO", "RX")) for f in assessment.red_flags):
+            lines.append("You can also ask your pharmacist or prescriber about your medicines.")
+        signs = [_signs_for(f.id) for f in assessment.red_flags if f.id.startswith(("COMBO", "RX"))]
+        if signs:
+            lines.append(
+                f"Call {clinic.emergency_number} right away if you get any of these: "
+                f"{'; or '.join(dict.fromkeys(signs))}."
+            )
+    else:
+        reasons = _reasons(assessment, "self_care")
+        lines.append("From what you told me, there is no sign that you need care right now.")
+        lines.extend(reasons)
+        if any(f.id == "RX-SEDATION" for f in assessment.red_flags):
+            lines.append(
+                "Do not drive or use machines while you feel drowsy or dizzy. Tell your prescriber how you feel."
+            )
+        if any(f.id == "COMBO-WEAK" for f in assessment.red_flags):
+            lines.append(f"Call {clinic.emergency_number} right away if you get {_SEROTONIN_SIGNS}.")
+        lines.append(
+            f"Gentle stretching and staying active can help. If it keeps happening, gets worse, or worries "
+            f"you, call {clinic.name} at {clinic.phone} to book a visit. Call {clinic.emergency_number} "
+            "if you have trouble breathing, a seizure, or sudden weakness."
+        )
+    for word in assessment.unrecognised:
+        lines.append(f"I did not recognise {word}; please confirm the name with a pharmacist.")
+    lines.append(DISCLAIMER)
+    return "\n".join(lines)
+
+
+def plain_symptom(feature: str) -> str:
+    """A feature name in plain words ("diaphoresis" -> "heavy sweating")."""
+    return PLAIN.get(feature, feature.replace("_", " "))
