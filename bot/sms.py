@@ -125,7 +125,7 @@ def mask_phone(number: Optional[str]) -> str:
         country = str(parsed.country_code)
     except phonenumbers.NumberParseException:
         country = ""
-    rest = digits[len(country):] if country and digits.startswith(country) else digits
+    rest = digits[len(country) :] if country and digits.startswith(country) else digits
     return "+" + country + "*" * max(len(rest) - 2, 0) + rest[-2:]
 
 
@@ -220,7 +220,9 @@ def plain_text(text: Optional[str]) -> str:
     """Bot text as an SMS shows it: markdown links become 'label (url)', emphasis marks go."""
     if not text:
         return ""
-    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)[4:] if m.group(2).startswith('tel:') else m.group(2)})", text)
+    text = _MD_LINK.sub(
+        lambda m: f"{m.group(1)} ({m.group(2)[4:] if m.group(2).startswith('tel:') else m.group(2)})", text
+    )
     text = _MD_EMPHASIS.sub(r"\2", text)
     return _CONTROL.sub("", text).strip()
 
@@ -265,7 +267,9 @@ def split_message(text: str, limit: int = SMS_MAX_CHARS) -> List[str]:
         if cut <= 0:
             cut = end
             # Keep a base character together with its combining marks / variation selectors / ZWJ.
-            while cut > 1 and (unicodedata.combining(text[cut]) or text[cut] in "\u200d\ufe0e\ufe0f" or text[cut - 1] == "\u200d"):
+            while cut > 1 and (
+                unicodedata.combining(text[cut]) or text[cut] in "\u200d\ufe0e\ufe0f" or text[cut - 1] == "\u200d"
+            ):
                 cut -= 1
         piece = text[:cut].strip()
         if piece:

@@ -7,6 +7,7 @@ Webhook: POST /webhooks/twilio_sms/webhook. The auth token comes only from TWILI
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 from collections import OrderedDict
@@ -26,6 +27,7 @@ from rasa_ext.channels import DEFAULT_MAX_MESSAGE_CHARS, clip, last_bot_turn, ne
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024  # a Twilio messaging webhook is a few hundred bytes
+OPTION_REPLY_MAX_CHARS = 80
 TWIML_TYPE = "application/xml; charset=utf-8"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -84,7 +86,9 @@ class _TurnCollector(OutputChannel):
 class TwilioApiSender:
     """Sends texts through Twilio's REST API (reply_mode: api)."""
 
-    def __init__(self, account_sid: str, auth_token: str, from_number: Optional[str], messaging_service_sid: Optional[str]):
+    def __init__(
+        self, account_sid: str, auth_token: str, from_number: Optional[str], messaging_service_sid: Optional[str]
+    ):
         from twilio.rest import Client  # imported here: only the api mode needs it
 
         self.client = Client(account_sid, auth_token)
@@ -98,7 +102,9 @@ class TwilioApiSender:
                 kwargs["messaging_service_sid"] = self.messaging_service_sid
             else:
                 kwargs["from_"] = self.from_number
-            await asyncio.get_running_loop().run_in_executor(None, lambda: self.client.messages.create(**kwargs))
+            await asyncio.get_running_loop().run_in_executor(
+                None, functools.partial(self.client.messages.create, **kwargs)
+            )
 
 
 class TwilioSmsOutput(OutputChannel):
@@ -255,9 +261,7 @@ class TwilioSmsInput(InputChannel):
         params = parse_form(body)
         signature = request.headers.get("X-Twilio-Signature")
         if params is None or not sms.validate_signature(self.auth_token, self.signed_url(request), params, signature):
-            logger.warning(
-                "twilio_sms: refused a request with %s signature", "a wrong" if signature else "no"
-            )
+            logger.warning("twilio_sms: refused a request with %s signature", "a wrong" if signature else "no")
             return response.text("forbidden", status=403)
 
         if self._replayed(params.first("MessageSid")):
@@ -293,9 +297,11 @@ class TwilioSmsInput(InputChannel):
         if not text:
             return self._reply(["Sorry, I can only read text messages. Please describe what is happening in words."])
 
-        turn = await last_bot_turn(request, phone)
-        buttons = sms.turn_buttons(turn)
-        chosen = sms.select_option(text, buttons)
+        chosen = None
+        if len(text) <= OPTION_REPLY_MAX_CHARS:
+            # Only a short reply can pick an option (a number or a button's title): reading the
+            # conversation for the buttons it was shown is skipped for longer messages.
+            chosen = sms.select_option(text, sms.turn_buttons(await last_bot_turn(request, phone)))
         text = chosen if chosen is not None else neutralise_payload(clip(text, self.max_message_chars), [])
 
         if self.reply_mode == "api":
@@ -312,7 +318,9 @@ class TwilioSmsInput(InputChannel):
             await on_new_message(UserMessage(text, collector, phone, input_channel=self.name()))
         except Exception as exc:
             # The exception's text may quote the message: its type only at ERROR, the rest at DEBUG.
-            logger.error("twilio_sms: the assistant failed (%s) on a message from %s", type(exc).__name__, sms.mask_phone(phone))
+            logger.error(
+                "twilio_sms: the assistant failed (%s) on a message from %s", type(exc).__name__, sms.mask_phone(phone)
+            )
             logger.debug("twilio_sms: failure details", exc_info=True)
             profile = clinic()
             return (
@@ -321,10 +329,16 @@ class TwilioSmsInput(InputChannel):
             )
         return sms.render_turn(collector.messages)
 
-    async def _handle_and_send(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, phone: str) -> None:
+    async def _handle_and_send(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, phone: str
+    ) -> None:
         reply = await self._handle(on_new_message, text, phone)
         if reply and self.api_sender is not None:
             try:
                 await self.api_sender.send(phone, sms.split_message(reply))
-            except Exception as exc:
-                logger.error("twilio_sms: sending through the REST API to %s failed (%s)", sms.mask_phone(phone), type(exc).__name__)
+            except Exception as exc:  # noqa: BLE001 - logged without the text; nothing else to do
+                logger.error(
+                    "twilio_sms: sending through the REST API to %s failed (%s)",
+                    sms.mask_phone(phone),
+                    type(exc).__name__,
+                )

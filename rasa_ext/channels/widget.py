@@ -66,7 +66,10 @@ class WidgetOutput(OutputChannel):
         buttons = message.get("buttons") or message.get("quick_replies")
         if isinstance(buttons, list) and buttons:
             out["buttons"] = [
-                {"title": str(b.get("title") or b.get("payload") or ""), "payload": str(b.get("payload") or b.get("title") or "")}
+                {
+                    "title": str(b.get("title") or b.get("payload") or ""),
+                    "payload": str(b.get("payload") or b.get("title") or ""),
+                }
                 for b in buttons
                 if isinstance(b, dict)
             ]
@@ -145,7 +148,11 @@ class WidgetInput(InputChannel):
         except OSError:
             return response.text("not found", status=404)
         profile = clinic()
-        for key, value in {"clinic_name": profile.name, "clinic_phone": profile.phone, "emergency_number": profile.emergency_number}.items():
+        for key, value in {
+            "clinic_name": profile.name,
+            "clinic_phone": profile.phone,
+            "emergency_number": profile.emergency_number,
+        }.items():
             page = page.replace("{{" + key + "}}", html.escape(value, quote=True))
         headers = {
             **SECURITY_HEADERS,
@@ -185,7 +192,9 @@ class WidgetInput(InputChannel):
 
         return hook
 
-    async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> "tuple[int, Any]":
+    async def _receive(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> "tuple[int, Any]":
         if len(request.body or b"") > MAX_BODY_BYTES:
             return 413, {"error": "message too large"}
         content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()

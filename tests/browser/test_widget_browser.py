@@ -25,8 +25,14 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 REPLY_TIMEOUT_MS = 60_000
 EMERGENCY_TEXT = "I'm on Nardil and my new doctor gave me tramadol, now I'm sweaty and my legs keep jerking"
@@ -97,9 +103,11 @@ class Widget:
 
     def say(self, text: str) -> str:
         """Type a message, send it with Enter, return the text of the new bot messages."""
+
         def act():
             self.input.fill(text)
             self.input.press("Enter")
+
         return self._after(act)
 
     def click_reply(self, title: str) -> str:
@@ -238,13 +246,17 @@ def test_hostile_bot_output_is_rendered_safely(widget):
     """Whatever the server sends (a compromised response, a bad template) stays text; only
     http(s), tel and mailto links become links."""
     evil = [
-        {"text": "<script>alert(1)</script> <img src=x onerror=alert(2)> [click](javascript:alert(3)) "
-                 "[ok](https://example.org/a) [data](data:text/html,<script>alert(4)</script>)",
-         "buttons": [{"title": "<b onmouseover=alert(5)>Yes</b>", "payload": "/affirm"}]},
-        {"custom": {"emergency": True, "text": "Call now", "call": "911\" onclick=\"alert(6)"}},
+        {
+            "text": "<script>alert(1)</script> <img src=x onerror=alert(2)> [click](javascript:alert(3)) "
+            "[ok](https://example.org/a) [data](data:text/html,<script>alert(4)</script>)",
+            "buttons": [{"title": "<b onmouseover=alert(5)>Yes</b>", "payload": "/affirm"}],
+        },
+        {"custom": {"emergency": True, "text": "Call now", "call": '911" onclick="alert(6)'}},
     ]
-    widget.page.route("**/webhooks/widget/webhook", lambda route: route.fulfill(
-        status=200, content_type="application/json", body=json.dumps(evil)))
+    widget.page.route(
+        "**/webhooks/widget/webhook",
+        lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(evil)),
+    )
     widget.goto().open()
     expect(widget.page.locator(".cw-msg.cw-bot")).to_have_count(2)
     root = widget.page.locator("#clonus-widget")
@@ -262,8 +274,10 @@ def test_hostile_bot_output_is_rendered_safely(widget):
 def test_keyboard_only(widget):
     widget.goto()
     page = widget.page
-    active = "() => { const h = document.getElementById('clonus-widget'); const a = document.activeElement;" \
-             " return a === h ? h.shadowRoot.activeElement.className : (a && a.tagName); }"
+    active = (
+        "() => { const h = document.getElementById('clonus-widget'); const a = document.activeElement;"
+        " return a === h ? h.shadowRoot.activeElement.className : (a && a.tagName); }"
+    )
     for _ in range(15):
         page.keyboard.press("Tab")
         if page.evaluate(active) == "cw-launcher":
@@ -344,8 +358,18 @@ def test_text_meets_wcag_aa_contrast(widget):
     widget.goto().open()
     widget.say(EMERGENCY_TEXT)
     selectors = [
-        ".cw-launcher-label", ".cw-title", ".cw-subtitle", ".cw-bot .cw-text", ".cw-user .cw-text", ".cw-time",
-        ".cw-link", ".cw-reply", ".cw-emergency .cw-text", ".cw-emergency-label", ".cw-call", ".cw-send",
+        ".cw-launcher-label",
+        ".cw-title",
+        ".cw-subtitle",
+        ".cw-bot .cw-text",
+        ".cw-user .cw-text",
+        ".cw-time",
+        ".cw-link",
+        ".cw-reply",
+        ".cw-emergency .cw-text",
+        ".cw-emergency-label",
+        ".cw-call",
+        ".cw-send",
         ".cw-input",
     ]
     results = widget.page.evaluate(CONTRAST_JS, selectors)

@@ -21,7 +21,7 @@ import yaml
 
 from bot import sms
 from tests.e2e.conftest import rasa_stack  # noqa: F401  (used when credentials.yml has the channels)
-from tests.e2e.stack import ROOT, VENV_BIN, Stack, drop_postgres_database, create_postgres_database, wait_for
+from tests.e2e.stack import ROOT, VENV_BIN, Stack, create_postgres_database, drop_postgres_database, wait_for
 
 TWILIO_TOKEN = "test-" + secrets.token_hex(16)
 os.environ["TWILIO_AUTH_TOKEN"] = TWILIO_TOKEN
@@ -58,18 +58,36 @@ class ChannelStack(Stack):
         self.procs.append(
             subprocess.Popen(
                 [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
-                cwd=ROOT, env=self.env(), stdout=action_log.open("w"), stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=self.env(),
+                stdout=action_log.open("w"),
+                stderr=subprocess.STDOUT,
             )
         )
         rasa_log = self.workdir / "rasa.log"
         self.procs.append(
             subprocess.Popen(
                 [
-                    str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--endpoints", str(endpoints),
-                    "--credentials", str(credentials), "--enable-api", "--auth-token", self.auth_token,
-                    "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+                    str(VENV_BIN / "rasa"),
+                    "run",
+                    "--model",
+                    str(self.model),
+                    "--endpoints",
+                    str(endpoints),
+                    "--credentials",
+                    str(credentials),
+                    "--enable-api",
+                    "--auth-token",
+                    self.auth_token,
+                    "--interface",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.rasa_port),
                 ],
-                cwd=ROOT, env=self.env(), stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=self.env(),
+                stdout=rasa_log.open("w"),
+                stderr=subprocess.STDOUT,
             )
         )
         wait_for(f"{self.action_url}/health", 120, self.procs[0], action_log)
@@ -110,8 +128,16 @@ def channel_stack(request) -> Iterator[Stack]:
 # ---- helpers the tests share ---------------------------------------------------------------------
 
 
-def sms_post(stack: Stack, params: dict, *, sign_url: str = None, signature: str = None, token: str = None,
-             headers: dict = None, data=None) -> requests.Response:
+def sms_post(
+    stack: Stack,
+    params: dict,
+    *,
+    sign_url: str = None,
+    signature: str = None,
+    token: str = None,
+    headers: dict = None,
+    data=None,
+) -> requests.Response:
     """POST a Twilio-style form to the SMS webhook, signed like Twilio would sign it."""
     url = stack.rasa_url + SMS_PATH
     if signature is None:
@@ -136,7 +162,7 @@ def twiml_messages(resp: requests.Response) -> List[str]:
     import xml.etree.ElementTree as ET
 
     assert resp.headers["Content-Type"].startswith("application/xml"), resp.headers
-    root = ET.fromstring(resp.content)
+    root = ET.fromstring(resp.content)  # noqa: S314 - our own server's TwiML
     assert root.tag == "Response"
     return [m.text or "" for m in root.findall("Message")]
 
@@ -148,9 +174,11 @@ def stored_events(stack: Stack, sender: str) -> List[dict]:
     engine = sa.create_engine(stack.database_url, future=True)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
-            ).scalars().all()
+            rows = (
+                conn.execute(sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender})
+                .scalars()
+                .all()
+            )
     finally:
         engine.dispose()
     return [json.loads(r) for r in rows]
@@ -161,8 +189,15 @@ def user_texts(stack: Stack, sender: str) -> List[str]:
 
 
 def new_phone() -> str:
-    """A fictional US number (555-01xx exchange is reserved for fiction), unique per test."""
-    return "+1312555" + f"{secrets.randbelow(10_000):04d}"
+    """A fictional US number (555 exchange), different for every call in a session."""
+    while True:
+        number = f"+1{200 + secrets.randbelow(800)}555{secrets.randbelow(10_000):04d}"
+        if number not in _issued:
+            _issued.add(number)
+            return number
+
+
+_issued: set = set()
 
 
 def twilio_token() -> str:

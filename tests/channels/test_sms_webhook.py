@@ -173,7 +173,7 @@ def test_ten_thousand_character_message(channel_stack):
 
 def test_unicode_and_emoji_survive_the_round_trip(channel_stack):
     phone = new_phone()
-    body = "Hola 👋 — mi pierna tiembla 😟 ça va? 日本語 <b>&amp;</b> \"quoted\""
+    body = 'Hola 👋 — mi pierna tiembla 😟 ça va? 日本語 <b>&amp;</b> "quoted"'
     resp = sms_post(channel_stack, sms_params(phone, body))
     assert resp.status_code == 200, resp.text
     assert twiml_messages(resp)  # well-formed XML with at least one reply

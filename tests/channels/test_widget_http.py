@@ -80,7 +80,10 @@ def test_emergency_is_one_message_with_text_and_marker(channel_stack):
     post(channel_stack, {"sender": who, "message": "hi"})
     messages = post(
         channel_stack,
-        {"sender": who, "message": "I'm on Nardil and my new doctor gave me tramadol, now I'm sweaty and my legs keep jerking"},
+        {
+            "sender": who,
+            "message": "I'm on Nardil and my new doctor gave me tramadol, now I'm sweaty and my legs keep jerking",
+        },
     ).json()
     emergencies = [m for m in messages if (m.get("custom") or {}).get("emergency") is True]
     assert len(emergencies) == 1, messages

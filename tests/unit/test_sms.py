@@ -169,9 +169,7 @@ BUTTONS = [
 
 
 def test_options_text_numbers_buttons():
-    assert sms.options_text(BUTTONS) == (
-        "Reply 1 for Book an appointment\nReply 2 for Ask a question\nReply 3 for Yes"
-    )
+    assert sms.options_text(BUTTONS) == ("Reply 1 for Book an appointment\nReply 2 for Ask a question\nReply 3 for Yes")
     assert sms.options_text(BUTTONS[:1], start=4) == "Reply 4 for Book an appointment"
 
 
