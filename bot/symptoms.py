@@ -151,7 +151,9 @@ _NEGATOR = re.compile(
 )
 # "no rash and muscles super stiff": the negation ends at "and"; it carries over "or" and commas
 # ("no fever, stiff neck or headache").
-_SCOPE_BREAK = re.compile(r"\b(?:and|but|so|because|with|while|plus)\b")
+_SCOPE_BREAK = re.compile(
+    r"\b(?:and|but|so|because|with|while|plus)\b|,\s*(?:i|im|ive|my|he|hes|she|shes|his|her|they|it|its|we|the|now)\b"
+)
 _PAST_MARKER = re.compile(
     r"\b(?:used to|in the past|as a (?:kid|child|baby|teen|teenager)|when (?:i|he|she) was (?:younger|a kid|little|"
     r"young|a child|a baby)|history of|previously|back in|years ago|once before)\b"
@@ -286,7 +288,7 @@ def _extract_cached(text: str) -> SymptomReport:
             segments = _spans(_SEGMENT, clause)
             ss, se = _locate(segments, m.start() - cs)
             segment = clause[ss:se]
-            negated = feature.kind != "context" and _is_negated(text[cs + ss:m.start()])
+            negated = feature.kind != "context" and _is_negated(text[cs:m.start()])
             past = feature.kind == "symptom" and _is_past(segment, clause)
             findings.append(
                 Finding(feature.name, m.start(), m.end(), negated=negated, past=past,
