@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("score_vignettes", ROOT / "scripts" / "score_vignettes.py")
 score_vignettes = importlib.util.module_from_spec(_spec)
+sys.modules["score_vignettes"] = score_vignettes  # dataclasses look their module up while it loads
 _spec.loader.exec_module(score_vignettes)
 
 
