@@ -156,6 +156,8 @@ def measure(url: str, rounds: int) -> dict:
         }
         return out
     finally:
+        http.close()  # close keep-alive connections before the server, or waitress logs a bad descriptor
+        time.sleep(0.2)
         server.close()
         thread.join(timeout=5)
 

@@ -24,8 +24,15 @@ ABSOLUTE_TIMEOUT = timedelta(hours=10)
 MIN_PASSWORD_LENGTH = 12
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the username is unknown, so that both cases cost the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_dummy_hash: str | None = None
+
+
+def _dummy() -> str:
+    """A hash to verify against when the username is unknown, so that both cases cost the same."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hash
 
 
 class PasswordPolicyError(ValueError):
@@ -102,11 +109,11 @@ def authenticate(s: Session, username: str, password: str) -> LoginResult:
         sa.select(StaffUser).where(StaffUser.username == normalise_username(username)).with_for_update()
     ).scalar_one_or_none()
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy(), password)
         return LoginResult(None, "bad_credentials")
     t = now()
     if user.locked_until is not None and user.locked_until > t:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy(), password)
         return LoginResult(user, "locked")
     if not verify_password(user.password_hash, password):
         user.failed_logins = (user.failed_logins or 0) + 1

@@ -24,6 +24,7 @@ from bot.db.models import (
     AppointmentRequest,
     ConversationReview,
     ConversationSummary,
+    ConversationText,
     ReviewNote,
     SyncState,
     TriageAssessment,
@@ -113,22 +114,23 @@ class _Acc:
 def _apply(s: Session, accs: dict[str, _Acc]) -> None:
     ids = list(accs)
     existing: dict[str, ConversationSummary] = {}
+    texts: dict[str, ConversationText] = {}
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         for row in s.execute(
             sa.select(ConversationSummary).where(ConversationSummary.conversation_id.in_(chunk))
         ).scalars():
             existing[row.conversation_id] = row
+        if any(accs[c].text for c in chunk):
+            for t in s.execute(
+                sa.select(ConversationText).where(ConversationText.conversation_id.in_(chunk))
+            ).scalars():
+                texts[t.conversation_id] = t
     for cid, acc in accs.items():
         row = existing.get(cid)
         if row is None:
             row = ConversationSummary(
-                conversation_id=cid,
-                ref=secrets.token_hex(10),
-                level_rank=-1,
-                rule_ids="",
-                message_count=0,
-                search_text="",
+                conversation_id=cid, ref=secrets.token_hex(10), level_rank=-1, rule_ids="", message_count=0
             )
             s.add(row)
         first, last = _ts(acc.first), _ts(acc.last)
@@ -146,8 +148,13 @@ def _apply(s: Session, accs: dict[str, _Acc]) -> None:
             merged = have + [r for r in acc.rules if r not in have]
             row.rule_ids = "," + ",".join(merged) + "," if merged else ""
         row.message_count = (row.message_count or 0) + acc.messages
-        if acc.text and len(row.search_text or "") < SEARCH_TEXT_LIMIT:
-            row.search_text = ((row.search_text or "") + "\n" + "\n".join(acc.text))[:SEARCH_TEXT_LIMIT]
+        if acc.text:
+            t = texts.get(cid)
+            if t is None:
+                t = texts[cid] = ConversationText(conversation_id=cid, text="")
+                s.add(t)
+            if len(t.text or "") < SEARCH_TEXT_LIMIT:
+                t.text = ((t.text or "") + "\n" + "\n".join(acc.text))[:SEARCH_TEXT_LIMIT]
 
 
 def sync_summaries(url: str | None = None) -> int:
@@ -299,10 +306,22 @@ def _day_start(d: date, tz: tzinfo) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(UTC)
 
 
+LIST_COLUMNS = (
+    ConversationSummary.ref,
+    ConversationSummary.conversation_id,
+    ConversationSummary.first_at,
+    ConversationSummary.last_at,
+    ConversationSummary.channel,
+    ConversationSummary.triage_level,
+    ConversationSummary.rule_ids,
+    ConversationSummary.message_count,
+)
+
+
 def _filtered(f: Filters, tz: tzinfo) -> sa.sql.Select:
     cs, rv = ConversationSummary, ConversationReview
     reviewed = sa.func.coalesce(rv.reviewed, sa.false())
-    q = sa.select(cs, rv.reviewed, rv.reviewed_by, rv.reviewed_at).outerjoin(
+    q = sa.select(*LIST_COLUMNS, rv.reviewed, rv.reviewed_by, rv.reviewed_at).outerjoin(
         rv, rv.conversation_id == cs.conversation_id
     )
     if f.date_from:
@@ -312,7 +331,7 @@ def _filtered(f: Filters, tz: tzinfo) -> sa.sql.Select:
     if f.channel:
         q = q.where(cs.channel == f.channel)
     if f.level:
-        q = q.where(cs.triage_level == f.level)
+        q = q.where(cs.level_rank == LEVEL_RANK[f.level])
     if f.rule_id:
         q = q.where(cs.rule_ids.like(f"%,{_like_escape(f.rule_id)},%", escape="\\"))
     if f.reviewed is True:
@@ -320,7 +339,12 @@ def _filtered(f: Filters, tz: tzinfo) -> sa.sql.Select:
     elif f.reviewed is False:
         q = q.where(reviewed == sa.false())
     if f.q:
-        q = q.where(cs.search_text.like(f"%{_like_escape(f.q.lower())}%", escape="\\"))
+        ct = ConversationText
+        q = q.where(
+            cs.conversation_id.in_(
+                sa.select(ct.conversation_id).where(ct.text.like(f"%{_like_escape(f.q.lower())}%", escape="\\"))
+            )
+        )
     return q
 
 
@@ -350,35 +374,60 @@ class ConversationRow:
 
 
 def _row(r: Any) -> ConversationRow:
-    cs = r[0]
     return ConversationRow(
-        ref=cs.ref,
-        conversation_id=cs.conversation_id,
-        first_at=cs.first_at,
-        last_at=cs.last_at,
-        channel=cs.channel,
-        triage_level=cs.triage_level,
-        rule_ids=[x for x in (cs.rule_ids or "").split(",") if x],
-        message_count=cs.message_count or 0,
-        reviewed=bool(r[1]),
-        reviewed_by=r[2],
-        reviewed_at=r[3],
+        ref=r.ref,
+        conversation_id=r.conversation_id,
+        first_at=r.first_at,
+        last_at=r.last_at,
+        channel=r.channel,
+        triage_level=r.triage_level,
+        rule_ids=[x for x in (r.rule_ids or "").split(",") if x],
+        message_count=r.message_count or 0,
+        reviewed=bool(r.reviewed),
+        reviewed_by=r.reviewed_by,
+        reviewed_at=r.reviewed_at,
     )
+
+
+def _needs_attention(cs: Any, rv: Any) -> Any:
+    return sa.and_(sa.func.coalesce(rv.reviewed, sa.false()) == sa.false(), cs.level_rank >= LEVEL_RANK["urgent"])
 
 
 def list_conversations(
     s: Session, f: Filters, tz: tzinfo, page: int = 1, page_size: int = PAGE_SIZE
 ) -> tuple[list[ConversationRow], int]:
+    """One page of the filtered list: unreviewed emergencies, then unreviewed urgent cases, then
+    everything else newest first.
+
+    Two queries instead of one ORDER BY CASE: the second part walks the last_at index and stops
+    after one page instead of sorting every conversation.
+    """
     cs, rv = ConversationSummary, ConversationReview
     base = _filtered(f, tz)
-    total = s.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
-    page = max(1, page)
-    rows = s.execute(
-        base.order_by(_priority(cs, rv).desc(), cs.last_at.desc(), cs.conversation_id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return [_row(r) for r in rows], int(total)
+    attention = _needs_attention(cs, rv)
+
+    def count(q: sa.sql.Select) -> int:
+        return int(s.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one())
+
+    total = count(base)
+    n_attention = count(base.where(attention))
+    offset = (max(1, page) - 1) * page_size
+    rows: list[Any] = []
+    if offset < n_attention:
+        rows += s.execute(
+            base.where(attention)
+            .order_by(cs.level_rank.desc(), cs.last_at.desc(), cs.conversation_id)
+            .limit(page_size)
+            .offset(offset)
+        ).all()
+    if len(rows) < page_size:
+        rows += s.execute(
+            base.where(sa.not_(attention))
+            .order_by(cs.last_at.desc())
+            .limit(page_size - len(rows))
+            .offset(max(0, offset - n_attention))
+        ).all()
+    return [_row(r) for r in rows], total
 
 
 def iter_filtered(s: Session, f: Filters, tz: tzinfo, limit: int = 100_000) -> list[ConversationRow]:
@@ -592,7 +641,7 @@ def purge_older_than(url: str | None, days: int, now: datetime | None = None) ->
             chunk = ids[i : i + 500]
             if has_events:
                 s.execute(sa.delete(events).where(events.c.sender_id.in_(chunk)))
-            for model in (TriageAssessment, ReviewNote, AppointmentRequest):
+            for model in (TriageAssessment, ReviewNote, AppointmentRequest, ConversationText):
                 s.execute(sa.delete(model).where(model.conversation_id.in_(chunk)))
             s.execute(sa.delete(ConversationReview).where(ConversationReview.conversation_id.in_(chunk)))
             s.execute(sa.delete(ConversationSummary).where(ConversationSummary.conversation_id.in_(chunk)))

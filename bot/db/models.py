@@ -175,8 +175,16 @@ class ConversationSummary(Base):
     # ",SS-HUNTER,COMBO-MAOI," so that one rule id is matched exactly with LIKE '%,ID,%'
     rule_ids = sa.Column(sa.Text, nullable=False, default="", server_default="")
     message_count = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
-    # lowercased user and bot text, for the console's text search
-    search_text = sa.Column(sa.Text, nullable=False, default="", server_default="")
+
+
+class ConversationText(Base):
+    """Lowercased user and assistant text of a conversation, for the console's text search (kept
+    apart from the summary so that sorting summaries never reads the text)."""
+
+    __tablename__ = "clonus_conversation_text"
+
+    conversation_id = sa.Column(sa.String(255), primary_key=True)
+    text = sa.Column(sa.Text, nullable=False, default="", server_default="")
 
 
 class StaffSession(Base):
