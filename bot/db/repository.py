@@ -58,7 +58,8 @@ def record_appointment_request(
         )
         s.add(row)
         s.flush()
-        log.info("appointment request %s stored for conversation %s", row.id, conversation_id)
+        # the conversation id is the phone number on SMS channels: never logged
+        log.info("appointment request %s stored", row.id)
         return int(row.id)
 
 

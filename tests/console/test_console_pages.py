@@ -8,6 +8,7 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 import bot.db as db
@@ -250,3 +251,21 @@ def test_audit_log_has_no_route_to_change_it(app) -> None:
     for rule in app.url_map.iter_rules():
         if "audit" in rule.rule:
             assert rule.methods - {"HEAD", "OPTIONS"} == {"GET"}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_console_works_before_rasa_created_its_table(fresh_db_url, backend: str) -> None:
+    from console.app import create_app
+    from tests.console.helpers import SECRET, UTC, sign_in
+
+    url = fresh_db_url(backend, with_events=False)
+    with db.session_scope(url) as s:
+        from console import auth
+
+        auth.create_user(s, "early.bird", "a long test passphrase", "staff")
+    app = create_app(database_url=url, secret_key=SECRET, cookie_secure=True, timezone_=UTC)
+    app.config["PREFERRED_URL_SCHEME"] = "https"
+    client = app.test_client()
+    assert sign_in(client, "early.bird").status_code == 302
+    for path in ("/conversations", "/dashboard", "/appointments", "/export.json"):
+        assert client.get(path).status_code == 200, path

@@ -150,3 +150,13 @@ def test_session_scope_commits_for_real(fresh_db_url) -> None:
     db.set_sms_opt_out("+15555550111", True, url=url)
     db.dispose_engines()  # a new connection sees the committed row
     assert db.is_sms_opted_out("+15555550111", url=url) is True
+
+
+def test_helpers_never_log_phone_numbers(db_url: str, db_connection, caplog) -> None:
+    caplog.set_level("DEBUG")
+    db.record_appointment_request(
+        "+15555550177", "Pat Example", "+15555550177", None, "leg jerks", "urgent", url=db_url
+    )
+    db.record_assessment("+15555550177", "urgent", ["COMBO-MAOI"], ["reason"], [], url=db_url)
+    db.set_sms_opt_out("+15555550177", True, url=db_url)
+    assert "5550177" not in caplog.text and "Pat" not in caplog.text and "leg jerks" not in caplog.text
