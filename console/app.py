@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import secrets
+import traceback
 from datetime import datetime, timezone, tzinfo
 from functools import wraps
 from typing import Any, Callable
@@ -87,13 +88,23 @@ def secret_key_from_env() -> str:
     return secrets.token_urlsafe(48)
 
 
+class ConsoleFlask(Flask):
+    def log_exception(self, exc_info: Any) -> None:
+        """Log where an error happened, without its message: database errors can quote a row
+        (PostgreSQL's DETAIL), and rows hold patient text and phone numbers."""
+        exc_type, _exc, tb = exc_info
+        frames = "".join(traceback.format_tb(tb)) if tb else ""
+        name = exc_type.__name__ if exc_type else "error"
+        self.logger.error("%s on %s %s\n%s", name, request.method, request.endpoint, frames)
+
+
 def create_app(
     database_url: str | None = None,
     secret_key: str | None = None,
     cookie_secure: bool | None = None,
     timezone_: tzinfo | None = None,
 ) -> Flask:
-    app = Flask(__name__)
+    app = ConsoleFlask(__name__)
     app.config.update(
         SECRET_KEY=secret_key or secret_key_from_env(),
         DATABASE_URL=database_url,

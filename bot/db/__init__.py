@@ -42,6 +42,7 @@ def _make_engine(url: str) -> Engine:
         memory = u.database in (None, "", ":memory:")
         kwargs: dict = {
             "future": True,
+            "hide_parameters": True,  # bound values (message text, phone numbers) never reach logs or errors
             "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S},
         }
         if memory:
@@ -56,7 +57,8 @@ def _make_engine(url: str) -> Engine:
         engine = sa.create_engine(url, **kwargs)
         _sqlite_transactions(engine, wal=not memory)
         return engine
-    kwargs = {"future": True}
+    # hide_parameters: bound values (message text, phone numbers) never reach logs or error text
+    kwargs = {"future": True, "hide_parameters": True}
     if u.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
     return sa.create_engine(url, **kwargs)

@@ -263,3 +263,19 @@ def test_logs_never_contain_message_text_or_phone_numbers(staff, seeded, admin, 
     for secret in ("zoloft", "legs jerk", "555", "+1555", "Jordan", "phenelzine", "0199", "0142"):
         assert secret not in text, secret
     assert SECRET not in text
+
+
+def test_errors_are_logged_without_their_message(app, staff, caplog, monkeypatch) -> None:
+    from console import conversations as conv
+
+    phone, text = "+1" + "555" * 2 + "0166", " ".join(["my", "legs", "jerk"])  # not in any source line
+
+    def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError(f"Failing row contains ({phone}, {text})")
+
+    monkeypatch.setattr(conv, "list_conversations", boom)
+    caplog.set_level("ERROR")
+    resp = staff.get("/conversations")
+    assert resp.status_code == 500 and phone not in resp.text
+    assert "RuntimeError on GET conversations" in caplog.text
+    assert phone not in caplog.text and text not in caplog.text

@@ -160,3 +160,15 @@ def test_helpers_never_log_phone_numbers(db_url: str, db_connection, caplog) -> 
     db.record_assessment("+15555550177", "urgent", ["COMBO-MAOI"], ["reason"], [], url=db_url)
     db.set_sms_opt_out("+15555550177", True, url=db_url)
     assert "5550177" not in caplog.text and "Pat" not in caplog.text and "leg jerks" not in caplog.text
+
+
+def test_database_errors_do_not_repeat_bound_values(db_url: str, db_connection) -> None:
+    # SQLAlchemy leaves the parameters out (PostgreSQL's own DETAIL line may still quote the row,
+    # so the console logs exception types only: see console.app)
+    with pytest.raises(sa.exc.IntegrityError) as err, db.session_scope(db_url) as s:
+        s.execute(
+            sa.text("INSERT INTO clonus_sms_opt_out (phone_e164, opted_out, updated_at) VALUES (:p, NULL, NULL)"),
+            {"p": "+15555550166"},
+        )
+    assert "parameters hidden" in str(err.value)
+    assert "{'p': '+15555550166'}" not in str(err.value)
