@@ -202,6 +202,8 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     results = {b: run_backend(b, args) for b in backends}
+    load = os.getloadavg()
+    print(f"\nload average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} CPUs")
     print()
     print(f"{'backend':<11} {'page':<42} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for backend, figures in results.items():

@@ -496,13 +496,16 @@ def create_app(
 
     # --- admin --------------------------------------------------------------------------------
 
-    @app.get("/admin/users")
-    @admin_required
-    def users() -> Any:
+    def _users_page(error: str | None = None, status: int = 200) -> Any:
         with session_scope(url, write=False) as s:
             rows = list(s.execute(sa.select(StaffUser).order_by(StaffUser.username)).scalars())
             s.expunge_all()
-        return render_template("users.html", users=rows, now=auth.now(), error=request.args.get("error"))
+        return render_template("users.html", users=rows, now=auth.now(), error=error), status
+
+    @app.get("/admin/users")
+    @admin_required
+    def users() -> Any:
+        return _users_page()
 
     @app.post("/admin/users")
     @admin_required
@@ -514,7 +517,8 @@ def create_app(
                 user = auth.create_user(s, username, request.form.get("password", ""), role)
                 audit(s, g.user["username"], "user_create", f"user:{user.username}", {"role": role})
         except ValueError as exc:
-            return redirect(url_for("users", error=str(exc)[:200]))
+            # shown on this response only: no message text travels in a URL
+            return _users_page(str(exc)[:200], 400)
         return redirect(url_for("users", msg="user_created"))
 
     @app.post("/admin/users/<int:user_id>")
@@ -526,7 +530,7 @@ def create_app(
             if user is None:
                 abort(404)
             if user.id == g.user["id"] and action in ("disable", "role"):
-                return redirect(url_for("users", error="You cannot disable yourself or change your own role."))
+                return _users_page("You cannot disable yourself or change your own role.", 400)
             detail: dict[str, Any] = {}
             if action == "disable":
                 auth.set_active(s, user, False)
