@@ -51,6 +51,9 @@ class MedicationEntityExtractor(GraphComponent, EntityExtractorMixin):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "MedicationEntityExtractor":
+        # Build the recogniser's spaCy pipeline and lookup tables now (a few seconds), so the
+        # first person to write is not the one who waits for it.
+        recognise("warm up baclofen")
         return cls(config)
 
     def __init__(self, config: Dict[Text, Any]) -> None:
