@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 UTC = timezone.utc  # noqa: UP017  (Python 3.10)
 SEARCH_TEXT_LIMIT = 20_000  # characters of text kept per conversation for search
-SYNC_BATCH = 5_000
 PAGE_SIZE = 50
 
 
@@ -111,57 +110,91 @@ class _Acc:
                 self.rules.append(rid)
 
 
-def _apply(s: Session, accs: dict[str, _Acc]) -> None:
-    ids = list(accs)
-    existing: dict[str, ConversationSummary] = {}
-    texts: dict[str, ConversationText] = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        for row in s.execute(
-            sa.select(ConversationSummary).where(ConversationSummary.conversation_id.in_(chunk))
-        ).scalars():
-            existing[row.conversation_id] = row
-        if any(accs[c].text for c in chunk):
-            for t in s.execute(
-                sa.select(ConversationText).where(ConversationText.conversation_id.in_(chunk))
-            ).scalars():
-                texts[t.conversation_id] = t
+def _accumulate(type_name: str, ts: float | None, data: str | None, acc: _Acc) -> None:
+    if type_name in ("user", "bot"):
+        d = _loads(data)
+        acc.at(ts)
+        acc.messages += 1
+        if type_name == "user":
+            acc.channel = acc.channel or d.get("input_channel")
+        if d.get("text"):
+            acc.text.append(str(d["text"]).lower())
+    elif type_name == "slot":
+        d = _loads(data)
+        if d.get("name") == "triage_level":
+            acc.level(d.get("value"))
+        elif d.get("name") == "red_flags":
+            acc.rule(_rule_ids_of(d.get("value")))
+    else:
+        acc.at(ts)
+
+
+def _rebuild(s: Session, ids: list[str], has_events: bool) -> None:
+    """Recompute the summaries of `ids` from all their events and assessments (idempotent)."""
+    accs: dict[str, _Acc] = {cid: _Acc() for cid in ids}
+    if has_events:
+        for sender, type_name, ts, data in s.execute(
+            sa.select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
+            .where(events.c.sender_id.in_(ids), events.c.type_name.in_(("user", "bot", "slot", "session_started")))
+            .order_by(events.c.id)
+        ):
+            _accumulate(type_name, ts, data, accs[sender])
+    for cid, level, rule_ids, created in s.execute(
+        sa.select(
+            TriageAssessment.conversation_id,
+            TriageAssessment.level,
+            TriageAssessment.rule_ids,
+            TriageAssessment.created_at,
+        )
+        .where(TriageAssessment.conversation_id.in_(ids))
+        .order_by(TriageAssessment.id)
+    ):
+        accs[cid].level(level)
+        accs[cid].rule(_rule_ids_of(rule_ids))
+        accs[cid].at(created.timestamp() if created else None)
+    summaries = {
+        r.conversation_id: r
+        for r in s.execute(sa.select(ConversationSummary).where(ConversationSummary.conversation_id.in_(ids))).scalars()
+    }
+    texts = {
+        t.conversation_id: t
+        for t in s.execute(sa.select(ConversationText).where(ConversationText.conversation_id.in_(ids))).scalars()
+    }
     for cid, acc in accs.items():
-        row = existing.get(cid)
+        row = summaries.get(cid)
         if row is None:
-            row = ConversationSummary(
-                conversation_id=cid, ref=secrets.token_hex(10), level_rank=-1, rule_ids="", message_count=0
-            )
+            if acc.first is None and acc.rank < 0:
+                continue  # nothing to show (e.g. only an action_listen so far)
+            row = ConversationSummary(conversation_id=cid, ref=secrets.token_hex(10))
             s.add(row)
-        first, last = _ts(acc.first), _ts(acc.last)
-        if first is not None and (row.first_at is None or first < row.first_at):
-            row.first_at = first
-        if last is not None and (row.last_at is None or last > row.last_at):
-            row.last_at = last
-        if acc.channel and not row.channel:
-            row.channel = acc.channel[:64]
-        if acc.rank > row.level_rank:
-            row.level_rank = acc.rank
-            row.triage_level = LEVELS[acc.rank]
-        if acc.rules:
-            have = [r for r in (row.rule_ids or "").split(",") if r]
-            merged = have + [r for r in acc.rules if r not in have]
-            row.rule_ids = "," + ",".join(merged) + "," if merged else ""
-        row.message_count = (row.message_count or 0) + acc.messages
-        if acc.text:
-            t = texts.get(cid)
-            if t is None:
-                t = texts[cid] = ConversationText(conversation_id=cid, text="")
-                s.add(t)
-            if len(t.text or "") < SEARCH_TEXT_LIMIT:
-                t.text = ((t.text or "") + "\n" + "\n".join(acc.text))[:SEARCH_TEXT_LIMIT]
+        row.first_at, row.last_at = _ts(acc.first), _ts(acc.last)
+        row.channel = acc.channel[:64] if acc.channel else None
+        row.level_rank = acc.rank
+        row.triage_level = LEVELS[acc.rank] if acc.rank >= 0 else None
+        row.rule_ids = "," + ",".join(acc.rules) + "," if acc.rules else ""
+        row.message_count = acc.messages
+        text = "\n".join(acc.text)[:SEARCH_TEXT_LIMIT]
+        t = texts.get(cid)
+        if t is None:
+            s.add(ConversationText(conversation_id=cid, text=text))
+        elif t.text != text:
+            t.text = text
+
+
+# Re-read this many ids below the high-water mark on each sync: on PostgreSQL an event can become
+# visible after one with a higher id (ids are taken at insert, rows appear at commit), and a
+# rebuild is idempotent, so reading a few again costs little and loses nothing.
+RESCAN_IDS = 300
+SYNC_LOCK_KEY = 0x636C6F6E7573 + 1
 
 
 def sync_summaries(url: str | None = None) -> int:
-    """Fold new events and assessments into the summary table; returns how many rows it read.
+    """Bring the summary table up to date with new events and assessments; returns how many
+    conversations were rebuilt.
 
-    Cheap when nothing is new (two indexed max() queries); otherwise one writer at a time
-    (SQLite write lock / PostgreSQL row lock on the marks).
+    Cheap when nothing is new (two indexed max() queries). Otherwise one writer at a time
+    (SQLite write lock; PostgreSQL advisory lock), and every conversation touched since the last
+    run (or shortly before it) is recomputed from its own events.
     """
     with session_scope(url, write=False) as s:
         has_events = _events_table_exists(s)
@@ -170,80 +203,33 @@ def sync_summaries(url: str | None = None) -> int:
         marks = _marks(s)
     if (ev_max or 0) <= marks.get("events", 0) and (as_max or 0) <= marks.get("assessments", 0):
         return 0
-    done = 0
+    rebuilt = 0
     with session_scope(url) as s:
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": SYNC_LOCK_KEY})
         marks = _marks(s, lock=True)
         ev_mark, as_mark = marks.get("events", 0), marks.get("assessments", 0)
-        while has_events:
-            rows = s.execute(
-                sa.select(
-                    events.c.id,
-                    events.c.sender_id,
-                    events.c.type_name,
-                    events.c.timestamp,
-                    events.c.data,
-                )
-                .where(events.c.id > ev_mark)
-                .order_by(events.c.id)
-                .limit(SYNC_BATCH)
-            ).all()
-            if not rows:
-                break
-            accs: dict[str, _Acc] = defaultdict(_Acc)
-            for eid, sender, type_name, ts, data in rows:
-                acc = accs[sender]
-                if type_name == "user":
-                    d = _loads(data)
-                    acc.at(ts)
-                    acc.messages += 1
-                    acc.channel = acc.channel or d.get("input_channel")
-                    if d.get("text"):
-                        acc.text.append(str(d["text"]).lower())
-                elif type_name == "bot":
-                    d = _loads(data)
-                    acc.at(ts)
-                    acc.messages += 1
-                    if d.get("text"):
-                        acc.text.append(str(d["text"]).lower())
-                elif type_name == "slot":
-                    d = _loads(data)
-                    if d.get("name") == "triage_level":
-                        acc.level(d.get("value"))
-                    elif d.get("name") == "red_flags":
-                        acc.rule(_rule_ids_of(d.get("value")))
-                else:
-                    acc.at(ts)
-                ev_mark = eid
-            _apply(s, accs)
-            done += len(rows)
-        while True:
-            rows = s.execute(
-                sa.select(
-                    TriageAssessment.id,
-                    TriageAssessment.conversation_id,
-                    TriageAssessment.level,
-                    TriageAssessment.rule_ids,
-                    TriageAssessment.created_at,
-                )
-                .where(TriageAssessment.id > as_mark)
-                .order_by(TriageAssessment.id)
-                .limit(SYNC_BATCH)
-            ).all()
-            if not rows:
-                break
-            accs = defaultdict(_Acc)
-            for aid, cid, level, rule_ids, created in rows:
-                acc = accs[cid]
-                acc.level(level)
-                acc.rule(_rule_ids_of(rule_ids))
-                acc.at(created.timestamp() if created else None)
-                as_mark = aid
-            _apply(s, accs)
-            done += len(rows)
+        touched: set[str] = set()
+        if has_events:
+            lo = max(0, ev_mark - RESCAN_IDS) if ev_mark else 0
+            for eid, sender in s.execute(sa.select(events.c.id, events.c.sender_id).where(events.c.id > lo)):
+                touched.add(sender)
+                ev_mark = max(ev_mark, eid)
+        lo = max(0, as_mark - RESCAN_IDS) if as_mark else 0
+        for aid, cid in s.execute(
+            sa.select(TriageAssessment.id, TriageAssessment.conversation_id).where(TriageAssessment.id > lo)
+        ):
+            touched.add(cid)
+            as_mark = max(as_mark, aid)
+        ids = sorted(touched)
+        for i in range(0, len(ids), 500):
+            _rebuild(s, ids[i : i + 500], has_events)
+            s.flush()
+            rebuilt += len(ids[i : i + 500])
         _set_mark(s, "events", ev_mark)
         _set_mark(s, "assessments", as_mark)
-    log.info("conversation summaries updated from %d new rows", done)
-    return done
+    log.info("conversation summaries: %d rebuilt", rebuilt)
+    return rebuilt
 
 
 # --- list ---------------------------------------------------------------------------------------
