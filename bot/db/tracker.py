@@ -27,8 +27,14 @@ events = sa.Table(
 )
 
 
+# Indexes a migration makes on one dialect only (not in the models): autogenerate leaves them be.
+DIALECT_ONLY_INDEXES = frozenset({"ix_clonus_conversation_text_trgm"})
+
+
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
     """Alembic filter: autogenerate sees only the assistant's `clonus_` tables, never Rasa's."""
+    if type_ == "index" and name in DIALECT_ONLY_INDEXES:
+        return False
     if type_ == "table":
         return name not in TRACKER_TABLES and name.startswith("clonus_")
     table = getattr(obj, "table", None)

@@ -133,3 +133,19 @@ def test_audit_log_is_append_only(db_session, statement: str) -> None:
     db_session.flush()
     with pytest.raises(sa.exc.DatabaseError, match="append-only"):
         db_session.execute(sa.text(statement))
+
+
+def test_postgresql_text_search_can_use_the_trigram_index(db_url: str, db_connection, db_backend: str) -> None:
+    if db_backend != "postgresql":
+        assert "ix_clonus_conversation_text_trgm" not in {
+            ix["name"] for ix in sa.inspect(db_connection).get_indexes("clonus_conversation_text")
+        }
+        return
+    db_connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    plan = "\n".join(
+        r[0]
+        for r in db_connection.exec_driver_sql(
+            "EXPLAIN SELECT conversation_id FROM clonus_conversation_text WHERE text LIKE '%zoloft%'"
+        )
+    )
+    assert "ix_clonus_conversation_text_trgm" in plan
