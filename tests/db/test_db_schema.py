@@ -144,8 +144,9 @@ def test_postgresql_text_search_can_use_the_trigram_index(db_url: str, db_connec
     db_connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
     plan = "\n".join(
         r[0]
-        for r in db_connection.exec_driver_sql(
-            "EXPLAIN SELECT conversation_id FROM clonus_conversation_text WHERE text LIKE '%zoloft%'"
+        for r in db_connection.execute(
+            sa.text("EXPLAIN SELECT conversation_id FROM clonus_conversation_text WHERE text LIKE :q"),
+            {"q": "%zoloft%"},
         )
     )
     assert "ix_clonus_conversation_text_trgm" in plan
