@@ -1,8 +1,8 @@
 """Database fixtures shared by test folders: every test runs on SQLite and on PostgreSQL, with the
 schema built by the migrations, inside a transaction that is rolled back.
 
-Use from a conftest.py:  `from tests.fixtures_db import *  # noqa: F401,F403`
-(or `pytest_plugins = ["tests.fixtures_db"]` in the top-level conftest).
+Registered for every test folder by `pytest_plugins = ["tests.fixtures_db"]` in tests/conftest.py
+(do not star-import it as well: that would make a second set of session databases).
 
     db_url         session-wide database URL (migrated), parametrized sqlite | postgresql
     db_connection  a connection in a transaction rolled back after the test; bot.db.session_scope(db_url)
