@@ -151,7 +151,9 @@ class WidgetInput(InputChannel):
         for key, value in {
             "clinic_name": profile.name,
             "clinic_phone": profile.phone,
+            "clinic_phone_tel": re.sub(r"[^0-9+]", "", profile.phone),
             "emergency_number": profile.emergency_number,
+            "emergency_number_tel": re.sub(r"[^0-9+]", "", profile.emergency_number),
         }.items():
             page = page.replace("{{" + key + "}}", html.escape(value, quote=True))
         headers = {
