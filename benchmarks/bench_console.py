@@ -20,6 +20,7 @@ import logging
 import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import sys
@@ -166,7 +167,11 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict:
     if backend == "sqlite":
         tmp = tempfile.mkdtemp(prefix="clonus_bench_")
         url = f"sqlite:///{tmp}/bench.sqlite3"
-        cleanup = None
+
+        def cleanup() -> None:
+            db.dispose_engines()
+            shutil.rmtree(tmp, ignore_errors=True)
+
     else:
         name = f"clonus_bench_{uuid.uuid4().hex[:10]}"
         admin = sa.create_engine(PG_ADMIN, future=True, isolation_level="AUTOCOMMIT")
