@@ -12,7 +12,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import conversation_assessment
-from bot.booking import describe_time, format_phone, normalise_phone, parse_name, parse_preferred_time
+from actions.forms_common import typed_answer
+from bot.booking import (
+    describe_time,
+    format_phone,
+    looks_like_name,
+    normalise_phone,
+    parse_name,
+    parse_preferred_time,
+)
 from bot.settings import clinic
 
 logger = logging.getLogger(__name__)
@@ -35,6 +43,25 @@ class ValidateBookingForm(FormValidationAction):
         if tracker.get_slot("offered_booking"):
             events.append(SlotSet("offered_booking", False))
         return events
+
+    # Answers that plainly fit the question are taken whatever intent the classifier gave them.
+    async def extract_patient_name(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        answer = typed_answer(tracker, "patient_name", fits=looks_like_name, always_if_fits=True)
+        return {"patient_name": answer} if answer else {}
+
+    async def extract_phone_number(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        answer = typed_answer(tracker, "phone_number", fits=lambda t: normalise_phone(t) is not None, always_if_fits=True)
+        return {"phone_number": answer} if answer else {}
+
+    async def extract_preferred_time(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        answer = typed_answer(
+            tracker, "preferred_time", fits=lambda t: parse_preferred_time(t, clinic()).problem != "unparsed", always_if_fits=True
+        )
+        return {"preferred_time": answer} if answer else {}
+
+    async def extract_visit_reason(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        answer = typed_answer(tracker, "visit_reason")
+        return {"visit_reason": answer} if answer else {}
 
     async def validate_patient_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-from bot.triage import Assessment, assess
-from bot.triage_text import describe
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.settings import clinic
+from bot.triage import Assessment, assess
+from bot.triage_text import describe
 
 logger = logging.getLogger(__name__)
 

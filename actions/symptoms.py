@@ -16,6 +16,7 @@ from actions.common import (
     record,
     slot_events,
 )
+from actions.forms_common import typed_answer
 
 SYMPTOM_SLOTS = (
     "symptom_description",
@@ -74,6 +75,28 @@ class ValidateSymptomForm(FormValidationAction):
     def _clean(value: Any) -> Optional[str]:
         text = str(value or "").strip()
         return text[:_MAX_ANSWER] if text else None
+
+    async def _answer(self, slot: str, tracker: Tracker) -> Dict[Text, Any]:
+        answer = typed_answer(tracker, slot)
+        return {slot: answer[:_MAX_ANSWER]} if answer else {}
+
+    async def extract_symptom_description(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return await self._answer("symptom_description", tracker)
+
+    async def extract_symptom_duration(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return await self._answer("symptom_duration", tracker)
+
+    async def extract_symptom_side(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return await self._answer("symptom_side", tracker)
+
+    async def extract_symptom_trigger(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return await self._answer("symptom_trigger", tracker)
+
+    async def extract_other_symptoms(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return await self._answer("other_symptoms", tracker)
+
+    async def extract_current_medicines(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return await self._answer("current_medicines", tracker)
 
     async def validate_symptom_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

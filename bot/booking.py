@@ -61,6 +61,24 @@ def parse_name(text: str) -> Optional[str]:
     return cleaned
 
 
+# Words that appear in questions and requests but hardly ever in a person's name.
+_NOT_NAME_WORDS = frozenset(
+    """a an the to of is are am was be do does did can could would should will i me my you your we it this that
+    what when where why how who which yes no yeah nope ok okay please thanks thank help stop cancel quit book
+    appointment talk speak person human someone call want need have has not dont don't know skip sure
+    clonus spasm spasms jerk jerking jerks leg legs foot ankle pain doctor nurse clinic""".split()
+)
+
+
+def looks_like_name(text: str) -> bool:
+    """True when an answer is plainly a name, whatever intent the classifier gave it."""
+    name = parse_name(text)
+    if not name or "?" in text:
+        return False
+    words = [w.lower().strip(".'-") for w in name.split()]
+    return 1 <= len(words) <= 5 and not any(w in _NOT_NAME_WORDS for w in words)
+
+
 # --- phone numbers ---------------------------------------------------------------------------
 
 

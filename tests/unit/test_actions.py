@@ -250,3 +250,49 @@ def test_booking_submit_failure_tells_the_person_to_call(monkeypatch):
     )
     dispatcher, _ = run(ActionSubmitBookingForm(), tracker)
     assert responses(dispatcher) == ["utter_booking_failed"]
+
+
+# --- what counts as an answer to the question just asked -------------------------------------
+
+
+def extract(action, slot, text, intent, confidence):
+    tracker = make_tracker(slots={"requested_slot": slot}, active_loop="form", events=[])
+    tracker.latest_message = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []}
+    return asyncio.run(getattr(action, f"extract_{slot}")(CollectingDispatcher(), tracker, domain()))
+
+
+@pytest.mark.parametrize(
+    "slot, text, intent, confidence, expected",
+    [
+        ("patient_name", "Jane Testperson", "request_human", 0.97, "Jane Testperson"),
+        ("patient_name", "can i talk to someone", "request_human", 0.97, None),
+        ("patient_name", "what is clonus?", "education", 0.95, None),
+        ("patient_name", "cancel", "cancel", 0.99, None),
+        ("phone_number", "312 555 0142", "out_of_scope", 0.99, "312 555 0142"),
+        ("phone_number", "why do you need it", "ask_why", 0.95, None),
+        ("preferred_time", "next tuesday at 10", "greet", 0.9, "next tuesday at 10"),
+        ("preferred_time", "stop", "cancel", 0.99, None),
+        ("visit_reason", "jerky ankle", "out_of_scope", 0.95, "jerky ankle"),
+        ("visit_reason", "never mind", "cancel", 0.98, None),
+    ],
+)
+def test_booking_answers_are_taken_unless_they_are_an_interruption(slot, text, intent, confidence, expected):
+    result = extract(ValidateBookingForm(), slot, text, intent, confidence)
+    assert result == ({slot: expected} if expected else {})
+
+
+@pytest.mark.parametrize(
+    "text, intent, confidence, taken",
+    [
+        ("when i stand up", "education", 0.55, True),
+        ("when i stand up", "report_symptom", 0.95, True),
+        ("what is clonus?", "education", 0.95, False),
+        ("stop", "cancel", 0.99, False),
+        ("i dont know", "dont_know", 0.99, False),  # recorded as "not sure" by the slot mapping
+    ],
+)
+def test_symptom_answers_are_taken_unless_they_are_an_interruption(text, intent, confidence, taken):
+    from actions.symptoms import ValidateSymptomForm
+
+    result = extract(ValidateSymptomForm(), "symptom_trigger", text, intent, confidence)
+    assert result == ({"symptom_trigger": text} if taken else {})
