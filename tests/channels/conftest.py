@@ -112,17 +112,27 @@ def channel_stack(request) -> Iterator[Stack]:
         os.environ["TWILIO_AUTH_TOKEN"] = os.environ["CLONUS_TEST_TWILIO_TOKEN"]
         yield RunningServer()
         return
+    if _shared:
+        # The browser tests import this fixture into their module, which makes pytest keep a
+        # second copy of it: both hand out the one stack.
+        yield _shared[0]
+        return
     trained_model = request.getfixturevalue("trained_model")
     if channels_configured():
-        yield request.getfixturevalue("rasa_stack")
+        _shared.append(request.getfixturevalue("rasa_stack"))
+        yield _shared[0]
         return
     stack = ChannelStack(model=trained_model, database_url=create_postgres_database())
+    _shared.append(stack)
     try:
         stack.start()
         yield stack
     finally:
         stack.stop()
         drop_postgres_database(stack.database_url)
+
+
+_shared: List[Stack] = []
 
 
 # ---- helpers the tests share ---------------------------------------------------------------------
