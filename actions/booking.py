@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any, Dict, List, Text
 
@@ -26,6 +27,10 @@ from bot.settings import clinic
 logger = logging.getLogger(__name__)
 
 BOOKING_SLOTS = ("patient_name", "phone_number", "preferred_time", "visit_reason", "booking_confirmed")
+def _number_like(text: str) -> bool:
+    return normalise_phone(text) is not None or bool(re.fullmatch(r"[\d\s()+.\-]*\d[\d\s()+.\-]*", text))
+
+
 TIME_PROBLEMS = {
     "unparsed": "Sorry, I couldn't tell which day and time you mean.",
     "past": "That time has already passed.",
@@ -50,7 +55,8 @@ class ValidateBookingForm(FormValidationAction):
         return {"patient_name": answer} if answer else {}
 
     async def extract_phone_number(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        answer = typed_answer(tracker, "phone_number", fits=lambda t: normalise_phone(t) is not None, always_if_fits=True)
+        # Anything number-like is an attempt at a phone number: validation answers a wrong one.
+        answer = typed_answer(tracker, "phone_number", fits=_number_like, always_if_fits=True)
         return {"phone_number": answer} if answer else {}
 
     async def extract_preferred_time(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:

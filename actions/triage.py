@@ -21,6 +21,7 @@ from actions.common import (
     slot_events,
 )
 from bot.settings import clinic
+from bot.triage import is_stated_emergency
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,10 @@ class ActionTriage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         assessment = conversation_assessment(tracker)
-        said_emergency = (tracker.latest_message.get("intent") or {}).get("name") == "emergency"
+        intent = tracker.latest_message.get("intent") or {}
+        said_emergency = is_stated_emergency(
+            tracker.latest_message.get("text") or "", intent.get("name"), intent.get("confidence"), clinic().emergency_number
+        )
         level = assessment.triage_level
         events: List[EventType] = []
 

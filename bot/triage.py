@@ -201,3 +201,20 @@ def highest(levels: Iterable[str]) -> Optional[str]:
         if level in RANK and (best is None or RANK[level] > RANK[best]):
             best = level
     return best
+
+
+def is_stated_emergency(text: str, intent: Optional[str], confidence: Optional[float], emergency_number: str = "911") -> bool:
+    """Whether the person says it is an emergency, as the NLU classified it.
+
+    The classifier's `emergency` intent is trusted when the message has words in it; a message of
+    digits only (a half-typed phone number, "12") cannot state an emergency, unless it is the
+    emergency number itself.
+    """
+    if intent != "emergency":
+        return False
+    stripped = (text or "").strip()
+    if stripped.replace(" ", "") == emergency_number:
+        return True
+    if not any(ch.isalpha() for ch in stripped):
+        return False
+    return confidence is None or confidence >= 0.5

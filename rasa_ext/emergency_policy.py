@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-from bot.triage import assess
 from rasa.core.policies.policy import Policy, PolicyPrediction, SupportedData
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -25,10 +24,12 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.settings import clinic
+from bot.triage import assess, is_stated_emergency
+
 logger = logging.getLogger(__name__)
 
 TRIAGE_ACTION = "action_triage"
-EMERGENCY_INTENT = "emergency"
 
 
 def user_texts(tracker: DialogueStateTracker) -> List[str]:
@@ -58,7 +59,7 @@ class EmergencyPolicy(Policy):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"priority": 7, "emergency_intent_threshold": 0.5}
+        return {"priority": 7}
 
     def train(
         self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any
@@ -89,9 +90,8 @@ class EmergencyPolicy(Policy):
         if not tracker.latest_message.intent and not tracker.latest_message.text:
             return None
         intent = tracker.latest_message.intent or {}
-        if intent.get("name") == EMERGENCY_INTENT and (
-            intent.get("confidence") is None
-            or intent.get("confidence", 0) >= self.config.get("emergency_intent_threshold", 0.5)
+        if is_stated_emergency(
+            tracker.latest_message.text or "", intent.get("name"), intent.get("confidence"), clinic().emergency_number
         ):
             return TRIAGE_ACTION
         try:

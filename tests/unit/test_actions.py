@@ -270,6 +270,7 @@ def extract(action, slot, text, intent, confidence):
         ("patient_name", "cancel", "cancel", 0.99, None),
         ("phone_number", "312 555 0142", "out_of_scope", 0.99, "312 555 0142"),
         ("phone_number", "why do you need it", "ask_why", 0.95, None),
+        ("phone_number", "12", "emergency", 0.93, "12"),  # number-like: validation re-asks
         ("preferred_time", "next tuesday at 10", "greet", 0.9, "next tuesday at 10"),
         ("preferred_time", "stop", "cancel", 0.99, None),
         ("visit_reason", "jerky ankle", "out_of_scope", 0.95, "jerky ankle"),
