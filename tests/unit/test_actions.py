@@ -297,3 +297,22 @@ def test_symptom_answers_are_taken_unless_they_are_an_interruption(text, intent,
 
     result = extract(ValidateSymptomForm(), "symptom_trigger", text, intent, confidence)
     assert result == ({"symptom_trigger": text} if taken else {})
+
+
+def test_declining_the_offer_clears_it():
+    from actions.booking import ActionDeclineOffer
+
+    dispatcher, events = run(ActionDeclineOffer(), make_tracker(slots={"offered_booking": True}))
+    assert responses(dispatcher) == ["utter_anything_else"]
+    assert slot_values(events) == {"offered_booking": False}
+
+
+@pytest.mark.parametrize("slot", ["symptom_description", "symptom_duration", "symptom_side", "symptom_trigger", "other_symptoms", "current_medicines"])
+def test_symptom_answers_are_trimmed_and_bounded(slot):
+    from actions.symptoms import ValidateSymptomForm
+
+    method = getattr(ValidateSymptomForm(), f"validate_{slot}")
+    result = asyncio.run(method("  " + "x" * 5000 + "  ", CollectingDispatcher(), make_tracker(), domain()))
+    assert len(result[slot]) == 1000 and not result[slot].startswith(" ")
+    empty = asyncio.run(method("   ", CollectingDispatcher(), make_tracker(), domain()))
+    assert empty == {slot: None}
