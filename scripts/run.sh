@@ -33,8 +33,11 @@ trap cleanup INT TERM EXIT
 
 .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
 pids+=($!)
+# The demo page is same-origin; other sites that embed the widget are listed in CORS_ORIGINS.
+cors=()
+[ -n "${CORS_ORIGINS:-}" ] && cors=(--cors "$CORS_ORIGINS")
 .venv/bin/rasa run --model models --endpoints var/endpoints.runtime.yml --credentials credentials.yml \
-  --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "${CORS_ORIGINS:-*}" \
+  --enable-api --auth-token "$RASA_AUTH_TOKEN" "${cors[@]}" \
   --interface 127.0.0.1 --port "$RASA_PORT" &
 pids+=($!)
 if [ -f console/__main__.py ]; then

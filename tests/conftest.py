@@ -25,6 +25,20 @@ def newest_model() -> Path:
 
 
 @pytest.fixture(scope="session")
+def rasa_stack(trained_model):
+    """The real Rasa server (all channels of credentials.yml) and action server, started once per
+    test session on a throwaway PostgreSQL database, and stopped at the end."""
+    from tests.e2e.stack import drop_postgres_database, start_stack
+
+    stack = start_stack(trained_model)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        drop_postgres_database(stack.database_url)
+
+
+@pytest.fixture(scope="session")
 def trained_model() -> Path:
     """The model for the current data: `scripts/train.sh` retrains only when something changed."""
     subprocess.run([str(ROOT / "scripts" / "train.sh")], cwd=ROOT, check=True)

@@ -74,8 +74,8 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed: run scripts/install_browser.sh")
-    pw_api = pytest.importorskip("playwright.sync_api")
+        pytest.fail("Debian's chromium is not installed: run scripts/install_browser.sh (make test does)")
+    import playwright.sync_api as pw_api
     with pw_api.sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:

@@ -13,11 +13,9 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
+from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.channels.conftest import channel_stack, stored_events  # noqa: F401  (fixture)
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -41,7 +39,7 @@ EMERGENCY_TEXT = "I'm on Nardil and my new doctor gave me tramadol, now I'm swea
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("chromium is not installed (scripts/install_browser.sh)")
+        pytest.fail("chromium is not installed: run scripts/install_browser.sh (make test does)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b

@@ -20,7 +20,6 @@ import sqlalchemy as sa
 import yaml
 
 from bot import sms
-from tests.e2e.conftest import rasa_stack  # noqa: F401  (used when credentials.yml has the channels)
 from tests.e2e.stack import ROOT, VENV_BIN, Stack, create_postgres_database, drop_postgres_database, wait_for
 
 TWILIO_TOKEN = "test-" + secrets.token_hex(16)
