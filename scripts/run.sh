@@ -28,10 +28,21 @@ echo "preparing the database ($(.venv/bin/python -c 'from bot.settings import da
 sed "s#http://localhost:5055/webhook#http://127.0.0.1:${ACTION_PORT}/webhook#" endpoints.yml > var/endpoints.runtime.yml
 
 pids=()
-cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+cleanup() {
+  trap - INT TERM EXIT
+  kill "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 30); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return
+    sleep 0.5
+  done
+  kill -9 "${pids[@]}" 2>/dev/null || true
+}
 trap cleanup INT TERM EXIT
 
-.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
+# The action server listens on loopback only (rasa_sdk reads SANIC_HOST).
+SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
 pids+=($!)
 # The demo page is same-origin; other sites that embed the widget are listed in CORS_ORIGINS.
 cors=()

@@ -86,6 +86,7 @@ class Stack:
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
             TF_CPP_MIN_LOG_LEVEL="3",
             CLONUS_DATA_DIR=str(self.workdir),
+            SANIC_HOST="127.0.0.1",
         )
         env.update(self.env_extra)
         return env
