@@ -108,12 +108,6 @@ def format_phone(e164: str) -> str:
     return phonenumbers.format_number(number, fmt)
 
 
-def mask_phone(e164: str) -> str:
-    """A phone number with all but the last two digits hidden, for logs and staff lists."""
-    digits = re.sub(r"\D", "", e164 or "")
-    return ("+" if (e164 or "").startswith("+") else "") + "*" * max(len(digits) - 2, 0) + digits[-2:]
-
-
 # --- preferred day and time ------------------------------------------------------------------
 
 

@@ -36,7 +36,7 @@ REPLY_TIMEOUT_MS = 60_000
 EMERGENCY_TEXT = "I'm on Nardil and my new doctor gave me tramadol, now I'm sweaty and my legs keep jerking"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # the sync API holds an event loop: release it after this module
 def browser():
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.fail("chromium is not installed: run scripts/install_browser.sh (make test does)")

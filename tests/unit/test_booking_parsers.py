@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.booking import describe_time, format_phone, mask_phone, normalise_phone, parse_name, parse_preferred_time
+from bot.booking import describe_time, format_phone, normalise_phone, parse_name, parse_preferred_time
 from bot.settings import load_clinic
 
 CLINIC = load_clinic()
@@ -57,10 +57,9 @@ def test_invalid_phone_numbers_are_refused(text):
     assert normalise_phone(text) is None
 
 
-def test_phone_display_and_mask():
+def test_phone_display():
     assert format_phone("+13125550142") == "(312) 555-0142"
-    masked = mask_phone("+13125550142")
-    assert masked.endswith("42") and "555" not in masked and "312" not in masked
+    assert format_phone("+442079460958") == "+44 20 7946 0958"
 
 
 @pytest.mark.parametrize(
