@@ -1,4 +1,4 @@
-"""The rules of the triage policy (/work/shared/clinical/triage-policy.md), one function per rule id.
+"""The rules of the triage policy (../shared/clinical/triage-policy.md, beside this repository), one function per rule id.
 
 Each rule reads a ConversationState (what the person takes, took, and reports) and returns a RedFlag
 with the policy's rule id, a level and a one-sentence reason in plain words, or None. `evaluate()`
