@@ -25,7 +25,8 @@ stamp=.venv/.requirements.sha256
 want=$(cat requirements.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "installing pinned requirements into .venv (first run takes a few minutes)"
-  .venv/bin/python -m pip install --quiet --upgrade "pip==24.0"
+  # Build tools first, pinned too: Rasa and TensorBoard declare them as requirements.
+  .venv/bin/python -m pip install --quiet --upgrade "pip==24.0" "setuptools==70.3.0" "wheel==0.45.1"
   .venv/bin/python -m pip install --quiet --no-deps -r requirements.txt
   .venv/bin/python -m pip check
   echo "$want" > "$stamp"
