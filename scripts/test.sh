@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0 PYTHONPATH="$PWD"
-export CLONUS_REQUIRE_POSTGRES=${CLONUS_REQUIRE_POSTGRES:-1}
 
 if [ -x scripts/install_browser.sh ] || [ -f scripts/install_browser.sh ]; then
   bash scripts/install_browser.sh
