@@ -6,7 +6,6 @@ Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -16,22 +15,12 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.channels.conftest import channel_stack, stored_events  # noqa: F401  (fixture)
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 REPLY_TIMEOUT_MS = 60_000
 EMERGENCY_TEXT = "I'm on Nardil and my new doctor gave me tramadol, now I'm sweaty and my legs keep jerking"
 
