@@ -3,7 +3,6 @@ dashboard, export, user management and audit log."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
@@ -33,9 +32,9 @@ from bot.db.models import (
     StaffUser,
 )
 from bot.db.repository import audit
-from console import auth, charts
+from console import auth, charts, export
 from console import conversations as conv
-from console.privacy import can_see_phone, csv_safe, display_conversation_id, mask_phones
+from console.privacy import can_see_phone, display_conversation_id, mask_phones
 
 log = logging.getLogger(__name__)
 
@@ -360,20 +359,6 @@ def create_app(
 
     # --- export -------------------------------------------------------------------------------
 
-    EXPORT_FIELDS = (
-        "ref",
-        "conversation",
-        "first_at",
-        "last_at",
-        "channel",
-        "triage_level",
-        "rule_ids",
-        "messages",
-        "reviewed",
-        "reviewed_by",
-        "reviewed_at",
-    )
-
     def _export_rows(fmt: str) -> list[dict[str, Any]]:
         conv.sync_summaries(url)
         f = conv.Filters.from_args(request.args)
@@ -386,24 +371,7 @@ def create_app(
                 None,
                 {"format": fmt, "filters": f.as_args(), "rows": len(rows)},
             )
-        role = g.user["role"]
-        iso = lambda d: d.astimezone(UTC).isoformat() if d else None  # noqa: E731
-        return [
-            {
-                "ref": r.ref,
-                "conversation": display_conversation_id(r.conversation_id, role, "export"),
-                "first_at": iso(r.first_at),
-                "last_at": iso(r.last_at),
-                "channel": r.channel,
-                "triage_level": r.triage_level,
-                "rule_ids": r.rule_ids,
-                "messages": r.message_count,
-                "reviewed": r.reviewed,
-                "reviewed_by": r.reviewed_by,
-                "reviewed_at": iso(r.reviewed_at),
-            }
-            for r in rows
-        ]
+        return export.records(rows, g.user["role"])
 
     def _filename(ext: str) -> str:
         return f"clonus-conversations-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.{ext}"
@@ -412,11 +380,7 @@ def create_app(
     def export_csv() -> Any:
         rows = _export_rows("csv")
         buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(EXPORT_FIELDS)
-        for r in rows:
-            cells = [" ".join(v) if isinstance(v, list) else v for v in (r[k] for k in EXPORT_FIELDS)]
-            writer.writerow([csv_safe("" if c is None else c) for c in cells])
+        export.write_csv(rows, buf)
         return Response(
             buf.getvalue(),
             mimetype="text/csv",

@@ -13,7 +13,6 @@ Every change is written to the audit log as `cli:<login name>`.
 from __future__ import annotations
 
 import argparse
-import csv
 import getpass
 import json
 import os
@@ -27,9 +26,8 @@ import bot.db
 from bot.db import session_scope
 from bot.db.models import ROLES, StaffUser
 from bot.db.repository import audit
-from console import auth
+from console import auth, export
 from console import conversations as conv
-from console.privacy import csv_safe, display_conversation_id
 
 UTC = timezone.utc  # noqa: UP017  (Python 3.10)
 
@@ -105,20 +103,6 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
-FIELDS = (
-    "ref",
-    "conversation",
-    "first_at",
-    "last_at",
-    "channel",
-    "triage_level",
-    "rule_ids",
-    "messages",
-    "reviewed",
-    "reviewed_by",
-)
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     conv.sync_summaries(args.database_url)
     f = conv.Filters.from_args(
@@ -135,36 +119,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     with session_scope(args.database_url) as s:
         rows = conv.iter_filtered(s, f, UTC)
         audit(s, _actor(), "export", None, {"format": args.format, "filters": f.as_args(), "rows": len(rows)})
-    records = [
-        {
-            "ref": r.ref,
-            "conversation": display_conversation_id(r.conversation_id, None, "export"),
-            "first_at": r.first_at.isoformat() if r.first_at else None,
-            "last_at": r.last_at.isoformat() if r.last_at else None,
-            "channel": r.channel,
-            "triage_level": r.triage_level,
-            "rule_ids": r.rule_ids,
-            "messages": r.message_count,
-            "reviewed": r.reviewed,
-            "reviewed_by": r.reviewed_by,
-        }
-        for r in rows
-    ]
+    records = export.records(rows, None)
     out = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout
     try:
         if args.format == "json":
             json.dump({"conversations": records}, out, ensure_ascii=False, indent=1)
             out.write("\n")
         else:
-            w = csv.writer(out)
-            w.writerow(FIELDS)
-            for r in records:
-                w.writerow(
-                    [
-                        csv_safe(" ".join(v) if isinstance(v, list) else ("" if v is None else v))
-                        for v in (r[k] for k in FIELDS)
-                    ]
-                )
+            export.write_csv(records, out)
     finally:
         if out is not sys.stdout:
             out.close()
