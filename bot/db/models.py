@@ -154,6 +154,15 @@ class SmsOptOut(Base):
     updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
 
 
+class SmsMessageSeen(Base):
+    """A Twilio MessageSid that was already processed (webhook retries are answered once)."""
+
+    __tablename__ = "clonus_sms_message_seen"
+
+    message_sid = sa.Column(sa.String(64), primary_key=True)
+    received_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, index=True)
+
+
 class ConversationSummary(Base):
     """One row per conversation, derived from Rasa's `events` and from triage assessments.
 
