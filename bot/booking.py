@@ -117,12 +117,12 @@ _MINUTE_WORDS = {"oh five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "thirty":
 _SHORTHAND = {
     "tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "tmrow": "tomorrow", "tomoz": "tomorrow",
     "2moro": "tomorrow", "2morrow": "tomorrow", "2mrw": "tomorrow", "2morow": "tomorrow", "tomo": "tomorrow",
-    "2day": "today", "tdy": "today", "2nite": "tonight", "tonite": "tonight", "2night": "tonight",
+    "2day": "today", "tday": "today", "tdy": "today", "2nite": "tonight", "tonite": "tonight", "2night": "tonight",
     "nxt": "next", "wk": "week", "wks": "weeks", "wkend": "weekend", "aft": "afternoon", "aftn": "afternoon",
     "arvo": "afternoon", "mornin": "morning", "morn": "morning", "eve": "evening", "hrs": "hours",
-    "mon": "monday", "tue": "tuesday", "tues": "tuesday", "tu": "tuesday", "wed": "wednesday",
+    "mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "wednesday",
     "weds": "wednesday", "thu": "thursday", "thur": "thursday", "thurs": "thursday", "thr": "thursday",
-    "th": "thursday", "fri": "friday", "sat": "saturday", "sun": "sunday",
+    "fri": "friday", "sat": "saturday", "sun": "sunday",
 }
 # Words a misspelling is matched against (same first letter, close enough by difflib's ratio).
 _FUZZY_TARGETS = WEEKDAYS + (
@@ -246,12 +246,12 @@ def _clock_from(hour: str, minute: Optional[str], suffix: Optional[str]) -> _Clo
 
 def _take_clock(r: _Reader) -> Tuple[Optional[_Clock], Optional[time]]:
     """(clock time, part of the day) taken from the text."""
-    m = r.take(rf"\b(\d{{1,2}})(?::(\d{{2}}))?\s*(?:-|to|or|and)\s*(\d{{1,2}})(?::(\d{{2}}))?\s*({_AMPM})")
-    if m:  # "2-3pm", "10 or 11am": the start, with the suffix of the end
-        start = _clock_from(m.group(1), m.group(2), m.group(5))
-        if start.hour > int(m.group(3)) + (12 if m.group(5).startswith("p") and int(m.group(3)) < 12 else 0):
-            start = _clock_from(m.group(1), m.group(2), "am")
-        return start, None
+    m = r.take(rf"\b(\d{{1,2}})(?::(\d{{2}}))?\s*(?:-|to|or)\s*(\d{{1,2}})(?::(\d{{2}}))?\s*({_AMPM})?(?![\d/:])")
+    if m:  # "2-3pm", "10 or 11am", "at 10 or 11": the start, with the suffix of the end
+        suffix = m.group(5)
+        if suffix and suffix.startswith("p") and int(m.group(1)) > int(m.group(3)):
+            suffix = "am"  # "11-1pm" starts in the morning
+        return _clock_from(m.group(1), m.group(2), suffix), None
     m = r.take(rf"\b(\d{{1,2}})[:.](\d{{2}})\s*({_AMPM})?(?![\d/:])") or r.take(rf"\b(\d{{1,2}})()\s*({_AMPM})")
     if m:
         return _clock_from(m.group(1), m.group(2), m.group(3)), None
@@ -300,6 +300,15 @@ def _take_day(r: _Reader, today: date) -> Tuple[Optional[date], bool]:
         return today - timedelta(days=((today.weekday() - WEEKDAYS.index(m.group(1))) % 7) or 7), False
     if r.take(r"\b(?:today|this\s+(?=morning|afternoon|evening)|(?=tonight))"):
         return today, False
+    m = r.take(r"\b(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b")
+    if m:  # "the 14th", "friday the 27th": the next 14th from today (the weekday is read back)
+        day = int(m.group(1))
+        for months_ahead in range(3):
+            year, month = divmod(today.month - 1 + months_ahead, 12)
+            found = _safe_date(today.year + year, month + 1, day)
+            if found and found >= today:
+                return found, False
+        raise _Unparsed(m.group(0))
     base: Optional[date] = None
     next_week = False
     m = r.take(r"\bin\s+(\d{1,2}|a|an|one|two|three|four|five|six|a\s+couple\s+of|a\s+few)\s+(days?|weeks?)\b") or r.take(
@@ -325,15 +334,6 @@ def _take_day(r: _Reader, today: date) -> Tuple[Optional[date], bool]:
         return _weekday_on_or_after(base or today, 5), False
     if base is not None:
         return base + timedelta(days=1) if next_week else base, False  # "next week": its Monday
-    m = r.take(r"\b(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b")
-    if m:  # "the 14th": the next 14th from today
-        day = int(m.group(1))
-        for months_ahead in range(3):
-            year, month = divmod(today.month - 1 + months_ahead, 12)
-            found = _safe_date(today.year + year, month + 1, day)
-            if found and found >= today:
-                return found, False
-        raise _Unparsed(m.group(0))
     return None, False
 
 

@@ -199,6 +199,12 @@ PHRASINGS = [
     # ranges and wrapped answers
     ("tuesday between 2 and 3", NOW, at(11, 24, 14)),
     ("wed 2-3pm", NOW, at(11, 25, 14)),
+    ("monday at 10 or 11", NOW, at(11, 23, 10)),
+    ("11-1pm tuesday", NOW, at(11, 24, 11)),
+    ("friday the 27th at 10am", NOW, at(11, 27, 10)),
+    ("fri 27th 10am", NOW, at(11, 27, 10)),
+    ("Thursday, December 3 at 2:00 PM", NOW, at(12, 3, 14)),
+    ("tues dec 1 @ 930", NOW, at(12, 1, 9, 30)),
     ("can i come in on tuesday around 9:30 if thats ok", NOW, at(11, 24, 9, 30)),
     ("Tuesday works, 10:30?", NOW, at(11, 24, 10, 30)),
 ]
