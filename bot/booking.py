@@ -1,7 +1,20 @@
-"""Parsing and validation of booking answers: names, phone numbers and preferred times.
+"""Parsing and validation of booking answers: names, phone numbers, preferred times, corrections.
 
 Answers come from chat boxes and SMS, so each parser accepts the forms people really type
-("next tuesday morning", "(312) 555-0142") and returns None with a reason when it cannot.
+("next tuesday morning", "930am thurs", "(312)555-0142") and returns None, or a problem, when it
+cannot. Phone numbers are read by `phonenumbers` (Google's libphonenumber).
+
+Why the day/time parser is written here and not taken from a library: on the phrasing table in
+tests/unit/test_booking_parsers.py (81 phrasings with a fixed "now"), dateparser 1.5.0 gave the
+expected time for 23 and parsedatetime 2.6 for 28 (measured 2026-12-01 with RELATIVE_BASE /
+sourceTime set, future dates preferred, month/day order); they misread "november 20th at 11"
+(year 2111), "the 14th at 3" (midnight, March), "12/3 at 2" and "quarter past 2 on thursday" (the
+hour dropped), do not know "tusday", "thrusday", "tmrw @ 2" or "930am", read "10 sec" and
+"312-555-0177" as times, and neither can take the clinic's opening hours into account to read an
+hour without am/pm ("at 3" -> 15:00), which the booking form needs. Wrapping either in the
+normalising and checking done here would leave it doing little, at the cost of a dependency
+(dateparser's first call also takes ~2 s). The grammar below is small, table-tested and refuses
+what it does not understand instead of guessing.
 """
 
 from __future__ import annotations
@@ -59,12 +72,22 @@ def looks_like_name(text: str) -> bool:
 
 
 def normalise_phone(text: str, region: str = DEFAULT_REGION) -> Optional[str]:
-    """The first valid phone number in the text, in E.164 ("+13125550142"), or None."""
+    """The phone number the person means, in E.164 ("+13125550142"), or None.
+
+    When a message holds several valid numbers, a number said with "not" before it is passed over
+    ("it's 312 555 0199 not 312 555 0177") and the last remaining one wins, because people correct
+    themselves forward ("312 555 0100, no wait, 312 555 0177").
+    """
     if not text:
         return None
-    for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
-        if phonenumbers.is_valid_number(match.number):
-            return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+    found = [
+        match.number
+        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE)
+        if phonenumbers.is_valid_number(match.number)
+        and not re.search(r"\b(?:not|instead\s+of)\s*$", text[max(0, match.start - 16) : match.start], re.I)
+    ]
+    if found:
+        return phonenumbers.format_number(found[-1], phonenumbers.PhoneNumberFormat.E164)
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -72,6 +95,16 @@ def normalise_phone(text: str, region: str = DEFAULT_REGION) -> Optional[str]:
     if phonenumbers.is_valid_number(number):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return None
+
+
+def _phone_raw(text: str, region: str = DEFAULT_REGION) -> Optional[str]:
+    """The number as typed (for the form's validator), the one `normalise_phone` would choose."""
+    chosen = normalise_phone(text, region)
+    for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
+        if chosen and phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164) == chosen:
+            return match.raw_string
+    m = re.search(r"[+(]?\d[\d\s().\-]{5,}\d", text)
+    return m.group(0) if m else None
 
 
 def format_phone(e164: str) -> str:
@@ -423,3 +456,122 @@ def describe_time(when: datetime) -> str:
     """A time as people read it: "Tuesday, December 1 at 9:00 AM"."""
     hour = when.hour % 12 or 12
     return f"{when:%A}, {when:%B} {when.day} at {hour}:{when.minute:02d} {'AM' if when.hour < 12 else 'PM'}"
+
+
+# --- corrections at the read-back ------------------------------------------------------------
+
+#: The booking fields a correction can change: the booking form's slot names.
+CORRECTABLE_FIELDS = ("patient_name", "phone_number", "preferred_time", "visit_reason")
+
+
+@dataclass(frozen=True)
+class Correction:
+    field: str  # one of CORRECTABLE_FIELDS
+    value: Optional[str]  # the new answer as typed (the form's validator checks it), or None if not given
+
+
+# Words that name a field, in the order they are looked for; the earliest in the message wins.
+_FIELD_WORDS = (
+    ("phone_number", r"\b(?:phone(?:\s+number)?|(?:wrong\s+|my\s+|the\s+|cell\s+|mobile\s+)?number|cell|mobile|tel(?:ephone)?)\b|#"),
+    ("patient_name", r"\b(?:(?:first|last|full|sur)\s*name|name|spell(?:ed|t|ing)?)\b"),
+    ("preferred_time", r"\b(?:appointment\s+time|time|day|date|reschedule|move\s+it|make\s+it|change\s+it\s+to|can\s+we\s+do)\b"),
+    ("visit_reason", r"\b(?:reason(?:\s+for\s+(?:the\s+)?visit)?|purpose|the\s+visit\s+is|visit\s+is|it'?s\s+for|coming\s+in\s+for)\b"),
+)
+# What stands between the field and its new value: "should be", "is", "it's", ":", "to" ...
+_VALUE_MARKER = re.compile(
+    r"(?:\b(?:should\s+(?:be|say|read)|is\s+(?:actually|really)|it\s+is|it'?s(?:\s+actually)?|its|is|are|to|as|for|about)\b|[:=])\s*",
+    re.I,
+)
+# An answer that says only that something is wrong, not what is right.
+_EMPTY_VALUE = re.compile(
+    r"^(?:(?:is|are|was|it'?s|its|all)\s+)?(?:wrong|incorrect|not\s+(?:right|correct|it|mine)|off|a\s+typo|misspelt|misspelled|spelled\s+wrong|mistyped|bad)\b",
+    re.I,
+)
+_FILLER = re.compile(r"^(?:(?:no+|nope|nah|oops|sorry|wait|actually|hey|oh|um+|uh+|and|but|so|please|pls)\b|[,.!\s])+", re.I)
+_TRAILER = re.compile(r"(?:[\s,.!]+(?:instead|please|pls|thanks|thank\s+you|thx|then|actually))+[\s.!]*$|[\s.!]+$", re.I)
+
+
+def parse_correction(text: str, clinic: Optional[Clinic] = None, now: Optional[datetime] = None) -> Optional[Correction]:
+    """Which booking field a message at the read-back corrects, and the new value typed, if any.
+
+    "the phone is wrong, it's 312 555 0199" -> Correction("phone_number", "312 555 0199");
+    "name should be Frank Moretti" -> Correction("patient_name", "Frank Moretti");
+    "make it thursday at 10 instead" -> Correction("preferred_time", "thursday at 10");
+    "reason: follow up after stroke" -> Correction("visit_reason", "follow up after stroke");
+    "the date is wrong" -> Correction("preferred_time", None). A message that names no field and
+    carries no phone number or time ("no", "yes", "hmm") gives None. The value is the person's own
+    words, to go through the same validator as the form's answer (so a wrong value is answered).
+    """
+    raw = " ".join((text or "").split())
+    if not raw:
+        return None
+    clinic = clinic or _default_clinic()
+    hits = []
+    for field, pattern in _FIELD_WORDS:
+        m = re.search(pattern, raw, re.I)
+        if m:
+            hits.append((m.start(), field, m))
+    if hits:
+        _, field, m = min(hits, key=lambda h: h[0])
+        return Correction(field, _value_for(field, raw, m, clinic, now))
+    # No field named: a phone number or a time on its own says which field it is.
+    phone = _phone_raw(raw) if normalise_phone(raw) else None
+    if phone:
+        return Correction("phone_number", phone)
+    candidate = _without_not(_clean_value(raw) or "")
+    if candidate and parse_preferred_time(candidate, clinic, now).problem != "unparsed":
+        return Correction("preferred_time", candidate)
+    return None
+
+
+def _default_clinic() -> Clinic:
+    from bot.settings import clinic
+
+    return clinic()
+
+
+def _value_for(field: str, raw: str, keyword: re.Match, clinic: Clinic, now: Optional[datetime]) -> Optional[str]:
+    if field == "phone_number":
+        return _phone_raw(raw) if re.search(r"\d", raw) else None
+    before = raw[: keyword.start()]
+    after = raw[keyword.end():]
+    value = _after_marker(after)
+    if value is None:
+        # "Frank Moretti is my name", "thursday at 10 is better"
+        m = re.match(r"^(.*?)\s+(?:is|should\s+be)\s+(?:my|the)\s*$", before, re.I)
+        value = _clean_value(m.group(1)) if m else None
+    if value is None and field == "preferred_time" and re.search(r"make\s+it|change\s+it\s+to|move\s+it|can\s+we\s+do|reschedule", keyword.group(0), re.I):
+        value = _clean_value(after)
+    if value is None:
+        return None
+    if field == "patient_name":
+        value = _without_not(re.sub(r"^(?:spell(?:ed|t)|written)\s+", "", value, flags=re.I))
+        return value if value and parse_name(value) else None
+    if field == "preferred_time":
+        value = _without_not(value)
+        return value if value and parse_preferred_time(value, clinic, now).problem != "unparsed" else None
+    return value if len(value) >= 2 else None
+
+
+def _after_marker(after: str) -> Optional[str]:
+    """The value after the first marker that is followed by more than "wrong"."""
+    text = after
+    while True:
+        m = _VALUE_MARKER.search(text)
+        candidate = _clean_value(text[m.end():] if m else text)
+        if candidate and not _EMPTY_VALUE.match(candidate):
+            return candidate
+        if m is None:
+            return None
+        text = text[m.end():]
+
+
+def _without_not(value: str) -> Optional[str]:
+    """The value without what it is not: "not tuesday, wednesday" / "monday not tuesday" -> the day."""
+    value = re.sub(r"^\s*not\s+[^,;]*[,;]\s*|[,;]?\s*\bnot\s+.*$", " ", value, flags=re.I).strip(" ,;")
+    return value or None
+
+
+def _clean_value(value: str) -> Optional[str]:
+    value = _TRAILER.sub("", _FILLER.sub("", value or "")).strip(" ,.;:-")
+    return value or None

@@ -7,7 +7,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.booking import describe_time, format_phone, normalise_phone, parse_name, parse_preferred_time
+from bot.booking import (
+    CORRECTABLE_FIELDS,
+    Correction,
+    describe_time,
+    format_phone,
+    normalise_phone,
+    parse_correction,
+    parse_name,
+    parse_preferred_time,
+)
 from bot.settings import load_clinic
 
 CLINIC = load_clinic()
@@ -269,3 +278,78 @@ def test_phrasings_that_must_be_refused(text, now, problem):
 
 def test_the_table_is_large_enough():
     assert len(PHRASINGS) + len(REFUSALS) >= 60
+
+
+# --- phone numbers as people correct them ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("no wait wrong number, its 312-555-0177", "+13125550177"),
+        ("(312)555-0177", "+13125550177"),
+        ("3125550177", "+13125550177"),
+        ("the phone is wrong, it's 312 555 0199", "+13125550199"),
+        ("312 555 0100, no wait, 312 555 0177", "+13125550177"),
+        ("it's 312 555 0199 not 312 555 0177", "+13125550199"),
+        ("my cell is 312.555.0177 call after 5", "+13125550177"),
+    ],
+)
+def test_phone_numbers_in_corrections(text, expected):
+    assert normalise_phone(text) == expected
+
+
+# --- corrections at the read-back ------------------------------------------------------------
+
+CORRECTIONS = [
+    ("the phone is wrong, it's 312 555 0199", "phone_number", "312 555 0199"),
+    ("no the phone number is wrong", "phone_number", None),
+    ("no wait wrong number, its 312-555-0177", "phone_number", "312-555-0177"),
+    ("phone: 3125550177", "phone_number", "3125550177"),
+    ("the number should be 312 555 0199 thanks", "phone_number", "312 555 0199"),
+    ("my number is (312)555-0177 not 312 555 0100", "phone_number", "(312)555-0177"),
+    ("actually 312 555 0199", "phone_number", "312 555 0199"),
+    ("thats not my number", "phone_number", None),
+    ("everything is right except the phone", "phone_number", None),
+    ("name should be Frank Moretti", "patient_name", "Frank Moretti"),
+    ("wrong name, it's Frank Moretti", "patient_name", "Frank Moretti"),
+    ("Frank Moretti is my name", "patient_name", "Frank Moretti"),
+    ("nope, name should be Frank Moretti", "patient_name", "Frank Moretti"),
+    ("my name is spelled Frank Moretti", "patient_name", "Frank Moretti"),
+    ("name is frank moretti not frank morety", "patient_name", "frank moretti"),
+    ("the name is wrong", "patient_name", None),
+    ("make it thursday at 10 instead", "preferred_time", "thursday at 10"),
+    ("change the time to friday at 2", "preferred_time", "friday at 2"),
+    ("can we do friday 9am instead", "preferred_time", "friday 9am"),
+    ("wrong time, thursday 3pm please", "preferred_time", "thursday 3pm"),
+    ("the day should be monday not tuesday", "preferred_time", "monday"),
+    ("not tuesday, wednesday at 10", "preferred_time", "wednesday at 10"),
+    ("reschedule to next tues 2pm", "preferred_time", "next tues 2pm"),
+    ("time: dec 8 10am", "preferred_time", "dec 8 10am"),
+    ("the date is wrong", "preferred_time", None),
+    ("wrong day", "preferred_time", None),
+    ("reason: follow up after stroke", "visit_reason", "follow up after stroke"),
+    ("the reason should be botox follow up", "visit_reason", "botox follow up"),
+    ("reason for the visit is post stroke follow up", "visit_reason", "post stroke follow up"),
+    ("no, the reason is follow up after my stroke", "visit_reason", "follow up after my stroke"),
+    ("its for my botox follow up", "visit_reason", "my botox follow up"),
+    ("reason is wrong", "visit_reason", None),
+]
+
+
+@pytest.mark.parametrize("text, field, value", CORRECTIONS)
+def test_corrections_name_the_field_and_the_new_value(text, field, value):
+    assert parse_correction(text, CLINIC, NOW) == Correction(field, value)
+    assert field in CORRECTABLE_FIELDS
+
+
+@pytest.mark.parametrize("text", ["no", "yes", "yes thats right", "Frank Moretti", "hmm", "", "looks good", "lkjlkj 8888"])
+def test_messages_that_correct_nothing(text):
+    assert parse_correction(text, CLINIC, NOW) is None
+
+
+def test_a_corrected_value_goes_through_the_same_parsers():
+    fix = parse_correction("the phone is wrong, it's 312 555 0199", CLINIC, NOW)
+    assert normalise_phone(fix.value) == "+13125550199"
+    fix = parse_correction("make it thursday at 10 instead", CLINIC, NOW)
+    assert parse_preferred_time(fix.value, CLINIC, NOW).when == at(11, 26, 10)
