@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 
 from bot.settings import WEEKDAYS, Clinic
+from bot.text_utils import english_words
 
 DEFAULT_REGION = "US"
 
@@ -183,6 +184,10 @@ def _fix_word(word: str) -> str:
         return _SHORTHAND[word]
     if len(word) < 5 or word in _FUZZY_TARGETS:
         return word
+    if word.endswith("s") and word[:-1] in _FUZZY_TARGETS:
+        return word[:-1]  # "mondays", "mornings"
+    if word in english_words():
+        return word  # "sturdy", "mourning", "weakened" are words, not misspelt days
     close = difflib.get_close_matches(word, [t for t in _FUZZY_TARGETS if t[0] == word[0]], n=1, cutoff=_FUZZY_CUTOFF)
     return close[0] if close else word
 

@@ -166,7 +166,8 @@ _LEXICON: Dict[str, Tuple[str, ...]] = {
     "self_harm": (
         r"\b(?:quiero|quisiera|me quiero|voy a|pienso en|pensando en|ganas de) (?:morir(?:me)?|matarme|suicidarme|quitarme la vida|acabar con (?:todo|mi vida)|hacerme dano|lastimarme|cortarme)\b",
         r"\bme quiero (?:morir|matar|suicidar)\b|\bsuicid\w*",
-        r"\bno quiero (?:vivir|seguir viviendo|seguir)\b|\bya no (?:quiero|aguanto) (?:vivir|mas)\b",
+        r"\bno quiero (?:vivir|seguir viviendo|seguir (?:asi|aqui|en este mundo))\b|\bno quiero seguir\s*(?:$|[.!?,;])",
+        r"\bya no (?:quiero|aguanto) (?:vivir|mas)\b",
         r"\b(?:estarian|estaria|estan) mejor sin mi\b|\bno vale la pena vivir\b",
         r"\b(?:tengo|junte|guarde|he guardado|tengo guardadas) (?:muchas |un monton de |todas (?:mis|las) )?pastillas (?:guardadas|juntas)\b",
         r"\bguardando pastillas\b|\btomarme todas (?:las|mis) pastillas\b",

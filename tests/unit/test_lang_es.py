@@ -70,6 +70,7 @@ AFFIRMED = [
     ("todos estarian mejor sin mi", {"self_harm"}),
     ("tengo muchas pastillas guardadas", {"self_harm"}),
     ("pienso en hacerme daño", {"self_harm"}),
+    ("estoy muy triste y no quiero seguir", {"self_harm"}),
     # cord, meningitis, baclofen withdrawal
     ("no puedo controlar la vejiga", {"bladder_bowel_loss"}),
     ("tengo dolor de cabeza muy fuerte y el cuello tieso", {"severe_headache", "stiff_neck"}),
@@ -97,7 +98,7 @@ DENIED = [
 NOTHING = [
     "hola", "quiero una cita", "muchas gracias", "el martes a las 10", "mi nombre es Maria Gonzalez",
     "tuve un derrame cerebral el año pasado", "que es el clonus", "tengo un ataque de panico", "no le entiendo",
-    "se ha ido a trabajar", "me siento peor",  # "peor" without spasticity is not "worse"
+    "se ha ido a trabajar", "me siento peor", "no quiero seguir con la cita",  # "peor" without spasticity is not "worse"
 ]
 
 
