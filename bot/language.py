@@ -1,0 +1,147 @@
+"""Which language a message is written in: `detect(text) -> "en" | "es" | ...` (ISO 639-1).
+
+The model is lingua-language-detector 2.1.1 (Apache-2.0, pinned in requirements.txt), whose n-gram
+language models are compiled into the package's extension module, so nothing is downloaded at run
+time. sha256 of that file (lingua/lingua.cpython-310-x86_64-linux-gnu.so, which holds the models):
+2532be4ad56dad180ccfbbf0f88b1f8e0ce11533101690496cb45e4849cec6ea (wheel
+lingua_language_detector-2.1.1-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl:
+deec7c9d5a72d7434144952cd5c3b85923d7a858264baa9c21018cb0e2e929fb). Results are deterministic
+(no sampling); the detector is built once per process, its models loaded on first use (or by
+`preload()`, about 5 s). High-accuracy mode: the models of English, Spanish and Polish take about
+120 MiB of memory once loaded; low-accuracy mode would take 11 MiB but flagged 8 English messages
+of the benchmark instead of 2 (both of those are Spanish greetings: "buenos dias", "hasta luego").
+
+Only a short list of languages is considered (`LANGUAGES`), because every extra candidate is one
+more way to misread a short English message. Chat is short and full of things that belong to no language, so
+before the model is asked: digits, links, e-mail addresses and medicine names (the knowledge base's
+aliases, and words within two letters of one, so "sertralina" is read as a medicine, not as Spanish)
+are taken out. Then a message is English unless
+
+- it is written mostly in a non-Latin script (then the model names the language), or
+- it has at least two words and MIN_LETTERS letters left, less than ENGLISH_SHARE of its letters
+  are in ordinary English words (bot/knowledge/english_words.txt for words of four letters or
+  more, a short list of common English words below that), and the model gives another language at
+  least MIN_CONFIDENCE (MIN_CONFIDENCE_NO_ENGLISH when not one word is English).
+
+So "ok", "si", "911", names, medicine names and numbers are English, the default the rest of the
+assistant works in. Accuracy on short chat messages: `benchmarks/langid_accuracy.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import List, Tuple
+
+from lingua import Language, LanguageDetector, LanguageDetectorBuilder
+
+from bot.text_utils import english_words, osa_distance
+
+DEFAULT = "en"
+# Latin-script candidates are kept few (English, Spanish, Polish: the Chicago area's largest
+# languages after English that use it): each one more is a way to misread short English chat
+# (with Tagalog and Vietnamese added, "is this chatgpt" became Tagalog). Languages with their own
+# script are told apart by the script itself, so they cost English nothing.
+LANGUAGES = (
+    Language.ENGLISH, Language.SPANISH, Language.POLISH, Language.CHINESE, Language.ARABIC,
+    Language.KOREAN, Language.RUSSIAN, Language.UKRAINIAN, Language.HINDI, Language.URDU, Language.GREEK,
+)
+#: Letters (after digits and medicine names are removed) below which a Latin-script message is English.
+MIN_LETTERS = 7
+#: Least confidence the model must give a language other than English.
+MIN_CONFIDENCE = 0.6
+#: The same when not one word is English ("hola, tomo sertralina" -> "hola tomo").
+MIN_CONFIDENCE_NO_ENGLISH = 0.4
+#: A message whose letters are at least this share in ordinary English words is English.
+ENGLISH_SHARE = 0.5
+
+_NOISE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+|[@#]\w+|\d+", re.I)
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+@lru_cache(maxsize=1)
+def _detector() -> LanguageDetector:
+    return LanguageDetectorBuilder.from_languages(*LANGUAGES).build()
+
+
+# Words of this assistant's subject that are the same in English and Spanish chat.
+_NEUTRAL = frozenset({"clonus", "botox", "baclofen", "ms", "als", "er", "ok", "okay"})
+
+
+@lru_cache(maxsize=1)
+def _medicine_words() -> Tuple[frozenset, Tuple[str, ...]]:
+    from bot.medications import knowledge
+
+    words = set()
+    for alias in knowledge().alias_index:
+        words.update(w for w in _WORD.findall(alias.lower()) if len(w) >= 4)
+    words -= english_words()
+    words |= _NEUTRAL
+    return frozenset(words), tuple(sorted(w for w in words if len(w) >= 6))
+
+
+def _is_medicine(word: str) -> bool:
+    exact, long_words = _medicine_words()
+    if word in exact:
+        return True
+    if len(word) < 6 or word in english_words():
+        return False
+    limit = 1 if len(word) < 9 else 2  # "sertralina" -> sertraline, but "cocina" is not cocaine
+    return any(abs(len(w) - len(word)) <= limit and w[0] == word[0] and osa_distance(w, word, limit) <= limit for w in long_words)
+
+
+def _words(text: str) -> List[str]:
+    return [w for w in _WORD.findall(_NOISE.sub(" ", text.lower())) if not _is_medicine(w)]
+
+
+# The word list holds many short foreign and abbreviated forms ("la", "se", "del"); short words
+# count as English only when they are common English ones.
+_SHORT_ENGLISH = frozenset(
+    """a i an the to of in on at is it its my me we he she you u ur and or but not no so do did can be am are was
+    has had have for with up if im ive id ill how who why what when yes yea yep ok oh hi hey his her him our us
+    they them this that get got any all one two too out off now new old day bad sad lol idk omg pls plz thx ty
+    bot pm am mom dad son way see saw say let may own try use ask dr doc""".split()
+)
+
+
+def _english_letters(words: List[str]) -> int:
+    english = english_words()
+    return sum(
+        len(w) for w in words if (w.replace("'", "") in _SHORT_ENGLISH if len(w) <= 3 else w.replace("'", "") in english)
+    )
+
+
+def _latin(word: str) -> bool:
+    return all(ch < "\u0250" for ch in word)
+
+
+def preload() -> None:
+    """Load the language models now (about 5 s) rather than on the first non-English message."""
+    _medicine_words()
+    _detector().compute_language_confidence_values("hola, necesito ayuda por favor")
+    _detector().compute_language_confidence_values("dzień dobry, potrzebuję pomocy")
+
+
+def detect(text: str) -> str:
+    """The ISO 639-1 code of the language of a chat or SMS message; "en" when short or unclear."""
+    words = _words(text or "")
+    if not words:
+        return DEFAULT
+    letters = sum(len(w) for w in words)
+    latin_letters = sum(len(w) for w in words if _latin(w))
+    if latin_letters * 2 < letters:  # mostly another script: the script itself is strong evidence
+        found = _detector().detect_language_of(" ".join(w for w in words if not _latin(w)))
+        return found.iso_code_639_1.name.lower() if found else DEFAULT
+    if len(words) < 2 or letters < MIN_LETTERS:
+        return DEFAULT
+    english_letters = _english_letters(words)
+    if english_letters >= ENGLISH_SHARE * letters:
+        return DEFAULT
+    needed = MIN_CONFIDENCE if english_letters else MIN_CONFIDENCE_NO_ENGLISH
+    for value in _detector().compute_language_confidence_values(" ".join(words)):
+        if value.language is Language.ENGLISH:
+            continue
+        if value.value >= needed:
+            return value.language.iso_code_639_1.name.lower()
+        break
+    return DEFAULT
