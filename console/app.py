@@ -559,6 +559,7 @@ def create_app(
         with session_scope(url) as s:
             total = s.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
             rows = s.execute(q.order_by(ar.created_at.desc(), ar.id.desc()).limit(50).offset((page - 1) * 50)).all()
+            s.expunge_all()  # before the audit entry is added: expunge_all would drop it too
             # names and phone numbers: which requests each person was shown
             audit(
                 s,
@@ -567,7 +568,6 @@ def create_app(
                 None,
                 {"status": status, "page": page, "shown": [a.id for a, _ in rows], "phone_visible": show_phone},
             )
-            s.expunge_all()
         return render_template(
             "appointments.html",
             rows=rows,
@@ -617,9 +617,9 @@ def create_app(
         with session_scope(url) as s:
             rows = list(s.execute(sa.select(StaffUser).order_by(StaffUser.username)).scalars())
             delayed = throttle.delayed_clients(s, auth.now())
+            s.expunge_all()
             if status == 200:
                 audit(s, g.user["username"], "users_view", None, {"users": len(rows)})
-            s.expunge_all()
         return render_template("users.html", users=rows, delayed=delayed, error=error), status
 
     @app.get("/admin/users")
