@@ -166,8 +166,7 @@ def create_app(
         return request.remote_addr or "unknown"
 
     def actor() -> str:
-        user = g.get("user")
-        return user["username"] if user else ANONYMOUS
+        return g.get("actor") or ANONYMOUS
 
     def audit_refusal(status: int, reason: str) -> None:
         """Every refused request goes to the audit log (at most AUDITED_REFUSALS_PER_MINUTE per
@@ -194,7 +193,7 @@ def create_app(
 
     def too_many(verdict: throttle.Verdict, what: str) -> TooManyRequests:
         return TooManyRequests(
-            description=f"Too many {what}. Try again in {verdict.retry_after} seconds.",
+            description=f"Too many {what}. Try again in {verdict.retry_after} second{'s' if verdict.retry_after != 1 else ''}.",
             retry_after=verdict.retry_after,
         )
 
@@ -261,11 +260,9 @@ def create_app(
     def _authenticate() -> Any:
         g.user = None
         g.session_token = None
+        g.actor = None
         if request.endpoint == "static":
             return None
-        for key, value in (*request.args.items(multi=True), *request.form.items(multi=True)):
-            if params.has_control_chars(key) or params.has_control_chars(value):
-                abort(400, "control characters are not allowed in parameters")
         token = request.cookies.get(SESSION_COOKIE)
         user = None
         if token:
@@ -273,6 +270,7 @@ def create_app(
                 u = auth.session_user(s, token)
                 if u is not None:
                     user = {"id": u.id, "username": u.username, "role": u.role}
+                    g.actor = u.username  # who is refused, if this request is
         if user is not None:
             verdict = limit_user.hit(f"user:{user['id']}")
         else:
@@ -281,8 +279,13 @@ def create_app(
             verdict = limit_anonymous.hit(f"device:{device[1]}" if device else f"ip:{client_ip()}")
         if not verdict.allowed:
             raise too_many(verdict, "requests")
+        for key, value in (*request.args.items(multi=True), *request.form.items(multi=True)):
+            if params.has_control_chars(key) or params.has_control_chars(value):
+                abort(400, "control characters are not allowed in parameters")
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
+        if user is not None and request.routing_exception is not None:
+            return None  # a signed-in user gets the real 404 or 405
         if user is None:
             if request.method == "GET":
                 if request.endpoint is not None:  # a page of the console, not a stray path

@@ -114,3 +114,12 @@ def test_the_audit_log_stays_append_only(admin, db_url, statement) -> None:  # n
     admin.get("/admin/audit")
     with pytest.raises(sa.exc.DBAPIError), db.session_scope(db_url) as s:
         s.execute(sa.text(statement))
+
+
+def test_refused_parameters_are_audited_under_the_signed_in_user(staff, db_url) -> None:  # noqa: F811
+    assert staff.get("/conversations", query_string={"q": "zoloft\x00"}).status_code == 400
+    assert staff.get("/conversations", query_string={"to": "9999-12-31"}).status_code == 400
+    assert staff.put("/conversations").status_code == 405  # not a CSRF refusal: the method does not exist
+    rows = audit_rows(db_url, "refused")
+    assert [(r.actor, r.detail["status"]) for r in rows] == [("sam.staff", 400), ("sam.staff", 400)]
+    assert "zoloft" not in json.dumps([r.detail for r in rows])
