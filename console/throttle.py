@@ -176,8 +176,11 @@ def delay_after(failures: int) -> timedelta:
 
 
 def check_backoff(s: Session, username: str, client: str, now: datetime) -> Verdict:
-    row = s.get(LoginBackoff, _backoff_key(username, client))
-    if row is None or row.next_allowed_at is None or row.next_allowed_at <= now:
+    """Whether this client may try this account now. Locks the (account, client) row until the
+    transaction ends, so that parallel attempts are checked one after the other and cannot all slip
+    through before the first failure is counted."""
+    row = _upsert_row(s, _backoff_key(username, client), username, now)
+    if row.next_allowed_at is None or row.next_allowed_at <= now:
         return Verdict(True)
     return Verdict(False, max(1, math.ceil((row.next_allowed_at - now).total_seconds())), "account back-off")
 
@@ -197,8 +200,11 @@ def _upsert_row(s: Session, key: str, username: str, now: datetime) -> LoginBack
 
 def record_failure(s: Session, username: str, client: str, now: datetime) -> int:
     """Count a failed sign-in; returns the consecutive failures of this account and client."""
-    s.execute(sa.delete(LoginBackoff).where(LoginBackoff.updated_at < now - FORGET_AFTER))
-    row = _upsert_row(s, _backoff_key(username, client), username, now)
+    key = _backoff_key(username, client)
+    s.execute(sa.delete(LoginBackoff).where(LoginBackoff.updated_at < now - FORGET_AFTER, LoginBackoff.key_hash != key))
+    row = _upsert_row(s, key, username, now)
+    if row.updated_at < now - FORGET_AFTER:  # a quiet day: start again
+        row.failures = 0
     failures = (row.failures or 0) + 1
     row.failures = failures
     row.updated_at = now
