@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Flask, Response, abort, g, redirect, render_template, request, url_for
+from pyrate_limiter import Duration, Rate
 from werkzeug.exceptions import HTTPException, TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -154,13 +155,10 @@ def create_app(
     limit_anonymous = _limiter("anonymous", "CONSOLE_RATELIMIT_ANONYMOUS")
     limit_signin = _limiter("signin", "CONSOLE_RATELIMIT_SIGNIN")
     limit_user = _limiter("user", "CONSOLE_RATELIMIT_USER")
-    from pyrate_limiter import Duration, Rate
-
     audit_budget = throttle.KeyedLimiter(
         "audit-refusals", [Rate(AUDITED_REFUSALS_PER_MINUTE, Duration.MINUTE)], storage
     )
     audit_gap_note = throttle.KeyedLimiter("audit-gap", [Rate(1, Duration.MINUTE)], storage)
-    app.extensions["clonus_limiters"] = [limit_anonymous, limit_signin, limit_user, audit_budget, audit_gap_note]
 
     def client_ip() -> str:
         return request.remote_addr or "unknown"

@@ -77,15 +77,13 @@ class KeyedLimiter:
         self.rates = rates
         self.algorithm = GCRA()
         self._redis = None
+        self._clock = WallClock()  # epoch milliseconds: the same on every machine sharing Redis
         if storage.startswith(("redis://", "rediss://", "unix://")):
             import redis  # already a dependency of Rasa
 
             self._redis = redis.Redis.from_url(storage)
-            self._clock = WallClock()  # shared between machines
         elif storage not in ("", "memory", "memory://"):
             raise SystemExit("CONSOLE_RATELIMIT_STORAGE must be memory:// or a redis:// URL")
-        else:
-            self._clock = WallClock()
         self._stores: dict[str, tuple[InMemoryStateStore, float]] = {}
         self._lock = threading.Lock()
         self._calls = 0
@@ -116,10 +114,6 @@ class KeyedLimiter:
         wait_ms = decision.retry_after_ms if decision.retry_after_ms is not None else 60_000
         rule = str(decision.failing_rate) if decision.failing_rate is not None else self.name
         return Verdict(False, max(1, math.ceil(wait_ms / 1000)), rule)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._stores.clear()
 
 
 def storage_from_env() -> str:

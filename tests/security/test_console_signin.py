@@ -4,6 +4,7 @@ there was no per-IP limit (36 failures in 12 s from one address, then a valid si
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -178,3 +179,20 @@ def test_a_password_change_follows_the_same_policy_and_ends_sessions(app, make_u
     assert kim.get("/conversations").status_code == 302  # the old session ended
     assert attempt(client_at(app, STAFF_IP), "kim", "seven quiet herons at dawn").status_code == 302
     assert kim.get_cookie(SESSION_COOKIE) is not None
+
+
+def test_rate_limits_can_be_shared_through_redis(db_url, db_connection, monkeypatch) -> None:
+    """Two console processes pointed at the same Redis share one budget per address (the real Redis
+    of this machine; a fresh address per run, as the state outlives the test by design)."""
+    monkeypatch.setenv("CONSOLE_RATELIMIT_STORAGE", "redis://127.0.0.1:6379/15")
+    first, second = (
+        create_app(database_url=db_url, secret_key=SECRET, cookie_secure=True, timezone_=UTC) for _ in range(2)
+    )
+    address = f"test-{uuid.uuid4().hex}"
+    client = client_at(first, address)
+    token = login_token(client)
+    codes = [attempt(client, f"user{i}", WRONG, token=token).status_code for i in range(10)]
+    assert codes == [401] * 10
+    other = client_at(second, address)
+    refused = attempt(other, "user99", WRONG)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
