@@ -196,3 +196,44 @@ def test_rate_limits_can_be_shared_through_redis(db_url, db_connection, monkeypa
     other = client_at(second, address)
     refused = attempt(other, "user99", WRONG)
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_parallel_attempts_cannot_slip_past_the_back_off(fresh_db_url, backend: str) -> None:
+    """Eight wrong passwords for one account sent at once, over real HTTP with real commits: the
+    (account, client) row is locked from the check to the count, so only the free failures reach the
+    password check."""
+    import socket
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+    from waitress.server import create_server
+
+    url = fresh_db_url(backend)
+    with db.session_scope(url) as s:
+        auth.create_user(s, "kim", PASSWORD, "staff")
+    application = create_app(database_url=url, secret_key=SECRET, cookie_secure=False, timezone_=UTC)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = create_server(application, host="127.0.0.1", port=port, threads=8)
+    threading.Thread(target=server.run, daemon=True).start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        http = requests.Session()
+        page = http.get(f"{base}/login", timeout=30)
+        token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        cookies = http.cookies.get_dict()
+
+        def one(i: int) -> int:
+            data = {"username": "kim", "password": f"{WRONG} {i}", "csrf_token": token}
+            return requests.post(
+                f"{base}/login", data=data, cookies=cookies, allow_redirects=False, timeout=60
+            ).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(one, range(8)))
+    finally:
+        server.close()
+    assert sorted(codes) == [401] * throttle.FREE_FAILURES + [429] * (8 - throttle.FREE_FAILURES), codes
