@@ -2,7 +2,8 @@
 
 Environment: CONSOLE_PORT (8000), CONSOLE_HOST (127.0.0.1), CONSOLE_SECRET_KEY (required when
 CONSOLE_ENV=production), CONSOLE_COOKIE_SECURE (1; 0 only for plain-http development),
-CONSOLE_THREADS (8), DATABASE_URL.
+CONSOLE_THREADS (8), DATABASE_URL; throttling: CONSOLE_TRUSTED_PROXIES (0), CONSOLE_RATELIMIT_STORAGE
+(memory://), CONSOLE_RATELIMIT_ANONYMOUS / _SIGNIN / _USER (see console/README.md).
 """
 
 from __future__ import annotations

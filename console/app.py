@@ -18,6 +18,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Flask, Response, abort, g, redirect, render_template, request, url_for
+from pyrate_limiter import Duration, Rate
+from werkzeug.exceptions import HTTPException, TooManyRequests
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.db import session_scope
 from bot.db.models import (
@@ -32,7 +35,7 @@ from bot.db.models import (
     StaffUser,
 )
 from bot.db.repository import audit
-from console import auth, charts, export
+from console import auth, charts, export, params, throttle
 from console import conversations as conv
 from console.privacy import can_see_phone, display_conversation_id, mask_phones
 
@@ -43,6 +46,21 @@ SESSION_COOKIE = "clonus_session"
 LOGIN_CSRF_COOKIE = "clonus_login_csrf"
 PUBLIC_ENDPOINTS = frozenset({"login", "static"})
 MAX_NOTE_LENGTH = 4000
+MAX_DB_ID = 2**31 - 1  # larger ids in a URL are not found (PostgreSQL would refuse to compare them)
+REF_PATTERN = re.compile(r"[0-9a-f]{1,32}")
+ANONYMOUS = "(anonymous)"
+# Defaults of the rate limits (each can be changed by its environment variable, same syntax).
+RATE_DEFAULTS = {
+    # every request without a session (sign-in page, redirects), per IP address or trusted browser
+    "CONSOLE_RATELIMIT_ANONYMOUS": "60/minute;600/hour",
+    # sign-in attempts (POST /login), per IP address, or per trusted browser for its own account
+    "CONSOLE_RATELIMIT_SIGNIN": "10/minute;60/hour",
+    # every request of a signed-in user
+    "CONSOLE_RATELIMIT_USER": "600/minute",
+}
+# Refusals written to the audit log per client address and minute; past that, one entry says that
+# the rest of that minute is not recorded one by one (so that a flood cannot fill the append-only log).
+AUDITED_REFUSALS_PER_MINUTE = 30
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -59,6 +77,7 @@ MESSAGES = {
     "user_created": "User created.",
     "user_changed": "User changed.",
     "signed_out": "You are signed out.",
+    "delay_reset": "Sign-in delay reset.",
     "expired": "Please sign in.",
 }
 
@@ -114,6 +133,67 @@ def create_app(
     )
     tz = timezone_ or _clinic_tz()
     url = database_url
+
+    # Behind N reverse proxies, the client's address is the N-th from the right in X-Forwarded-For;
+    # without CONSOLE_TRUSTED_PROXIES the header is ignored (anyone could write it).
+    trusted_proxies = int(os.environ.get("CONSOLE_TRUSTED_PROXIES", "0") or 0)
+    if trusted_proxies < 0:
+        raise SystemExit("CONSOLE_TRUSTED_PROXIES must be 0 or a positive number")
+    if trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies)  # type: ignore[method-assign]
+
+    storage = throttle.storage_from_env()
+
+    def _limiter(name: str, var: str) -> throttle.KeyedLimiter:
+        spec = os.environ.get(var) or RATE_DEFAULTS[var]
+        try:
+            rates = throttle.parse_rates(spec)
+        except (ValueError, KeyError, AssertionError):
+            raise SystemExit(f"{var}: expected e.g. 10/minute;60/hour") from None
+        return throttle.KeyedLimiter(name, rates, storage)
+
+    limit_anonymous = _limiter("anonymous", "CONSOLE_RATELIMIT_ANONYMOUS")
+    limit_signin = _limiter("signin", "CONSOLE_RATELIMIT_SIGNIN")
+    limit_user = _limiter("user", "CONSOLE_RATELIMIT_USER")
+    audit_budget = throttle.KeyedLimiter(
+        "audit-refusals", [Rate(AUDITED_REFUSALS_PER_MINUTE, Duration.MINUTE)], storage
+    )
+    audit_gap_note = throttle.KeyedLimiter("audit-gap", [Rate(1, Duration.MINUTE)], storage)
+
+    def client_ip() -> str:
+        return request.remote_addr or "unknown"
+
+    def actor() -> str:
+        return g.get("actor") or ANONYMOUS
+
+    def audit_refusal(status: int, reason: str) -> None:
+        """Every refused request goes to the audit log (at most AUDITED_REFUSALS_PER_MINUTE per
+        client address and minute, then one entry saying that the rest were not recorded)."""
+        ip = client_ip()
+        ref = (request.view_args or {}).get("ref")
+        detail = {
+            "status": status,
+            "reason": reason[:120],
+            "method": request.method,
+            "endpoint": request.endpoint,
+            "ip": ip,
+        }
+        action = "refused"
+        if not audit_budget.hit(ip).allowed:
+            if not audit_gap_note.hit(ip).allowed:
+                return
+            action, detail = "refused_not_recorded", {"ip": ip, "per_minute": AUDITED_REFUSALS_PER_MINUTE}
+        try:
+            with session_scope(url) as s:
+                audit(s, actor(), action, ref if isinstance(ref, str) and REF_PATTERN.fullmatch(ref) else None, detail)
+        except Exception:  # noqa: BLE001  (the refusal stands even when the database is down)
+            log.error("could not write the audit entry of a refused request (%s)", status)
+
+    def too_many(verdict: throttle.Verdict, what: str) -> TooManyRequests:
+        return TooManyRequests(
+            description=f"Too many {what}. Try again in {verdict.retry_after} second{'s' if verdict.retry_after != 1 else ''}.",
+            retry_after=verdict.retry_after,
+        )
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -178,7 +258,8 @@ def create_app(
     def _authenticate() -> Any:
         g.user = None
         g.session_token = None
-        if request.endpoint in PUBLIC_ENDPOINTS:
+        g.actor = None
+        if request.endpoint == "static":
             return None
         token = request.cookies.get(SESSION_COOKIE)
         user = None
@@ -187,10 +268,28 @@ def create_app(
                 u = auth.session_user(s, token)
                 if u is not None:
                     user = {"id": u.id, "username": u.username, "role": u.role}
+                    g.actor = u.username  # who is refused, if this request is
+        if user is not None:
+            verdict = limit_user.hit(f"user:{user['id']}")
+        else:
+            # A browser that signed in before has its own budget: others at its address cannot use it up.
+            device = throttle.read_device_cookie(app.config["SECRET_KEY"], request.cookies.get(throttle.DEVICE_COOKIE))
+            verdict = limit_anonymous.hit(f"device:{device[1]}" if device else f"ip:{client_ip()}")
+        if not verdict.allowed:
+            raise too_many(verdict, "requests")
+        for key, value in (*request.args.items(multi=True), *request.form.items(multi=True)):
+            if params.has_control_chars(key) or params.has_control_chars(value):
+                abort(400, "control characters are not allowed in parameters")
+        if request.endpoint in PUBLIC_ENDPOINTS:
+            return None
+        if user is not None and request.routing_exception is not None:
+            return None  # a signed-in user gets the real 404 or 405
         if user is None:
             if request.method == "GET":
+                if request.endpoint is not None:  # a page of the console, not a stray path
+                    audit_refusal(401, "not signed in (sent to the sign-in page)")
                 return redirect(url_for("login", msg="expired"))
-            abort(401)
+            abort(401, "Please sign in.")
         g.user = user
         g.session_token = token
         if request.method not in ("GET", "HEAD", "OPTIONS"):
@@ -212,15 +311,28 @@ def create_app(
             resp.headers["Strict-Transport-Security"] = "max-age=31536000"
         return resp
 
+    @app.errorhandler(params.ParamError)
+    def _param_error(err: params.ParamError) -> Any:
+        return _error(HTTPException(description=str(err)), 400)
+
     @app.errorhandler(400)
     @app.errorhandler(401)
     @app.errorhandler(403)
     @app.errorhandler(404)
     @app.errorhandler(405)
     @app.errorhandler(413)
-    def _error(err: Any) -> Any:
-        code = getattr(err, "code", 500)
-        return render_template("error.html", code=code, name=getattr(err, "name", "Error")), code
+    @app.errorhandler(429)
+    def _error(err: Any, code: int | None = None) -> Any:
+        code = code or getattr(err, "code", None) or 500
+        name = {400: "Bad Request"}.get(code) or getattr(err, "name", "Error")
+        # Descriptions are fixed texts of this app or of Werkzeug, never a value from the request.
+        description = getattr(err, "description", None) or ""
+        if code in (400, 401, 403, 429):
+            audit_refusal(code, description or name)
+        resp = Response(render_template("error.html", code=code, name=name, description=description), code)
+        if code == 429:
+            resp.headers["Retry-After"] = str(getattr(err, "retry_after", None) or 60)
+        return resp
 
     @app.errorhandler(500)
     def _server_error(err: Any) -> Any:
@@ -237,26 +349,52 @@ def create_app(
             form_token = request.form.get("csrf_token", "")
             if not cookie or not secrets.compare_digest(cookie, form_token):
                 abort(400, "invalid or missing CSRF token")
-            username = request.form.get("username", "")[:150]
-            password = request.form.get("password", "")[:1024]
+            username = auth.normalise_username(request.form.get("username", "")[:150])
+            password = request.form.get("password", "")[: auth.MAX_PASSWORD_LENGTH]
+            secret_key = app.config["SECRET_KEY"]
+            device_cookie = request.cookies.get(throttle.DEVICE_COOKIE)
+            client = throttle.client_key(secret_key, username, device_cookie, client_ip())
+            # per IP address, or per trusted browser when it signs in to its own account
+            verdict = limit_signin.hit(client if client.startswith("device:") else f"ip:{client_ip()}")
+            if not verdict.allowed:
+                raise too_many(verdict, "sign-in attempts from this address")
+            t = auth.now()
             with session_scope(url) as s:
-                result = auth.authenticate(s, username, password)
-                actor = auth.normalise_username(username) or "(empty)"
-                user_id = result.user.id if result.user is not None else None
-                if result.outcome == "ok" and result.user is not None:
-                    token = auth.start_session(s, result.user)
-                    audit(s, result.user.username, "sign_in", None, {"ip": request.remote_addr})
-                else:
-                    token = None
-                    audit(s, actor, f"sign_in_{result.outcome}", None, {"ip": request.remote_addr})
+                verdict = throttle.check_backoff(s, username, client, t)
+                if verdict.allowed:
+                    result = auth.authenticate(s, username, password)
+                    user_id = result.user.id if result.user is not None else None
+                    if result.outcome == "ok" and result.user is not None:
+                        throttle.record_success(s, username, client)
+                        token = auth.start_session(s, result.user)
+                        audit(s, result.user.username, "sign_in", None, {"ip": client_ip()})
+                    else:
+                        token = None
+                        failures = throttle.record_failure(s, username, client, t)
+                        audit(
+                            s,
+                            username or "(empty)",
+                            f"sign_in_{result.outcome}",
+                            None,
+                            {"ip": client_ip(), "failures": failures, "trusted_browser": client.startswith("device:")},
+                        )
+            if not verdict.allowed:
+                raise too_many(verdict, "failed sign-ins for this account from this browser or address")
             if token:
                 log.info("sign-in by user id %s", user_id)
                 resp = redirect(url_for("conversations"))
                 _set_cookie(resp, SESSION_COOKIE, token)
                 resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+                if not client.startswith("device:"):
+                    _set_cookie(
+                        resp,
+                        throttle.DEVICE_COOKIE,
+                        throttle.issue_device_cookie(secret_key, username),
+                        max_age=throttle.DEVICE_COOKIE_MAX_AGE,
+                    )
                 return resp
             # One message for every failure, so that usernames cannot be probed.
-            error = "Sign-in failed: wrong username or password, or the account is locked or disabled."
+            error = "Sign-in failed: wrong username or password, or the account is disabled."
             status = 401
         # Keep a well-formed token from an earlier visit: a second tab, or the browser fetching
         # /favicon.ico (redirected here), must not invalidate the form already on screen.
@@ -283,19 +421,28 @@ def create_app(
         return redirect(url_for("conversations"))
 
     def _page() -> int:
-        try:
-            return min(max(int(request.args.get("page", "1")), 1), 100_000)
-        except ValueError:
-            return 1
+        return params.page(request.args)
+
+    def _audit_filters(f: conv.Filters) -> dict[str, Any]:
+        return f.for_audit(app.config["SECRET_KEY"])
 
     @app.get("/conversations")
     def conversations() -> Any:
-        conv.sync_summaries(url)
         f = conv.Filters.from_args(request.args)
         page = _page()
-        with session_scope(url, write=False) as s:
+        conv.sync_summaries(url)
+        with session_scope(url) as s:
             rows, total = conv.list_conversations(s, f, tz, page)
             chans = conv.channels(s)
+            # The list ties triage levels to (masked) conversation ids: who saw which is recorded.
+            # With any filter it is a search, recorded with its filters (the text only as a hash).
+            audit(
+                s,
+                g.user["username"],
+                "search" if f.as_args() else "conversation_list",
+                None,
+                {"filters": _audit_filters(f), "page": page, "rows": total, "shown": [r.ref for r in rows]},
+            )
         pages = max(1, -(-total // conv.PAGE_SIZE))
         return render_template(
             "conversations.html",
@@ -310,7 +457,7 @@ def create_app(
 
     @app.get("/conversations/<ref>")
     def transcript(ref: str) -> Any:
-        if len(ref) > 32:
+        if not REF_PATTERN.fullmatch(ref):
             abort(404)
         with session_scope(url) as s:
             t = conv.transcript(s, ref)
@@ -322,7 +469,7 @@ def create_app(
         return html
 
     def _summary_or_404(s: Any, ref: str) -> ConversationSummary:
-        summary = conv.summary_by_ref(s, ref) if len(ref) <= 32 else None
+        summary = conv.summary_by_ref(s, ref) if REF_PATTERN.fullmatch(ref) else None
         if summary is None:
             abort(404)
         return summary
@@ -360,8 +507,8 @@ def create_app(
     # --- export -------------------------------------------------------------------------------
 
     def _export_rows(fmt: str) -> list[dict[str, Any]]:
-        conv.sync_summaries(url)
         f = conv.Filters.from_args(request.args)
+        conv.sync_summaries(url)
         with session_scope(url) as s:
             rows = conv.iter_filtered(s, f, tz)
             audit(
@@ -369,7 +516,7 @@ def create_app(
                 g.user["username"],
                 "export",
                 None,
-                {"format": fmt, "filters": f.as_args(), "rows": len(rows)},
+                {"format": fmt, "filters": _audit_filters(f), "rows": len(rows)},
             )
         return export.records(rows, g.user["role"])
 
@@ -400,9 +547,7 @@ def create_app(
 
     @app.get("/appointments")
     def appointments() -> Any:
-        status = request.args.get("status", "open")
-        if status not in (*APPOINTMENT_STATUSES, "open", "all"):
-            status = "open"
+        status = params.choice(request.args, "status", ("open", *APPOINTMENT_STATUSES, "all"), "open")
         page = _page()
         conv.sync_summaries(url)
         ar, cs = AppointmentRequest, ConversationSummary
@@ -411,11 +556,19 @@ def create_app(
             q = q.where(ar.status.in_(["new", "contacted"]))
         elif status != "all":
             q = q.where(ar.status == status)
-        with session_scope(url, write=False) as s:
+        show_phone = can_see_phone(g.user["role"], "appointments")
+        with session_scope(url) as s:
             total = s.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
             rows = s.execute(q.order_by(ar.created_at.desc(), ar.id.desc()).limit(50).offset((page - 1) * 50)).all()
-            s.expunge_all()
-        show_phone = can_see_phone(g.user["role"], "appointments")
+            s.expunge_all()  # before the audit entry is added: expunge_all would drop it too
+            # names and phone numbers: which requests each person was shown
+            audit(
+                s,
+                g.user["username"],
+                "appointments_view",
+                None,
+                {"status": status, "page": page, "shown": [a.id for a, _ in rows], "phone_visible": show_phone},
+            )
         return render_template(
             "appointments.html",
             rows=rows,
@@ -428,6 +581,8 @@ def create_app(
 
     @app.post("/appointments/<int:appointment_id>/status")
     def appointment_status(appointment_id: int) -> Any:
+        if appointment_id > MAX_DB_ID:
+            abort(404)
         new = request.form.get("status", "")
         if new not in APPOINTMENT_STATUSES:
             abort(400, "unknown status")
@@ -445,8 +600,7 @@ def create_app(
                     f"appointment:{appointment_id}",
                     {"from": old, "to": new},
                 )
-        back = request.form.get("back_status", "open")
-        back = back if back in (*APPOINTMENT_STATUSES, "open", "all") else "open"
+        back = params.choice(request.form, "back_status", ("open", *APPOINTMENT_STATUSES, "all"), "open")
         return redirect(url_for("appointments", status=back, msg="status"))
 
     # --- dashboard ----------------------------------------------------------------------------
@@ -461,10 +615,13 @@ def create_app(
     # --- admin --------------------------------------------------------------------------------
 
     def _users_page(error: str | None = None, status: int = 200) -> Any:
-        with session_scope(url, write=False) as s:
+        with session_scope(url) as s:
             rows = list(s.execute(sa.select(StaffUser).order_by(StaffUser.username)).scalars())
+            delayed = throttle.delayed_clients(s, auth.now())
             s.expunge_all()
-        return render_template("users.html", users=rows, now=auth.now(), error=error), status
+            if status == 200:
+                audit(s, g.user["username"], "users_view", None, {"users": len(rows)})
+        return render_template("users.html", users=rows, delayed=delayed, error=error), status
 
     @app.get("/admin/users")
     @admin_required
@@ -488,6 +645,8 @@ def create_app(
     @app.post("/admin/users/<int:user_id>")
     @admin_required
     def change_user(user_id: int) -> Any:
+        if user_id > MAX_DB_ID:
+            abort(404)
         action = request.form.get("action", "")
         with session_scope(url) as s:
             user = s.get(StaffUser, user_id)
@@ -500,9 +659,8 @@ def create_app(
                 auth.set_active(s, user, False)
             elif action == "enable":
                 auth.set_active(s, user, True)
-            elif action == "unlock":
-                user.failed_logins = 0
-                user.locked_until = None
+            elif action == "reset_delay":
+                detail = {"clients": throttle.reset_account(s, user.username)}
             elif action == "role":
                 role = request.form.get("role", "")
                 if role not in ROLES:
@@ -513,14 +671,14 @@ def create_app(
             else:
                 abort(400, "unknown action")
             audit(s, g.user["username"], f"user_{action}", f"user:{user.username}", detail)
-        return redirect(url_for("users", msg="user_changed"))
+        return redirect(url_for("users", msg="delay_reset" if action == "reset_delay" else "user_changed"))
 
     @app.get("/admin/audit")
     @admin_required
     def audit_log() -> Any:
         page = _page()
-        action = request.args.get("action", "").strip()[:64]
-        actor = request.args.get("actor", "").strip()[:150]
+        action = params.text(request.args, "action", 64) or ""
+        actor = params.text(request.args, "actor", 150) or ""
         q = sa.select(AuditLog)
         if action:
             q = q.where(AuditLog.action == action)
@@ -531,6 +689,8 @@ def create_app(
             rows = list(s.execute(q.order_by(AuditLog.id.desc()).limit(100).offset((page - 1) * 100)).scalars())
             actions = [a for (a,) in s.execute(sa.select(AuditLog.action).distinct().order_by(AuditLog.action))]
             s.expunge_all()
+            # who read the audit log (it lists who saw which conversation, and from which address)
+            audit(s, g.user["username"], "audit_view", None, {"action": action, "actor": actor, "page": page})
         return render_template(
             "audit.html",
             rows=rows,

@@ -1,5 +1,6 @@
-"""Staff accounts: argon2 password hashes, lock-out after repeated failures, server-side sessions
-(the cookie holds a random token, the database its SHA-256) and CSRF tokens bound to the session."""
+"""Staff accounts: argon2 password hashes, the password policy, server-side sessions (the cookie
+holds a random token, the database its SHA-256) and CSRF tokens bound to the session. Throttling of
+sign-in attempts is in console.throttle (there is no lock-out an outsider could trigger)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,20 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from bot.db.models import ROLES, StaffSession, StaffUser
 
 UTC = timezone.utc  # noqa: UP017  (Python 3.10)
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=10)
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024  # the sign-in form reads no more
+MIN_PASSWORD_SCORE = 3  # zxcvbn's 0-4 scale: 3 is "safely unguessable" for an online attack
+# zxcvbn is quadratic in the length; its authors check the first 100 characters of long inputs.
+_ZXCVBN_CHARS = 100
+_CONTEXT_WORDS = ("clonus", "clinic", "console", "staff", "admin", "neurology", "triage")
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 _dummy_hash: str | None = None
@@ -40,10 +46,34 @@ class PasswordPolicyError(ValueError):
 
 
 def check_password_policy(password: str, username: str = "") -> None:
+    """At least 12 characters, not the username, not one of the common passwords of the lists that
+    the zxcvbn package ships (30,000 leaked passwords, names, words), and hard enough to guess by
+    zxcvbn's estimate (which also refuses repeats such as `aaaaaaaaaaaa`, keyboard walks and
+    dates)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise PasswordPolicyError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise PasswordPolicyError(f"password must have at most {MAX_PASSWORD_LENGTH} characters")
     if username and username.lower() in password.lower():
         raise PasswordPolicyError("password must not contain the username")
+    if password.strip().lower() in _common_passwords():
+        raise PasswordPolicyError("password is one of the most common passwords")
+    result = zxcvbn(
+        password[:_ZXCVBN_CHARS], user_inputs=[username, *_CONTEXT_WORDS] if username else list(_CONTEXT_WORDS)
+    )
+    if result["score"] < MIN_PASSWORD_SCORE:
+        hint = result["feedback"].get("warning") or "it is too easy to guess"
+        raise PasswordPolicyError(f"password is too easy to guess ({hint.rstrip('.')}); use a longer passphrase")
+
+
+_common: frozenset[str] | None = None
+
+
+def _common_passwords() -> frozenset[str]:
+    global _common
+    if _common is None:
+        _common = frozenset(FREQUENCY_LISTS["passwords"])
+    return _common
 
 
 def hash_password(password: str) -> str:
@@ -84,9 +114,13 @@ def set_active(s: Session, user: StaffUser, active: bool) -> None:
     user.is_active = active
     if not active:
         revoke_sessions(s, user.id)
-    else:
-        user.failed_logins = 0
-        user.locked_until = None
+
+
+def set_password(s: Session, user: StaffUser, password: str) -> None:
+    """Change a password (the same policy as for new users); ends the user's sessions."""
+    check_password_policy(password, user.username)
+    user.password_hash = hash_password(password)
+    revoke_sessions(s, user.id)
 
 
 def revoke_sessions(s: Session, user_id: int) -> None:
@@ -100,32 +134,22 @@ def revoke_sessions(s: Session, user_id: int) -> None:
 @dataclass
 class LoginResult:
     user: StaffUser | None
-    outcome: str  # ok | bad_credentials | locked | disabled
+    outcome: str  # ok | bad_credentials | disabled
 
 
 def authenticate(s: Session, username: str, password: str) -> LoginResult:
-    """Check a password; counts failures and locks the account after MAX_FAILED_LOGINS."""
+    """Check a password. Never locks an account: repeated failures are slowed down per account and
+    client by console.throttle, so that nobody can lock staff out by failing on purpose."""
     user = s.execute(
-        sa.select(StaffUser).where(StaffUser.username == normalise_username(username)).with_for_update()
+        sa.select(StaffUser).where(StaffUser.username == normalise_username(username))
     ).scalar_one_or_none()
     if user is None:
         verify_password(_dummy(), password)
         return LoginResult(None, "bad_credentials")
-    t = now()
-    if user.locked_until is not None and user.locked_until > t:
-        verify_password(_dummy(), password)
-        return LoginResult(user, "locked")
     if not verify_password(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = t + LOCKOUT
-            user.failed_logins = 0
-            return LoginResult(user, "locked")
         return LoginResult(user, "bad_credentials")
     if not user.is_active:
         return LoginResult(user, "disabled")
-    user.failed_logins = 0
-    user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return LoginResult(user, "ok")

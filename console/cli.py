@@ -2,6 +2,7 @@
 
     python -m console.cli migrate
     python -m console.cli create-user NAME [--role admin] [--password-stdin]
+    python -m console.cli set-password NAME [--password-stdin]
     python -m console.cli disable-user NAME | enable-user NAME | list-users
     python -m console.cli purge --days 365          (retention; default CLONUS_RETENTION_DAYS)
     python -m console.cli export --format csv|json [--output FILE] [filters]
@@ -26,7 +27,7 @@ import bot.db
 from bot.db import session_scope
 from bot.db.models import ROLES, StaffUser
 from bot.db.repository import audit
-from console import auth, export
+from console import auth, export, params
 from console import conversations as conv
 
 UTC = timezone.utc  # noqa: UP017  (Python 3.10)
@@ -75,6 +76,19 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_set_password(args: argparse.Namespace) -> int:
+    password = _read_password(args.password_stdin)
+    try:
+        with session_scope(args.database_url) as s:
+            user = _user(s, args.username)
+            auth.set_password(s, user, password)
+            audit(s, _actor(), "user_set_password", f"user:{user.username}")
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    print(f"password of {auth.normalise_username(args.username)!r} changed; their sessions ended")
+    return 0
+
+
 def _set_active(args: argparse.Namespace, active: bool) -> int:
     with session_scope(args.database_url) as s:
         user = _user(s, args.username)
@@ -104,21 +118,25 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    try:
+        f = conv.Filters.from_args(
+            {
+                "from": args.date_from,
+                "to": args.date_to,
+                "channel": args.channel,
+                "level": args.level,
+                "rule": args.rule,
+                "reviewed": args.reviewed,
+                "q": args.q,
+            }
+        )
+    except params.ParamError as exc:
+        raise SystemExit(f"error: {exc}") from None
     conv.sync_summaries(args.database_url)
-    f = conv.Filters.from_args(
-        {
-            "from": args.date_from,
-            "to": args.date_to,
-            "channel": args.channel,
-            "level": args.level,
-            "rule": args.rule,
-            "reviewed": args.reviewed,
-            "q": args.q,
-        }
-    )
     with session_scope(args.database_url) as s:
         rows = conv.iter_filtered(s, f, UTC)
-        audit(s, _actor(), "export", None, {"format": args.format, "filters": f.as_args(), "rows": len(rows)})
+        filters = f.for_audit(os.environ.get("CONSOLE_SECRET_KEY") or None)
+        audit(s, _actor(), "export", None, {"format": args.format, "filters": filters, "rows": len(rows)})
     records = export.records(rows, None)
     out = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout
     try:
@@ -143,6 +161,10 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--role", choices=ROLES, default="staff")
     c.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     c.set_defaults(func=cmd_create_user)
+    sp = sub.add_parser("set-password", help="change a staff user's password (ends their sessions)")
+    sp.add_argument("username")
+    sp.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    sp.set_defaults(func=cmd_set_password)
     for name, active in (("disable-user", False), ("enable-user", True)):
         d = sub.add_parser(name, help=f"{name.split('-')[0]} a staff user")
         d.add_argument("username")

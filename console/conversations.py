@@ -6,6 +6,8 @@ Every query binds user input as parameters; nothing the user types becomes SQL t
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import secrets
@@ -30,6 +32,7 @@ from bot.db.models import (
     TriageAssessment,
 )
 from bot.db.tracker import events
+from console import params
 
 log = logging.getLogger(__name__)
 
@@ -247,28 +250,19 @@ class Filters:
 
     @classmethod
     def from_args(cls, args: Any) -> Filters:
-        """From request arguments; anything malformed is ignored rather than guessed."""
-
-        def day(name: str) -> date | None:
-            try:
-                return date.fromisoformat(str(args.get(name, "")).strip())
-            except ValueError:
-                return None
-
-        def text(name: str, limit: int = 200) -> str | None:
-            value = str(args.get(name, "") or "").strip()
-            return value[:limit] or None
-
-        level = text("level")
-        reviewed = {"yes": True, "no": False}.get(text("reviewed") or "")
+        """From request arguments; anything malformed raises console.params.ParamError (a 400)."""
+        date_from, date_to = params.day(args, "from"), params.day(args, "to")
+        if date_from and date_to and date_from > date_to:
+            raise params.ParamError("from: must not be after to")
+        reviewed = params.choice(args, "reviewed", ("yes", "no"))
         return cls(
-            date_from=day("from"),
-            date_to=day("to"),
-            channel=text("channel", 64),
-            level=level if level in LEVEL_RANK else None,
-            rule_id=(text("rule", 64) or "").upper() or None,
-            reviewed=reviewed,
-            q=text("q"),
+            date_from=date_from,
+            date_to=date_to,
+            channel=params.text(args, "channel", 64),
+            level=params.choice(args, "level", LEVELS),
+            rule_id=(params.text(args, "rule", 64) or "").upper() or None,
+            reviewed={"yes": True, "no": False}.get(reviewed or ""),
+            q=params.text(args, "q", 200),
         )
 
     def as_args(self) -> dict[str, str]:
@@ -282,6 +276,26 @@ class Filters:
             "q": self.q or "",
         }
         return {k: v for k, v in out.items() if v}
+
+    def for_audit(self, key: str | None) -> dict[str, Any]:
+        """The filters as the audit log keeps them. The search text is left out: what staff search
+        for is often health information (a symptom, a medicine) or a phone number. The audit keeps
+        its length and a keyed hash (HMAC-SHA256 with the console's secret key, cut to 64 bits),
+        so that an investigator who has the key can check whether someone searched for a given
+        text, while the log itself does not reveal it (a plain hash of a short text is guessed
+        from a word list in seconds). Without a key (the CLI without CONSOLE_SECRET_KEY) only the
+        length is kept."""
+        out: dict[str, Any] = self.as_args()
+        q = out.pop("q", None)
+        if q:
+            out["q_length"] = len(q)
+            if key:
+                out["q_hmac"] = search_hmac(key, q)
+        return out
+
+
+def search_hmac(key: str, q: str) -> str:
+    return hmac.new(key.encode(), b"audit-search:" + q.lower().encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def _like_escape(text: str) -> str:

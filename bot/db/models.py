@@ -109,9 +109,21 @@ class StaffUser(Base):
     password_hash = sa.Column(sa.String(255), nullable=False)
     role = sa.Column(sa.String(16), nullable=False, default="staff", server_default="staff")
     is_active = sa.Column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
-    failed_logins = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
-    locked_until = sa.Column(UTCDateTime(), nullable=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class LoginBackoff(Base):
+    """Consecutive failed sign-ins of one (account, client) key, and when the next attempt is
+    allowed (console.throttle). The key is a SHA-256 of the account name and the client: the
+    browser's signed device cookie when it has one for this account, otherwise its IP address."""
+
+    __tablename__ = "clonus_login_backoff"
+
+    key_hash = sa.Column(sa.String(64), primary_key=True)
+    username = sa.Column(sa.String(150), nullable=False, index=True)
+    failures = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    next_allowed_at = sa.Column(UTCDateTime(), nullable=True)
+    updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, index=True)
 
 
 class ConversationReview(Base):

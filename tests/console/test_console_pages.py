@@ -73,7 +73,10 @@ def test_filters(staff, seeded) -> None:
     assert refs(**{"from": old, "to": old}) == {r["E"]}
     assert r["E"] not in refs(**{"from": (NOW - timedelta(days=7)).date().isoformat()})
     assert refs(level="emergency", reviewed="no", channel="twilio") == {r["A"]}
-    assert refs(level="bogus") == set(r.values())  # an unknown value is ignored, not an error
+    assert refs(level="") == set(r.values())  # an empty filter (the form's "any") is no filter
+    # an unknown value is refused with a message (it used to be ignored: a typo showed everything)
+    bogus = staff.get("/conversations", query_string={"level": "bogus"})
+    assert bogus.status_code == 400 and "level: one of" in bogus.text and not _refs_in(bogus.text)
 
 
 def test_transcript_shows_messages_understanding_and_decisions(staff, seeded) -> None:

@@ -103,22 +103,6 @@ def test_sign_in_sets_a_secure_cookie_and_is_audited(app, make_user, db_url) -> 
     assert client.get("/conversations").status_code == 200
 
 
-def test_wrong_password_locks_out_after_five_failures(app, make_user, db_url) -> None:
-    make_user("kim", "staff")
-    client = app.test_client()
-    for _ in range(4):
-        assert sign_in(client, "kim", "wrong password!!").status_code == 401
-    assert sign_in(client, "kim", "wrong password!!").status_code == 401  # fifth: now locked
-    assert sign_in(client, "kim", PASSWORD).status_code == 401  # right password, still locked
-    actions = [a.action for a in _audit(db_url) if a.actor == "kim"]
-    assert actions.count("sign_in_bad_credentials") == 4
-    assert actions.count("sign_in_locked") == 2
-    with db.session_scope(db_url) as s:  # the lock expires
-        user = s.execute(sa.select(StaffUser).where(StaffUser.username == "kim")).scalar_one()
-        user.locked_until = auth.now() - timedelta(seconds=1)
-    assert sign_in(client, "kim", PASSWORD).status_code == 302
-
-
 def test_unknown_user_gets_the_same_answer(app) -> None:
     client = app.test_client()
     resp = sign_in(client, "nobody", PASSWORD)
@@ -227,9 +211,14 @@ INJECTIONS = [
 def test_search_input_cannot_change_the_query(staff, seeded, db_url, payload) -> None:
     for param in ("q", "rule", "channel", "level", "from", "to", "reviewed", "page"):
         resp = staff.get("/conversations", query_string={param: payload})
-        assert resp.status_code == 200, (param, payload)
+        # free text is searched for literally (rule ids and channels have at most 64 characters);
+        # a parameter with a fixed form refuses anything else
+        free = param == "q" or (param in ("rule", "channel") and len(payload) <= 64)
+        assert resp.status_code == (200 if free else 400), (param, payload)
         assert "argon2" not in resp.text
-        if param in ("q", "rule", "channel"):
+        if resp.status_code == 400:
+            assert f"{param}: " in resp.text and 'class="conv-link"' not in resp.text
+        if free:
             # nothing in the data contains these strings, so nothing may match
             assert "No conversation matches" in resp.text, (param, payload)
     resp = staff.get("/export.json", query_string={"q": payload})
