@@ -181,7 +181,7 @@ _END_ALL = re.compile(r"\b(?:but|however|although|though|yet|except|apart from|o
 # ... and per category:
 _END = {
     NEGATED: re.compile(r"\b(?:and|so|because|cause|with|while|plus|since|who|which|though|then|now|today|"
-                        r"recently|lately|suddenly|started|starting|keeps?|still)\b|,\s*(?:i|im|ive|my|he|hes|she|"
+                        r"recently|lately|suddenly|started|starting|keeps?|still|only|just)\b|,\s*(?:i|im|ive|my|he|hes|she|"
                         r"shes|his|her|they|it|its|we|the|now|this|that|and|also|just)\b"),
     HYPOTHETICAL: re.compile(r"\b(?:because|cause|since)\b|,\s*(?:i|im|ive|he|hes|she|shes|we|right now|"
                              r"currently|and)\b|\b(?:right now|currently|at the moment|already|anyway)\b"),
