@@ -364,6 +364,15 @@ class Context:
             other_person=found[OTHER], historical_by_time_only=found[HISTORICAL] and time_only,
         )
 
+    def asserted_text(self) -> str:
+        """The normalised message with every negated, hypothetical, historical or other person's
+        scope blanked out: the words that state something about the patient now."""
+        chars = list(self.norm)
+        for sc in self.scopes:
+            for i in range(sc.start, min(sc.end, len(chars))):
+                chars[i] = " "
+        return "".join(chars)
+
     def at_original(self, start: int, end: int) -> Modifiers:
         return self.at(self.to_norm(start), self.to_norm(end))
 
@@ -455,6 +464,11 @@ def patient_of(messages: Sequence[str]) -> Patient:
             word = pron.group(0)
             return Patient(None, "he" if word in ("he", "hes", "him", "his") else "she")
     return SELF
+
+
+def speaks_for_self(text: str) -> bool:
+    """The message is the person speaking about themselves ("I take ...", "my legs ...")."""
+    return bool(_SELF.search(normalise(clean(text))[0]))
 
 
 def _self_symptom(norm: str) -> bool:
