@@ -337,7 +337,6 @@ class Context:
         out = []
         for cs, ce in self.clauses:
             clause = self.norm[cs:ce]
-            seg_start = 0
             for seg in _segments(clause):
                 s, e = seg
                 part = clause[s:e]
@@ -346,7 +345,6 @@ class Context:
                     days, ts, _ = found
                     if days >= 14 and not _ONGOING_BEFORE.search(part[:ts]):
                         out.append(_Scope(HISTORICAL, cs + s, cs + e, by_time=True))
-                seg_start = e
         return out
 
     # ------------------------------------------------------------------------------ queries

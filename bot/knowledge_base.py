@@ -1,6 +1,6 @@
 """The medicine knowledge base (bot/knowledge/medicines.yml): its loader and validation.
 
-`load_knowledge(path)` reads and validates the YAML; `knowledge()` is the process's copy. The recogniser
+`load_knowledge(path)` reads and validates the YAML (bot.medications.knowledge() is the process's copy). The recogniser
 that finds these medicines in a person's words is bot.medications; it compiles its lookup tables from a
 Knowledge and caches them (bot.medications._Index).
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
@@ -83,7 +82,7 @@ def load_knowledge(path: Optional[Path] = None) -> Knowledge:
 
     path = Path(path or DEFAULT_PATH)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 (safe loader, C build)
     except (OSError, yaml.YAMLError) as exc:
         raise KnowledgeError(f"{path}: cannot read medicine knowledge base: {exc}") from exc
     if not isinstance(raw, dict):
@@ -156,11 +155,3 @@ def load_knowledge(path: Optional[Path] = None) -> Knowledge:
             exact_case=frozenset(exact_case),
         )
     return Knowledge(classes=dict(classes), sources=dict(sources), medicines=medicines, alias_index=alias_index)
-
-
-@lru_cache(maxsize=1)
-def knowledge() -> Knowledge:
-    """The knowledge base of this process (loaded and validated once)."""
-    return load_knowledge()
-
-

@@ -19,7 +19,13 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.context import Context, context, patient_of
 from bot.knowledge_base import (  # noqa: F401  (re-exported: bot.medications is the public face)
-    DEFAULT_PATH, REQUIRED_CLASSES, Knowledge, KnowledgeError, Medicine, _alias_key, knowledge, load_knowledge,
+    DEFAULT_PATH,
+    REQUIRED_CLASSES,
+    Knowledge,
+    KnowledgeError,
+    Medicine,
+    _alias_key,
+    load_knowledge,
 )
 from bot.text_utils import KNOWLEDGE_DIR, clean, days_ago, english_words, osa_distance
 from bot.vocab import SEROTONERGIC_CLASSES  # noqa: F401
@@ -246,7 +252,7 @@ def build_index(path: Optional[Path] = None, cache: bool = True) -> _Index:
     if cache:
         try:
             with target.open("rb") as handle:
-                index = pickle.load(handle)
+                index = pickle.load(handle)  # noqa: S301 - our own cache file, in our own cache directory
             if isinstance(index, _Index):
                 return index
         except FileNotFoundError:
@@ -334,7 +340,7 @@ class _Recogniser:
                     spans.append((i, i + 1, name, True))
                     taken.add(i)
                     continue
-            if _looks_like_medicine(doc, low, i, spans, self.english):
+            if _looks_like_medicine(doc, low, i, spans, frozenset(u.lower() for u in unrecognised)):
                 if tok.text.lower() not in {u.lower() for u in unrecognised}:
                     unrecognised.append(tok.text)
         spans.sort()
@@ -401,17 +407,17 @@ def _is_known(word: str) -> bool:
 
 
 def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple[int, int, str, bool]],
-                         english: frozenset = frozenset()) -> bool:
+                         unrecognised_low: frozenset = frozenset()) -> bool:
     """A word that is neither English nor a known medicine, in a place where people name medicines:
     next to a dose ("xylophrine 20mg"), after "take/started/prescribed/gave him/on", after "nothing
     except", or in a list of medicines. Such words are said back (never dropped)."""
     nxt = doc[i + 1].text if i + 1 < len(doc) else ""
-    if _DOSE.match(nxt) and any(ch.isdigit() for ch in nxt):
-        return True
+    after = low[i + 2] if i + 2 < len(low) else ""
+    if _DOSE.match(nxt) and (nxt[-1:].isalpha() or after in _DOSE_UNIT):
+        return True  # "zelvorin 20mg", "zelvorin 20 mg"
     if nxt.lower() in _DOSE_UNIT:
         return True
-    if i > 0 and _DOSE.match(doc[i - 1].text) and any(ch.isdigit() for ch in doc[i - 1].text) and \
-            doc[i - 1].text[-1:].isalpha():
+    if i > 0 and _DOSE.match(doc[i - 1].text) and doc[i - 1].text[-1:].isalpha() and doc[i - 1].text[:1].isdigit():
         return True  # "20mg zelvorin"
     j = i - 1
     while j >= 0 and (low[j] in _BEFORE_NAME or (low[j] in RELATION_WORDS and j > 0 and low[j - 1] in _POSSESSIVE)):
@@ -427,7 +433,12 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
     if prev in {"except", "besides", "only", "just"} and (drug_like or capital or j > 0 and low[j - 1] in {"nothing", "anything"}):
         return True  # "nothing except zelvorin"
     if prev in {",", "and", "or", "+", "&", "/", "with", "plus"}:
-        return any(e == j for _, e, _, _ in spans) or drug_like  # right after a medicine in a list
+        # In a list of medicines: right after a known name, or an unknown one said back ("zelvorin and Ocrevus").
+        k = j - 1
+        while k >= 0 and (_DOSE.match(doc[k].text) or low[k] in _DOSE_UNIT):
+            k -= 1  # "zelvorin 20mg and Ocrevus"
+        after_med = any(e == k + 1 for _, e, _, _ in spans) or (k >= 0 and low[k] in unrecognised_low)
+        return after_med or (drug_like and capital)
     return False
 
 
@@ -464,7 +475,6 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
         word = low[i]
         if i in starts:
             k = starts[i]
-            prev = low[i - 1] if i > 0 else ""
             status = state
             result[k].update(status=status, stopped=stop_event and status == "past", started_recently=start_cue and status == "current")
             i = spans[k][1]
@@ -516,7 +526,7 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
         elif mods.negated and not r["stopped"]:
             r.update(status="negated", started_recently=False)
             after = [low[j] for j in range(e, min(e + 8, len(low))) if clause_of[j] == clause_of[s]]
-            pairs = set(zip(after, after[1:]))
+            pairs = set(zip(after, after[1:], strict=False))
             if "anymore" in after or ("any", "more") in pairs or ("no", "longer") in pairs:
                 r.update(status="past", stopped=True)  # "I don't take prozac anymore"
         elif mods.hypothetical and r["status"] == "current" and not possessive and not _on_it(low, s):
@@ -655,6 +665,11 @@ def _start_word_near(doc: Any, lo: int, hi: int, s: int, clause_of: List[int]) -
 @lru_cache(maxsize=1)
 def _recogniser() -> _Recogniser:
     return _Recogniser(build_index())
+
+
+def knowledge() -> Knowledge:
+    """The knowledge base of this process (validated once; read from the compiled cache when fresh)."""
+    return _recogniser().kb
 
 
 @lru_cache(maxsize=4096)

@@ -196,6 +196,11 @@ class Who:
         word = f"{self.noun} {base if plural else third}"
         return word[:1].upper() + word[1:]
 
+    def does(self, base: str, third: str) -> str:
+        """The verb alone, agreeing with the patient: does("have", "has")."""
+        plural = self.patient.is_self or (self.patient.relation is None and self.subj == "they")
+        return base if plural else third
+
     @property
     def take(self) -> str:
         return self._verb("take", "takes")
@@ -361,7 +366,7 @@ def ss_symptoms(s: ConversationState) -> Fired:
     if s.new("hypertonia"):
         severe.append("hypertonia")
     features = [group[0] for group in signs.values()]  # one word per sign
-    have = s.who.has.split(" ", 1)[1] if not s.patient.is_self else "have"
+    have = s.who.does("have", "has")
     if severe or len(signs) >= 2:
         return fire(
             "emergency",
@@ -441,10 +446,9 @@ def combo_washout(s: ConversationState) -> Fired:
                     f"Starting {new.name} after stopping {o.name} {when} could cause serotonin syndrome; "
                     f"{o.name} can still be in the body.",
                 )
-            stopped_word = s.who.stopped.split(" ", 1)[1] if not s.patient.is_self else "stopped"
             return fire(
                 "urgent",
-                f"{s.who.take} {new.name} and {stopped_word} {o.name} {when}; {o.name} can still be in the body, and "
+                f"{s.who.take} {new.name} and stopped {o.name} {when}; {o.name} can still be in the body, and "
                 "together they can cause serotonin syndrome.",
             )
     return None
@@ -633,7 +637,7 @@ def rx_baclofen_withdrawal(s: ConversationState) -> Fired:
     signs = _withdrawal_signs(s)
     if not problems or not signs:
         return None
-    has = "you have" if s.patient.is_self else f"{s.who.subj} has" if s.who.subj != "they" else "they have"
+    has = f"{s.who.subj} {s.who.does('have', 'has')}"
     return fire(
         "emergency",
         f"{join(problems).capitalize()} and {has} {_plain(signs)}; these can be signs of baclofen withdrawal, "
@@ -663,7 +667,7 @@ def rx_dantrolene_liver(s: ConversationState) -> Fired:
         return None
     return fire(
         "urgent",
-        f"{s.who.take} dantrolene and {'have' if s.patient.is_self else s.who.has.split(' ', 1)[1]} "
+        f"{s.who.take} dantrolene and {s.who.does('have', 'has')} "
         f"{_plain(signs)}; dantrolene can harm the liver.",
     )
 

@@ -78,7 +78,7 @@ def load_lexicon(path: Optional[Path] = None) -> Dict[str, Feature]:
     """Read and validate the lexicon; LexiconError names the faulty feature."""
     path = Path(path or DEFAULT_PATH)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 (safe loader, C build)
     except (OSError, yaml.YAMLError) as exc:
         raise LexiconError(f"{path}: cannot read symptom lexicon: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("features"), dict) or not raw["features"]:

@@ -135,6 +135,11 @@ def english_words() -> FrozenSet[str]:
         "isnt wasnt havent hasnt ur u r yeah yep nope gonna wanna gotta kinda sorta meds med doc docs "
         "hubby mom mum dad grandma grandpa bf gf pharm rx otc er ed gp np pcp neuro neurologist covid "
         "heyy hiya hii thanks asap tho thru lastnight rn".split()
+        # Clinical words of this domain that are not medicines.
+        + "clonus myoclonus spasticity hyperreflexia hypertonia neurology neurologic intrathecal baclofen_pump "
+        "serotonin serotonergic ssri ssris snri snris maoi maois tca tcas triptan triptans opioid opioids "
+        "benzo benzos antidepressant antidepressants antibiotic antibiotics supplement supplements "
+        "infusion infusions injection injections".split()
     )
     return frozenset(words)
 
