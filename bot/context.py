@@ -117,7 +117,9 @@ PSEUDO = [re.compile(rf"\b(?:{p})\b") for p in (
     r"not worth", r"no way out", r"not be here", r"not be around", r"not exist", r"no reason to live",
     r"can not", r"cant (?:breathe|feel|move|walk|speak|talk|see|stay|sit|stand|swallow|control|hold|get)",
     r"unable to", r"not able to", r"couldnt (?:breathe|feel|move|walk|speak|talk|see|stay|sit|stand)",
-    r"doesnt fit", r"not sleeping", r"cant sleep",
+    r"doesnt fit", r"not sleeping", r"cant sleep", r"no despertar\w*", r"no (?:quiero|quisiera) (?:vivir|despertar|seguir)",
+    r"(?:wont|cant|doesnt|isnt|not) wak(?:e|ing) up", r"(?:isnt|arent|wasnt|werent|not) (?:really )?there",
+    r"wont (?:respond|answer|wake)\w*", r"doesnt (?:respond|answer)\w*",
 )]
 
 TRIGGERS: List[Trigger] = (
@@ -141,6 +143,7 @@ TRIGGERS: List[Trigger] = (
         r"mix|mixed|combine|combined|develop|developed|had|have|has|were|was|do|did|try|tried|went|go|used|use)",
         r"if (?:i|he|she) (?:were to|was to)", r"want(?:s|ed)? to (?:start|try|put (?:me|him|her) on|add|switch)",
         r"might (?:start|take|try|add|get|be put)", r"may (?:start|take|try|add|be put)",
+        r"(?:might|may|will|going to|gonna|wants? to|plans? to|planning to|thinking of|about to) (?:give|prescribe|start|put|add|switch|try)",
         r"(?:warning )?signs of", r"symptoms of", r"watch (?:out )?for", r"look out for", r"what (?:is|are)",
         r"whats", r"how do i know", r"when should i worry", r"worried (?:about|that) (?:getting|developing|i might)",
         r"is there a risk", r"risk of", r"chance of", r"can (?:it|that|this|they) cause", r"could (?:it|that|this) cause",
@@ -153,7 +156,7 @@ TRIGGERS: List[Trigger] = (
         r"when (?:i|he|she) was (?:younger|a kid|little|young|a child|a baby|a teen|a teenager|pregnant)",
         r"(?:my|his|her|the) old (?:meds?|medicines?|medications?|pills?|prescriptions?)",
         r"old (?:meds?|medicines?|medications?|pills?|prescriptions?)", r"finished (?:the |my |his |her )?course",
-        r"finished (?:taking|off)?", r"completed (?:the |a )?course", r"at one point", r"once upon",
+        r"finished (?:taking|off)?", r"completed (?:the |a )?course", r"(?:had|did|took|got) a (?:short )?course of", r"at one point", r"once upon",
         r"a while back", r"ages ago", r"last time (?:i|he|she) was", r"tried \w+ (?:years|months|ages) ago",
         r"had been on", r"was on", r"were on", r"was taking", r"were taking", r"back when", r"years back",
         r"decades ago", r"as a young", r"in (?:19|20)\d\d",
@@ -164,6 +167,7 @@ TRIGGERS: List[Trigger] = (
         r"a kid|little|young|a child|a baby|a teen|a teenager)", r"in the past", r"years back",
         r"back in (?:the day|college|school|(?:19|20)\d\d)", r"in (?:19|20)\d\d", r"once before",
         r"before (?:that|this)", r"(?:i|he|she) used to",
+        r"(?:back )?in (?:jan|feb|march|april|june|july|aug|sept?|oct|nov|dec)\w*", r"last (?:spring|summer|fall|autumn|winter)",
     ], window=10)
     + _t(OTHER, BACKWARD, [r"runs? in (?:the|my|our|his|her) family", r"running in (?:the|my) family",
                            r"in (?:the|my|our) family"], window=12)

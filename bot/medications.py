@@ -599,10 +599,11 @@ def _trailing_cues(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
     i = 0
     while i < n:
         c = clause_of[i]
-        if c not in mention_clauses and low[i] in {"stopped", "quit", "ran", "run"}:
-            obj = low[i + 1] if i + 1 < n else ""
-            obj2 = low[i + 2] if i + 2 < n else ""
-            if obj in _ANAPHORA or (low[i] in {"ran", "run"} and obj == "out") or obj2 in _ANAPHORA:
+        obj = low[i + 1] if i + 1 < n else ""
+        obj2 = low[i + 2] if i + 2 < n else ""
+        last_dose = low[i] == "last" and obj in {"dose", "pill", "pills", "tablet", "one"}  # "last dose was thursday"
+        if c not in mention_clauses and (low[i] in {"stopped", "quit", "ran", "run"} or last_dose):
+            if last_dose or obj in _ANAPHORA or (low[i] in {"ran", "run"} and obj == "out") or obj2 in _ANAPHORA:
                 before = [k for k, (s, _, _, _) in enumerate(spans) if s < i]
                 if before:
                     k = before[-1]

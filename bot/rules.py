@@ -82,6 +82,10 @@ class ConversationState:
     temperature_c: Optional[float] = None
     patient: Patient = SELF
     symptom_features: FrozenSet[str] = frozenset()  # features of kind "symptom" in the lexicon (CL-BRIEF)
+    #: Count medicines only asked about ("can I take tramadol with ...") as if taken. Off for the
+    #: triage itself (policy section 4: only medicines the person currently takes count); on to tell
+    #: the person what the combination they ask about could do (Assessment.asked).
+    include_asked: bool = False
 
     @property
     def who(self) -> "Who":
@@ -101,7 +105,9 @@ class ConversationState:
 
     @property
     def considered(self) -> List[Med]:
-        """Current medicines and those asked about hypothetically ("can I take tramadol with ...")."""
+        """Current medicines, and with include_asked those asked about ("can I take tramadol with ...")."""
+        if not self.include_asked:
+            return self.current
         return [m for m in self.meds.values() if m.considered]
 
     @property
@@ -822,6 +828,8 @@ def cl_sustained(s: ConversationState) -> Fired:
     clonus = _clonus(s)
     how = [x for x, f in (("keeps going", "clonus_sustained"), ("keeps coming back", "clonus_recurring"),
                           ("is on one side", "one_side")) if f in s.features]
+    if how == ["is on one side"] and "clonus_brief" in s.features:
+        return None  # a few beats that stop on their own, in one calf: CL-BRIEF (seed 000), not sustained
     if not clonus or not how:
         return None
     return fire("routine", f"{s.who.Poss} clonus {join(how)}; a neurologist should check it.")
@@ -880,7 +888,7 @@ _CLONUS_DESCRIPTION = set(CLONUS_FEATURES) | {
 def cl_brief(s: ConversationState) -> Fired:
     if not _clonus(s) or "clonus_brief" not in s.features:
         return None
-    if s.has("clonus_sustained", "clonus_recurring", "one_side") or s.serotonergic:
+    if s.has("clonus_sustained", "clonus_recurring") or s.serotonergic:
         return None
     if (s.symptom_features & s.features) - _CLONUS_DESCRIPTION:
         return None  # "no other symptom"

@@ -169,6 +169,21 @@ class SymptomReport:
         return frozenset(f.feature for f in self.findings if f.negated) - self.present
 
 
+_INDICATION = re.compile(r"\b(?:for|against|to help with|helps with|to stop|to control) (?:my |his |her |their |the )?(?:\w+ )?$")
+
+
+_VISIT = frozenset("er ed hospital doctor doctors gp clinic ambulance ems 911 care went go going came admitted seen "
+                   "checked tested in here there looking out time".split())
+
+
+def _is_indication(text: str, start: int) -> bool:
+    m = _INDICATION.search(text, max(0, start - 40), start)
+    if m is None:
+        return False
+    before = text[max(0, m.start() - 20):m.start()].split()
+    return not (before and before[-1] in _VISIT)
+
+
 def _normalise(text: str) -> str:
     # Apostrophes out ("can't" -> "cant") so patterns need no apostrophe variants; lowercase.
     return normalise(clean(text))[0]
@@ -253,12 +268,14 @@ def _extract_cached(original: str, patient: Optional[str]) -> SymptomReport:
             if feature.unless is not None and feature.unless.search(text, cs, ce):
                 continue
             mods = ctx.at(m.start(), m.end())
+            # "zofran for chemo nausea", "baclofen for spasms": why a medicine is taken, not a new sign.
+            indication = feature.kind == "symptom" and _is_indication(text, m.start())
             use = feature.modifiers
             findings.append(
                 Finding(feature.name, m.start(), m.end(),
                         negated="negated" in use and mods.negated,
                         past="historical" in use and mods.historical,
-                        chronic=(cs, ce) in chronic_clauses,
+                        chronic=(cs, ce) in chronic_clauses or indication,
                         hypothetical="hypothetical" in use and mods.hypothetical and not mods.negated,
                         other_person="other_person" in use and mods.other_person)
             )

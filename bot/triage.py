@@ -8,6 +8,7 @@ they said ("sorry, I meant I do NOT have a fever", "actually I'm not on tramadol
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from dataclasses import dataclass, field, replace
@@ -93,6 +94,10 @@ class Assessment:
     medications: List[MedicationMention] = field(default_factory=list)
     unrecognised: List[str] = field(default_factory=list)
     symptoms: List[str] = field(default_factory=list)
+    #: What a combination the person only asks about could do ("Taking tramadol with venlafaxine could
+    #: cause serotonin syndrome ..."): told to the person (bot.triage_text), not part of the level
+    #: or of the JSON contract.
+    asked: List[RedFlag] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
         """Exactly the JSON object of `python -m bot assess --json`."""
@@ -286,12 +291,19 @@ class Assessor:
                 if word.lower() not in seen:
                     seen.add(word.lower())
                     unrecognised.append(word)
+        asked: List[RedFlag] = []
+        if any(m.hypothetical and not m.current for m in meds):
+            what_if = copy.copy(state)
+            what_if.include_asked = True
+            fired = {f.id for f in flags}
+            asked = [f for f in evaluate(what_if) if f.id not in fired and f.id.startswith(("COMBO-", "RX-"))]
         return Assessment(
             triage_level=level_of(flags),
             red_flags=flags,
             medications=medications,
             unrecognised=unrecognised,
             symptoms=sorted(state.features - _NOT_REPORTED),
+            asked=asked,
         )
 
 

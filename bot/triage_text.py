@@ -81,6 +81,11 @@ def describe(assessment: Assessment, clinic: Clinic) -> str:
             f"you, call {clinic.name} at {clinic.phone} to book a visit. Call {clinic.emergency_number} "
             "if you have trouble breathing, a seizure, or sudden weakness."
         )
+    for flag in assessment.asked:
+        lines.append(
+            f"{flag.reason} Ask a pharmacist or your prescriber before you take them together. Warning signs "
+            f"to call {clinic.emergency_number} for: {_signs_for(flag.id)}."
+        )
     for word in assessment.unrecognised:
         lines.append(f"I did not recognise {word}; please confirm the name with a pharmacist.")
     lines.append(DISCLAIMER)
