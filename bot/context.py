@@ -168,6 +168,7 @@ TRIGGERS: List[Trigger] = (
         r"back in (?:the day|college|school|(?:19|20)\d\d)", r"in (?:19|20)\d\d", r"once before",
         r"before (?:that|this)", r"(?:i|he|she) used to",
         r"(?:back )?in (?:jan|feb|march|april|june|july|aug|sept?|oct|nov|dec)\w*", r"last (?:spring|summer|fall|autumn|winter)",
+        r"in the (?:\d0s|(?:19|20)\d0s|nineties|eighties|seventies|sixties)", r"in (?:high school|college|my twenties|my teens)",
     ], window=10)
     + _t(OTHER, BACKWARD, [r"runs? in (?:the|my|our|his|her) family", r"running in (?:the|my) family",
                            r"in (?:the|my|our) family"], window=12)
@@ -416,7 +417,7 @@ _FOR_RELATION = re.compile(
     rf"legs?|foot|feet|arms?|hands?|body|eyes?|face|muscles?|ankles?|doctor|meds|pump|neurologist|temp|"
     rf"temperature))"
     rf"|\b(?:for|about|with|gave|giving|give|put|started|caring for|care of|look after|looking after|"
-    rf"taking care of)\s+(?:my|our)\s+({_REL})s?\b"
+    rf"taking care of|found|helping|help|worried about|checking on)\s+(?:my|our)\s+({_REL})s?\b"
 )
 _FAMILY_HISTORY = re.compile(r"\b(?:runs? in|family history|history in)\b|\b(?:died|passed away)\b")
 _PRONOUN_SUBJECT = re.compile(r"\b(?:he|she|hes|shes|him|her|his)\b")
@@ -440,29 +441,31 @@ SELF = Patient()
 def patient_of(messages: Sequence[str]) -> Patient:
     """Whom the person speaks for, from the first message that says: a relation they speak about
     ("my husband started tramadol", "they gave my mom zyvox") or themselves ("I take ...", "my legs").
-    A relation in a family-history clause ("my uncle had a stroke, it runs in the family") is not the
-    patient."""
+    Not the patient: a relation in a message that also says what the person takes or feels themselves
+    ("my wife takes zoloft, im on nothing"), a relation in a family-history message ("runs in the
+    family", "my uncle had a stroke"), and a sibling, uncle, friend ... told about without a cue of care
+    ("my sister takes effexor"; but "found my neighbour on the floor", "for my brother" are care)."""
     for text in messages:
         norm = normalise(clean(text))[0]
-        self_at = _SELF.search(norm)
+        if not norm.strip():
+            continue
+        own = _self_symptom(norm)
+        history = bool(_FAMILY_HISTORY.search(norm))
         rel = None
-        for m in _FOR_RELATION.finditer(norm):
-            clause_text = norm[m.start():m.start() + 80]
-            if _FAMILY_HISTORY.search(clause_text):
-                continue
-            relation = m.group(1) or m.group(2)
-            if relation in EXTENDED_FAMILY and re.match(r"\s*(?:also |too )?(?:had|has had|was|died|passed)\b",
-                                                        norm[m.end():]):
-                continue  # "my uncle had a stroke": family history, not someone the person speaks for
-            rel = m
-            break
-        if rel is not None and (self_at is None or rel.start() <= self_at.start() or not _self_symptom(norm)):
+        if not own and not history:
+            for m in _FOR_RELATION.finditer(norm):
+                relation = m.group(1) or m.group(2)
+                if m.group(1) and relation in EXTENDED_FAMILY:
+                    continue  # "my sister takes effexor": someone else, unless a cue of care says otherwise
+                rel = m
+                break
+        if rel is not None:
             relation = rel.group(1) or rel.group(2)
             return Patient(relation, RELATIONS[relation])
-        if self_at is not None:
+        if own or _SELF.search(norm):
             return SELF
         pron = _PRONOUN_SUBJECT.search(norm)
-        if pron is not None:
+        if pron is not None and not history:
             word = pron.group(0)
             return Patient(None, "he" if word in ("he", "hes", "him", "his") else "she")
     return SELF
@@ -473,9 +476,14 @@ def speaks_for_self(text: str) -> bool:
     return bool(_SELF.search(normalise(clean(text))[0]))
 
 
+_OWN = re.compile(
+    r"\b(?:i|im|ive)\s+(?:also\s+|only\s+|just\s+|currently\s+|still\s+|now\s+)?(?:take|taking|took|am on|on|"
+    r"started|was prescribed|use|using|been on|been taking|feel|felt)\b"
+    r"|\bmy\s+(?:own\s+)?(?:legs?|foot|feet|ankles?|arms?|hands?|body|muscles?|eyes?|jaw|face|heart|reflexes|clonus|"
+    r"spasms?|speech|meds|medicines?|medication|pills|prescription)\b"
+)
+
+
 def _self_symptom(norm: str) -> bool:
-    """The person says something about their own body or medicines (not just "I'm worried")."""
-    return bool(re.search(
-        r"\b(?:i|im|ive)\s+(?:\w+\s+)?(?:take|taking|took|am on|on|have|had|started|was prescribed|feel|"
-        r"cant|keep)\b|\bmy\s+(?:legs?|foot|feet|ankles?|arms?|hands?|body|muscles?|eyes?|jaw|face|heart|"
-        r"reflexes|temp|clonus|spasms?|speech|pump)\b", norm))
+    """The person says what they themselves take or feel (not just "I'm worried about my mom")."""
+    return bool(_OWN.search(norm))

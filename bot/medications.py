@@ -118,8 +118,12 @@ _DRUGLIKE_ENDING = re.compile(
 _UNRECOGNISED_CONTEXT = frozenset(
     "take takes taking took started start starting prescribed prescribe given gave give giving using use tried "
     "try called named plus added swapped switched infusion infusions injection injections shot shots "
-    "prescription script".split()
+    "prescription script sent brought bought ordered".split()
 )
+#: Words after a name that say it is a medicine ("lumivax shots", "sedorin 1 tab", "glucovane 500 twice daily").
+_MEDICINE_AFTER = frozenset("shot shots injection injections infusion infusions patch patches drops cream spray inhaler "
+                            "tab tabs tablet tablets pill pills capsule capsules samples sample dose doses".split())
+_FREQUENCY = frozenset("daily twice once nightly weekly bid tid qid qd prn morning night bedtime every a".split())
 _BEFORE_NAME = frozenset("my his her their our some the a an called named new this that generic brand him me them "
                          "us daily".split())
 #: Relation words skipped between "gave my" and a name ("they gave my mom zelvorin").
@@ -286,7 +290,7 @@ class _Recogniser:
     # -------------------------------------------------------------------------------- matching
     def _fuzzy(self, token: str) -> Optional[str]:
         """The one medicine a misspelled token stands for, or None (no match, or two medicines)."""
-        limit = 1 if len(token) <= 7 else 2
+        limit = 1 if len(token) <= 8 else 2  # two edits only in long names: "tramexil" is not "tramedol"
         best = limit + 1
         names: set = set()
         for alias, name in self.fuzzy.get(token[0], ()):
@@ -415,8 +419,12 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
     after = low[i + 2] if i + 2 < len(low) else ""
     if _DOSE.match(nxt) and (nxt[-1:].isalpha() or after in _DOSE_UNIT):
         return True  # "zelvorin 20mg", "zelvorin 20 mg"
-    if nxt.lower() in _DOSE_UNIT:
+    if nxt.lower() in _DOSE_UNIT or nxt.lower() in _MEDICINE_AFTER:
         return True
+    if nxt.isdigit() and (after in _FREQUENCY or after in _MEDICINE_AFTER):
+        return True  # "glucovane 500 twice daily"
+    if i > 0 and low[i - 1] in {"called", "named"}:
+        return True  # "a biologic called vartexa"
     if i > 0 and _DOSE.match(doc[i - 1].text) and doc[i - 1].text[-1:].isalpha() and doc[i - 1].text[:1].isdigit():
         return True  # "20mg zelvorin"
     j = i - 1
@@ -428,8 +436,8 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
     if prev in _UNRECOGNISED_CONTEXT:
         return True
     if prev in {"on", "onto", "off"}:
-        # "I'm on holiday" is English; "started on Flurbexa", "she's on Ocrevus" look like names.
-        return drug_like or capital
+        # "I'm on holiday" is English (and never reaches here); "been on serocalm", "she's on Ocrevus" look like names.
+        return drug_like or capital or len(low[i]) >= 5
     if prev in {"except", "besides", "only", "just"} and (drug_like or capital or j > 0 and low[j - 1] in {"nothing", "anything"}):
         return True  # "nothing except zelvorin"
     if prev in {",", "and", "or", "+", "&", "/", "with", "plus"}:
@@ -508,6 +516,7 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
             start_cue = word in _START_CUES or start_cue and word in {"on", "also", "and"}
         i += 1
     _apply_context(doc, low, spans, result, clause_of, ctx)
+    _switched_to(low, spans, result)
     _trailing_cues(doc, low, spans, result, clause_of)
     _times(doc, spans, result, clause_of)
     return result
@@ -523,15 +532,18 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
         possessive = s > 0 and low[s - 1] in {"my", "his", "her", "their", "our"}
         if mods.other_person:
             r.update(status="other", stopped=False, started_recently=False)
-        elif mods.negated and not r["stopped"]:
+            continue
+        if mods.negated and not r["stopped"]:
             r.update(status="negated", started_recently=False)
             after = [low[j] for j in range(e, min(e + 8, len(low))) if clause_of[j] == clause_of[s]]
             pairs = set(zip(after, after[1:], strict=False))
             if "anymore" in after or ("any", "more") in pairs or ("no", "longer") in pairs:
                 r.update(status="past", stopped=True)  # "I don't take prozac anymore"
-        elif mods.hypothetical and r["status"] == "current" and not possessive and not _on_it(low, s):
+        limit = spans[k + 1][0] if k + 1 < len(spans) else len(low)
+        if r["status"] == "current" and not possessive and not _on_it(low[:limit], s, e) and (
+                mods.hypothetical or _planned(low, s, e, clause_of)):
             r.update(status="hypothetical", started_recently=False)
-        elif mods.historical and r["status"] == "current":
+        if mods.historical and r["status"] == "current" and not mods.negated:
             lo = max(0, s - 8)
             started = any(low[j] in _STARTED and clause_of[j] == clause_of[s] for j in range(lo, s))
             if not started:  # "started zoloft 2 years ago" is still current
@@ -541,9 +553,41 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
 _STARTED = _START_CUES | {"since", "been", "on"}
 
 
-def _on_it(low: List[str], s: int) -> bool:
-    """'... if I took molly while on lexapro': being on a medicine is a fact even in a question."""
-    return s > 0 and low[s - 1] in {"on", "taking"} and not (s > 1 and low[s - 2] in {"me", "him", "her", "start", "put"})
+def _on_it(low: List[str], s: int, e: int = -1) -> bool:
+    """'... if I took molly while on lexapro', '... with the percocet i already have': being on a
+    medicine is a fact even in a question."""
+    if s > 0 and low[s - 1] in {"on", "taking"} and not (s > 1 and low[s - 2] in {"me", "him", "her", "start", "put"}):
+        return True
+    after = low[e:e + 5] if e >= 0 else []
+    return "already" in after or any(a in {"i", "he", "she", "we"} and b in {"have", "has", "take", "takes", "use", "got"}
+                                     for a, b in zip(after, after[1:], strict=False))
+
+
+_FUTURE = frozenset("tomorrow tonight later soon".split())
+
+
+def _planned(low: List[str], s: int, e: int, clause_of: List[int]) -> bool:
+    """'going to an ayahuasca retreat next month': a medicine planned for later, not taken now."""
+    clause = [j for j in range(len(low)) if clause_of[j] == clause_of[s]]
+    words = [low[j] for j in clause]
+    before = [low[j] for j in clause if j < s]
+    later = any(w in _FUTURE for w in words) or any(a == "next" and b in {"week", "month", "year", "weekend", "time"}
+                                                     for a, b in zip(words, words[1:], strict=False))
+    going = any(w in {"will", "gonna", "planning", "plan"} for w in before) or any(
+        a == "going" and b == "to" for a, b in zip(before, before[1:], strict=False))
+    return later and going
+
+
+_SWITCH = frozenset("switched swapped changed moved switching swapping changing".split())
+
+
+def _switched_to(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]]) -> None:
+    """'maxalt didnt work so they switched me to relpax': the name before the switch is the old one."""
+    for k in range(len(spans) - 1):
+        between = low[spans[k][1]:spans[k + 1][0]]
+        if any(w in _SWITCH for w in between) and "to" in between and "from" not in between and \
+                result[k]["status"] == "current" and result[k + 1]["status"] == "current":
+            result[k].update(status="past", stopped=True, started_recently=False)
 
 
 def _skip_verbs(low: List[str], i: int, n: int) -> int:

@@ -134,7 +134,9 @@ def english_words() -> FrozenSet[str]:
         "lol omg im ive idk tbh btw pls plz thx ty ok okay hes shes theyre cant dont wont didnt doesnt "
         "isnt wasnt havent hasnt ur u r yeah yep nope gonna wanna gotta kinda sorta meds med doc docs "
         "hubby mom mum dad grandma grandpa bf gf pharm rx otc er ed gp np pcp neuro neurologist covid "
-        "heyy hiya hii thanks asap tho thru lastnight rn".split()
+        "heyy hiya hii thanks asap tho thru lastnight rn thats whats theres heres wheres lets youre were "
+        "theyve weve youve wouldnt couldnt shouldnt arent werent aint yall imma dunno lemme gimme kinda "
+        "hows whos its id youd hed shed wed theyd ill youll hell shell theyll".split()
         # Clinical words of this domain that are not medicines.
         + "clonus myoclonus spasticity hyperreflexia hypertonia neurology neurologic intrathecal baclofen_pump "
         "serotonin serotonergic ssri ssris snri snris maoi maois tca tcas triptan triptans opioid opioids "
