@@ -166,6 +166,7 @@ TRIGGERS: List[Trigger] = (
         r"a while (?:ago|back)", r"as a (?:kid|child|baby|teen|teenager)", r"when (?:i|he|she) was (?:younger|"
         r"a kid|little|young|a child|a baby|a teen|a teenager)", r"in the past", r"years back",
         r"back in (?:the day|college|school|(?:19|20)\d\d)", r"in (?:19|20)\d\d", r"once before",
+        r"in (?:high school|college|university|my twenties|my teens|my youth)", r"in the (?:\d0s|(?:19|20)\d0s|nineties|eighties)",
         r"before (?:that|this)", r"(?:i|he|she) used to",
         r"(?:back )?in (?:jan|feb|march|april|june|july|aug|sept?|oct|nov|dec)\w*", r"last (?:spring|summer|fall|autumn|winter)",
         r"in the (?:\d0s|(?:19|20)\d0s|nineties|eighties|seventies|sixties)", r"in (?:high school|college|my twenties|my teens)",

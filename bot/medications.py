@@ -126,8 +126,8 @@ _MEDICINE_AFTER = frozenset("shot shots injection injections infusion infusions 
 _FREQUENCY = frozenset("daily twice once nightly weekly bid tid qid qd prn morning night bedtime every a".split())
 _BEFORE_NAME = frozenset("my his her their our some the a an called named new this that generic brand him me them "
                          "us daily".split())
-#: Relation words skipped between "gave my" and a name ("they gave my mom zelvorin").
-RELATION_WORDS = frozenset("mom mum mother dad father husband wife son daughter kid child baby partner grandma "
+#: Relation words skipped between "gave my" and a name ("they gave my mom zelvorin"), or owning one.
+RELATION_WORDS = _RELATION_WORDS = frozenset("mom mum mother dad father husband wife son daughter kid child baby partner grandma "
                            "grandpa grandmother grandfather brother sister boyfriend girlfriend".split())
 
 
@@ -545,18 +545,28 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
             r.update(status="hypothetical", started_recently=False)
         if mods.historical and r["status"] == "current" and not mods.negated:
             lo = max(0, s - 8)
-            started = any(low[j] in _STARTED and clause_of[j] == clause_of[s] for j in range(lo, s))
+            started = any((low[j] in _STARTED or low[j] == "on" and j > 0 and low[j - 1] in _ON_START)
+                          and clause_of[j] == clause_of[s] for j in range(lo, s)) or any(
+                low[j] == "since" and clause_of[j] == clause_of[s] for j in range(e, min(limit, e + 6)))
             if not started:  # "started zoloft 2 years ago" is still current
                 r.update(status="past", started_recently=False)
 
 
-_STARTED = _START_CUES | {"since", "been", "on"}
+_STARTED = _START_CUES | {"since", "been"}
+_ON_START = frozenset("me him her them us been started put im am is are".split())  # "put me on X last month"
+
+
+_KEEP = {("stick", "with"), ("stay", "on"), ("keep", "taking"), ("continue", "taking"), ("still", "on"),
+         ("still", "taking"), ("staying", "on"), ("sticking", "with")}
 
 
 def _on_it(low: List[str], s: int, e: int = -1) -> bool:
-    """'... if I took molly while on lexapro', '... with the percocet i already have': being on a
-    medicine is a fact even in a question."""
-    if s > 0 and low[s - 1] in {"on", "taking"} and not (s > 1 and low[s - 2] in {"me", "him", "her", "start", "put"}):
+    """'... if I took molly while on lexapro', '... with the percocet i already have', '... or stick
+    with baclofen': being on a medicine is a fact even in a question."""
+    if s > 0 and low[s - 1] in {"on", "taking", "still", "currently", "already"} and not (
+            s > 1 and low[s - 2] in {"me", "him", "her", "start", "put"}):
+        return True
+    if s > 1 and (low[s - 2], low[s - 1]) in _KEEP:
         return True
     after = low[e:e + 5] if e >= 0 else []
     return "already" in after or any(a in {"i", "he", "she", "we"} and b in {"have", "has", "take", "takes", "use", "got"}
@@ -581,13 +591,47 @@ def _planned(low: List[str], s: int, e: int, clause_of: List[int]) -> bool:
 _SWITCH = frozenset("switched swapped changed moved switching swapping changing".split())
 
 
+_SENTENCE_END = frozenset(". ! ? ; \n".split(" ")) | {"\n"}
+_NOT_INSTEAD = frozenset("also too plus added adding as well and_also".split())
+
+
 def _switched_to(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]]) -> None:
-    """'maxalt didnt work so they switched me to relpax': the name before the switch is the old one."""
+    """The old medicine in a change told in one sentence: 'maxalt didnt work so they switched me to
+    relpax', 'briviact replaced keppra', 'iv vancomycin at the hospital, now oral linezolid', 'first
+    avonex, then gilenya, now kesimpta'."""
+    def old(k: int) -> None:
+        if result[k]["status"] == "current":
+            result[k].update(status="past", stopped=True, started_recently=False)
+
     for k in range(len(spans) - 1):
         between = low[spans[k][1]:spans[k + 1][0]]
-        if any(w in _SWITCH for w in between) and "to" in between and "from" not in between and \
-                result[k]["status"] == "current" and result[k + 1]["status"] == "current":
-            result[k].update(status="past", stopped=True, started_recently=False)
+        if result[k + 1]["status"] != "current" or any(w in _SENTENCE_END for w in between):
+            continue
+        if any(w in _SWITCH for w in between) and "to" in between and "from" not in between:
+            old(k)
+        elif between and between[0] in {"replaced", "replacing"}:
+            old(k + 1)  # "briviact replaced keppra"
+    # "..., now X": X is what the person takes now; the names before it in the sentence were before.
+    for k in range(1, len(spans)):
+        s = spans[k][0]
+        before = low[max(0, s - 3):s]
+        after = low[spans[k][1]:spans[k][1] + 3]
+        if "now" not in before or result[k]["status"] != "current":
+            continue
+        if any(w in _NOT_INSTEAD for w in before + after) or "currently" in before:
+            continue
+        j = k - 1
+        while j >= 0 and not any(w in _SENTENCE_END for w in low[spans[j][1]:spans[j + 1][0]]):
+            if not any(w in {"still", "also", "too"} for w in low[max(0, spans[j][0] - 2):spans[j][1] + 2]):
+                old(j)
+            j -= 1
+    # "the flomax in our cabinet is my husbands": someone else's.
+    for k, (st, e, _, _) in enumerate(spans):
+        after = low[e:e + 7]
+        for a, b, c in zip(after, after[1:], after[2:], strict=False):
+            if a in {"is", "are", "was"} and b in {"my", "our"} and c.rstrip("s") in _RELATION_WORDS and \
+                    result[k]["status"] == "current":
+                result[k].update(status="other", stopped=False, started_recently=False)
 
 
 def _skip_verbs(low: List[str], i: int, n: int) -> int:

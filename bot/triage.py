@@ -177,7 +177,7 @@ def _correct(messages: List[_Message], upto: int) -> bool:
     """An explicit correction in messages[upto] withdraws, from every earlier message, the medicines
     and features it now denies. True when it withdrew something."""
     msg = messages[upto]
-    denied_meds = {m.name for m in msg.mentions if m.status == "negated"}
+    denied_meds = {m.name for m in msg.mentions if m.status in ("negated", "other")}
     denied_features = set(msg.report.negated)
     if not denied_meds and not denied_features:
         return False
