@@ -271,9 +271,23 @@ def build_index(path: Optional[Path] = None, cache: bool = True) -> _Index:
             with tmp.open("wb") as handle:
                 pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, target)
+            _prune(target)
         except OSError as exc:
             log.warning("medicine index cache not written (%s)", type(exc).__name__)
     return index
+
+
+#: Cache files of other knowledge versions are removed when older than this (other checkouts on
+#: the same machine may still be using the recent ones).
+_CACHE_KEEP_SECONDS = 24 * 3600
+
+
+def _prune(keep: Path) -> None:
+    import time
+
+    for old in keep.parent.glob("medicines-*.pickle"):
+        if old != keep and time.time() - old.stat().st_mtime > _CACHE_KEEP_SECONDS:
+            old.unlink(missing_ok=True)
 
 
 class _Recogniser:

@@ -910,7 +910,7 @@ def evaluate(s: ConversationState) -> List[RedFlag]:
     flags = [f for f in (r(s) for r in RULES.values() if not r.section6) if f is not None]
     if not any(f.id.startswith(("SS-", "RF-")) for f in flags):
         flags += [f for f in (r(s) for r in RULES.values() if r.section6) if f is not None]
-    order = {rule_id: i for i, rule_id in enumerate(RULE_IDS)}
+    order = {rule_id: i for i, rule_id in enumerate(RULES)}
     return sorted(flags, key=lambda f: order[f.id])
 
 
