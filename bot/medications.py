@@ -640,7 +640,7 @@ def _switched_to(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], re
                 old(j)
             j -= 1
     # "the flomax in our cabinet is my husbands": someone else's.
-    for k, (st, e, _, _) in enumerate(spans):
+    for k, (_, e, _, _) in enumerate(spans):
         after = low[e:e + 7]
         for a, b, c in zip(after, after[1:], after[2:], strict=False):
             if a in {"is", "are", "was"} and b in {"my", "our"} and c.rstrip("s") in _RELATION_WORDS and \

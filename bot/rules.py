@@ -137,10 +137,14 @@ class _Plain(Mapping[str, str]):
     """Features in plain words, read from the symptom lexicon (`plain:`, else `description:`), so
     that a new feature is described where it is defined."""
 
-    def _table(self) -> Dict[str, str]:
-        from bot.symptoms import lexicon
+    _cache: Optional[Dict[str, str]] = None
 
-        return {name: f.plain for name, f in lexicon().items()}
+    def _table(self) -> Dict[str, str]:
+        if self._cache is None:
+            from bot.symptoms import lexicon
+
+            self._cache = {name: f.plain for name, f in lexicon().items()}
+        return self._cache
 
     def __getitem__(self, key: str) -> str:
         return self._table()[key]

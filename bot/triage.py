@@ -222,6 +222,8 @@ class Assessor:
         self._patient_known = False
         self.state = ConversationState(symptom_features=_symptom_kind_features())
         self._kept: Dict[str, RedFlag] = {}
+        self._unrecognised: List[str] = []
+        self._seen_unrecognised: Set[str] = set()
         self.assessment = Assessment("self_care")
 
     def add(self, text: object) -> Assessment:
@@ -234,16 +236,28 @@ class Assessor:
                     self.patient = found
                     for i, earlier in enumerate(self.messages):  # re-read with the patient now known
                         self.messages[i] = self._safe_read(earlier.text)
+                    self._kept = {}
+                    self._unrecognised, self._seen_unrecognised = [], set()
+                    for earlier in self.messages:
+                        for word in earlier.unrecognised:
+                            if word.lower() not in self._seen_unrecognised:
+                                self._seen_unrecognised.add(word.lower())
+                                self._unrecognised.append(word)
                     self._rebuild()
         msg = self._safe_read(text)
         self.messages.append(msg)
         if msg.correction and _correct(self.messages, len(self.messages) - 1):
             self._kept = {}  # a correction may lower the level: forget what earlier messages raised it to
-            self._rebuild()
+            flags = self._rebuild()
         else:
             _apply(self.state, msg)
-            self._keep(evaluate(self.state))
-        self.assessment = self._result()
+            flags = evaluate(self.state)
+            self._keep(flags)
+        for word in msg.unrecognised:
+            if word.lower() not in self._seen_unrecognised:
+                self._seen_unrecognised.add(word.lower())
+                self._unrecognised.append(word)
+        self.assessment = self._result(flags)
         return self.assessment
 
     def _safe_read(self, text: str) -> _Message:
@@ -255,11 +269,13 @@ class Assessor:
             log.error("triage engine failed on a message (%s); the message counts as unread", type(exc).__name__)
             return _Message(text, [], [], SymptomReport(), False)
 
-    def _rebuild(self) -> None:
+    def _rebuild(self) -> List[RedFlag]:
         self.state = ConversationState(patient=self.patient, symptom_features=_symptom_kind_features())
         for m in self.messages:
             _apply(self.state, m)
-        self._keep(evaluate(self.state))
+        flags = evaluate(self.state)
+        self._keep(flags)
+        return flags
 
     def _keep(self, flags: Iterable[RedFlag]) -> None:
         self.state.patient = self.patient
@@ -268,9 +284,8 @@ class Assessor:
             if old is None or RANK[flag.level] >= RANK[old.level]:
                 self._kept[flag.id] = flag
 
-    def _result(self) -> Assessment:
+    def _result(self, final: List[RedFlag]) -> Assessment:
         state = self.state
-        final = evaluate(state)
         final_ids = {f.id for f in final}
         final_level = level_of(final)
         # A flag that fired earlier and outranks the final state keeps the level from going down.
@@ -284,13 +299,7 @@ class Assessor:
             + [MedicationMention(m.name, sorted(m.classes), "hypothetical", m.mentioned_as) for m in meds
                if not m.current and not m.past and m.hypothetical]
         )
-        unrecognised: List[str] = []
-        seen: Set[str] = set()
-        for msg in self.messages:
-            for word in msg.unrecognised:
-                if word.lower() not in seen:
-                    seen.add(word.lower())
-                    unrecognised.append(word)
+        unrecognised = list(self._unrecognised)
         asked: List[RedFlag] = []
         if any(m.hypothetical and not m.current for m in meds):
             what_if = copy.copy(state)
