@@ -108,10 +108,15 @@ _SALT_WORDS = frozenset(
     "monohydrate trihydrate hemihydrate anhydrous hyclate lactate malate oxalate tosylate napsylate "
     "propionate dipropionate valerate furoate xinafoate pamoate gluconate disodium dimesylate "
     "hemisuccinate decanoate enanthate cypionate benzoate nitrate palmitate estolate ethylsuccinate "
-    "stearate mononitrate dinitrate hydrate sesquihydrate monosodium magnesium trihydrate ".split()
+    "stearate mononitrate dinitrate hydrate sesquihydrate monosodium trihydrate bisulfate hydrogen mofetil "
+    "dihydrochloride tromethamine meglumine axetil medoxomil proxetil pivoxil etexilate alafenamide disoproxil "
+    "potassium sodium hyclate monohydrochloride hemifumarate dipotassium ".split()
 )
-_FORM_SUFFIX = re.compile(r"(?:\s+(?:odt|xr|er|sr|cr|xl|la|dr|ec|cd|hct|kit|pen|pens|injection|tablets?|capsules?|oral|solution|suspension|"
+_FORM_SUFFIX = re.compile(r"(?:\s+(?:odt|xr|er|sr|cr|xl|la|dr|ec|cd|kit|pen|pens|injection|tablets?|capsules?|oral|solution|suspension|"
                           r"cream|gel|ointment|patch|spray|nasal|ophthalmic|solostar|flexpen|autoinjector|sprinkle|chewable|starter|pack|dosepak)\b)+$")
+_ROUTE = re.compile(r"(?:\s+(?:transdermal|patch|nasal|spray|otic|ophthalmic|topical|oral|inhalation|injection|sublingual|"
+                    r"buccal|vaginal|rectal|intramuscular|subcutaneous|intravenous|extended-release|powder|gel|solution|"
+                    r"film|implant|ring|viscous|lotion|foam|shampoo|cream|ointment))+$")
 _ALIAS_RE = re.compile(r"[a-z][a-z\-]*[a-z]")  # one word, letters and hyphens only
 _TITLE_KEEP = re.compile(r"^(?:xr|er|sr|cr|la|xl|dr|hct|odt|iv|dm|pm)$", re.I)
 
@@ -220,6 +225,7 @@ class Builder:
             # "alemtuzumab (multiple sclerosis)", "insulin glargine (rdna origin)": the name without the note
             name = re.sub(r"\s*\([^)]*\)", "", canonical).strip()
             name = re.sub(r"^([a-z]{6,})-[a-z]{4}$", r"\1", name)  # FDA suffix of a biologic: "erenumab-aooe"
+            name = _ROUTE.sub("", name).strip() or name  # "lidocaine patch", "sumatriptan nasal": the medicine
             parts = _ingredients(name)
             if len(parts) > 2 or not all(re.fullmatch(r"[a-z][a-z0-9 \-]*[a-z0-9]", p) for p in parts):
                 self.drop("not a one- or two-ingredient plain name", canonical)
@@ -258,12 +264,20 @@ class Builder:
             data.setdefault(name, data.get(canonical, {}))
 
         single = {g for g in selected if len(_ingredients(g)) == 1}
+        combo_names = {frozenset(_ingredients(g)): g for g in selected if len(_ingredients(g)) == 2}
+        for canonical in list(variants):
+            # "trimethoprim/sulfamethoxazole" (Bactrim) is the same combination as MedlinePlus's
+            # "sulfamethoxazole and trimethoprim": its names go to that entry
+            if "/" in canonical:
+                parts = frozenset(p.strip() for p in canonical.split("/"))
+                if parts in combo_names:
+                    variants[combo_names[parts]] |= variants[canonical]
         # Brands and synonyms proposed for each generic, from the FDA UNII list.
         brand_owners: Dict[str, Set[str]] = collections.defaultdict(set)
         synonyms: Dict[str, Set[str]] = collections.defaultdict(set)
         uniis_of: Dict[str, Set[str]] = {}
         spellings: Dict[str, Set[str]] = collections.defaultdict(set)
-        for generic in sorted(single | {i for g in selected for i in _ingredients(g)} | curated_names):
+        for generic in sorted(single | set(combo_names.values()) | {i for g in selected for i in _ingredients(g)} | curated_names):
             uniis = substance_uniis(generic, self.by_name, self.display, self.display_index)
             uniis_of[generic] = uniis
             fda_names = {n.lower(): k for u in uniis for n, k in self.unii_names[u]}
@@ -289,9 +303,9 @@ class Builder:
                     # exact misspelling, so that fuzzy matching cannot hesitate between two medicines
                     if generic in curated_names and osa_distance(v, generic, 3) <= 3:
                         spellings[generic].add(v)
-                elif v in self.trusted and not self.by_name.get(v.upper()):
-                    # a brand by the dictionary's own flag that the FDA list does not hold for another
-                    # substance (Keppra is missing from the FDA's brand names)
+                elif v not in fda_names and not self.by_name.get(v.upper()):
+                    # a name the DrugBank-derived dictionary gives and the FDA list does not hold for
+                    # another substance: a brand (Keppra, Plavix are missing from the FDA's brand names)
                     brand_owners[v].add(generic)
 
         # A brand of a combination: to its one classed ingredient, else to the combination entry.
@@ -302,7 +316,11 @@ class Builder:
             for part in _ingredients(combo):
                 combos_of[part].append(combo)
         brand_to: Dict[str, str] = {}
+        dner_combo = {v: combo for combo in combo_names.values() for v in variants.get(combo, ())}
         for brand, owners in brand_owners.items():
+            if brand in dner_combo and not ({claimed.get(o, o) for o in owners} & risk_names):
+                brand_to[brand] = dner_combo[brand]  # Bactrim: the dictionary names the combination
+                continue
             if len(owners) == 1:
                 owner = next(iter(owners))
                 if owner not in single and owner not in curated_names and len(combos_of.get(owner, ())) == 1:
@@ -378,6 +396,16 @@ class Builder:
             for fld in out:
                 for a in out[fld]:
                     claimed[a.lower()] = generic
+            parts = _ingredients(generic)
+            if len(parts) == 2:
+                # a combination product is named like RxNorm's, ingredients in alphabetical order
+                # joined by a hyphen ("carbidopa-levodopa"); MedlinePlus's "levodopa and carbidopa" stays a synonym
+                bases = sorted(" ".join(w for w in p.split() if w not in _SALT_WORDS) or p for p in parts)
+                combined = "-".join(bases)
+                if combined not in claimed and combined != generic:
+                    out["synonyms"] = [generic] + out["synonyms"]
+                    claimed[generic] = combined
+                    generic = combined
             entry = {"name": generic, "classes": ["other"]}
             entry.update({k: v for k, v in out.items() if v})
             near = [a for f in ("synonyms", "brands") for a in out[f] if a.lower() not in self.trusted and self.near_english(a)]

@@ -41,7 +41,10 @@ def test_vocabulary_medicines_carry_no_risk_class():
     [
         ("my son takes Keppra 500mg twice a day", "levetiracetam"),
         ("she gets ocrevus infusions", "ocrelizumab"),
-        ("he is on sinemet for parkinsons", "levodopa and carbidopa"),
+        ("he is on sinemet for parkinsons", "carbidopa-levodopa"),
+        ("finished my paxlovid", "nirmatrelvir-ritonavir"),
+        ("I take vitamin d and b12", "vitamin b12"),
+        ("he is on plavix", "clopidogrel"),
         ("I take lamictal and topamax", "lamotrigine"),
         ("on eliquis since my stroke", "apixaban"),
         ("tecfidera for my MS", "dimethyl fumarate"),
@@ -73,6 +76,7 @@ def test_class_members_from_the_vocabulary_are_classified(text, name, classes):
         "we took X on saturday",
         "took some mandy at the festival",
         "rolling on ecstasy",
+        "rolling on x right now",
     ],
 )
 def test_mdma_street_names(text):
