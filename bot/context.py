@@ -193,7 +193,8 @@ _END = {
                              r"currently|and)\b|\b(?:right now|currently|at the moment|already|anyway)\b"),
     HISTORICAL: re.compile(r"\b(?:now|nowadays|currently|these days|today|at the moment|right now|still|"
                            r"this week|this morning|tonight|yesterday|lately|recently|since then|and now|"
-                           r"but|switched|started|starting|changed)\b"),
+                           r"but|switched|started|starting|changed)\b|,\s*(?:i|im|ive|my|thats|and|so|he|hes|she|"
+                           r"shes|its|they|we)\b"),
     OTHER: re.compile(r"\b(?:i|im|ive|me|my|mine|myself|and now|but)\b"),
 }
 

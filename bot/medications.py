@@ -543,7 +543,7 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
         span = doc[s:e]
         mods = ctx.at_original(span.start_char, span.end_char)
         r = result[k]
-        possessive = s > 0 and low[s - 1] in {"my", "his", "her", "their", "our"}
+        possessive = s > 0 and low[s - 1] == "my"  # "with my Effexor": mine, whatever the question
         if mods.other_person:
             r.update(status="other", stopped=False, started_recently=False)
             continue
@@ -557,6 +557,8 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
         if r["status"] == "current" and not possessive and not _on_it(low[:limit], s, e) and (
                 mods.hypothetical or _planned(low, s, e, clause_of)):
             r.update(status="hypothetical", started_recently=False)
+        if r["status"] == "current" and _tried_before(low, s, e, clause_of):
+            r.update(status="past", started_recently=False)  # "tried lunesta and belsomra first"
         if mods.historical and r["status"] == "current" and not mods.negated:
             lo = max(0, s - 8)
             started = any((low[j] in _STARTED or low[j] == "on" and j > 0 and low[j - 1] in _ON_START)
@@ -566,7 +568,15 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
                 r.update(status="past", started_recently=False)
 
 
-_STARTED = _START_CUES | {"since", "been"}
+def _tried_before(low: List[str], s: int, e: int, clause_of: List[int]) -> bool:
+    """'tried vesicare before', 'tried lunesta and belsomra first': tried in the past, not taken now."""
+    c = clause_of[s]
+    before = [low[j] for j in range(max(0, s - 6), s) if clause_of[j] == c]
+    after = [low[j] for j in range(e, min(len(low), e + 8)) if clause_of[j] == c]
+    return "tried" in before and any(w in {"before", "first", "previously", "once", "already"} for w in after)
+
+
+_STARTED = _START_CUES | {"since", "been", "switched", "changed", "moved", "swapped"}
 _ON_START = frozenset("me him her them us been started put im am is are".split())  # "put me on X last month"
 
 
