@@ -120,6 +120,8 @@ PSEUDO = [re.compile(rf"\b(?:{p})\b") for p in (
     r"doesnt fit", r"not sleeping", r"cant sleep", r"no despertar\w*", r"no (?:quiero|quisiera) (?:vivir|despertar|seguir)",
     r"(?:wont|cant|doesnt|isnt|not) wak(?:e|ing) up", r"(?:isnt|arent|wasnt|werent|not) (?:really )?there",
     r"wont (?:respond|answer|wake)\w*", r"doesnt (?:respond|answer)\w*",
+    r"(?:wouldnt|didnt|did not|would not|wasnt|couldnt|isnt) (?:respond\w*|answer\w*|react\w*|wake)",
+    r"(?:didnt|did not|doesnt) know where",
 )]
 
 TRIGGERS: List[Trigger] = (
@@ -256,7 +258,11 @@ class Context:
     """The context scopes of one message (normalised text); `at(start, end)` says how a span is meant."""
 
     def __init__(self, text: str, patient: Optional[str] = None) -> None:
+        """`patient`: the relation the person speaks for ("mom"), "@she"/"@he" for a caregiver who has
+        only said a pronoun so far (Patient.key), None for the person writing."""
         self.original = clean(text)
+        self.pronoun = patient[1:] if patient and patient.startswith("@") else None
+        patient = None if self.pronoun else patient
         self.norm, self._orig = normalise(self.original)
         self.patient = patient
         self._to_norm: Optional[List[int]] = None
@@ -336,6 +342,9 @@ class Context:
             relation = m.group(1)
             if relation == self.patient:
                 continue
+            if self.patient is None and self.pronoun not in (None, "you") and relation not in EXTENDED_FAMILY \
+                    and RELATIONS[relation] in (self.pronoun, "they"):
+                continue  # a caregiver who said "she" first and "my daughter" later speaks of one person
             after = self.norm[m.end():m.end() + 40]
             if not re.match(r"\s*(?:also |too |both |just |recently )?(?:has|had|have|got|gets|takes|took|is|was|"
                             r"s |died|passed|suffered|suffers|developed|went|gets|on\b|used to|keeps|started|"
@@ -423,11 +432,8 @@ _SELF = re.compile(
     r"medicines?|medication|doctor|neurologist|prescriber|pills?|dose)\b|\b(?:me|myself)\b"
 )
 _FOR_RELATION = re.compile(
-    rf"\b(?:my|our)\s+(?:(?:elderly|little|older|younger|teenage|adult|\d+\s*(?:yo|year old))\s+)?({_REL})s?\b"
-    rf"(?=\s*(?:also |just |recently |now |still |suddenly |keeps |cant )?(?:is|was|has|had|s|takes|took|"
-    rf"started|starts|keeps|kept|got|gets|been|cant|wont|seems|looks|woke|fell|on\b|feels|felt|\w+s\b|\w+ed\b|"
-    rf"legs?|foot|feet|arms?|hands?|body|eyes?|face|muscles?|ankles?|doctor|meds|pump|neurologist|temp|"
-    rf"temperature))"
+    rf"\b(?:my|our)\s+(?:(?:elderly|little|older|younger|teenage|adult|baby|\d+\s*(?:yo|year old))\s+)?({_REL})s?\b"
+    rf"(?!\s*(?:says|said|told|tells|thinks|thought|asked|wants|and i\b|or\b))(?=\s*\w)"
     rf"|\b(?:for|about|with|gave|giving|give|put|started|caring for|care of|look after|looking after|"
     rf"taking care of|found|helping|help|worried about|checking on)\s+(?:my|our)\s+({_REL})s?\b"
 )
@@ -445,6 +451,13 @@ class Patient:
     @property
     def is_self(self) -> bool:
         return self.pronoun == "you"
+
+    @property
+    def key(self) -> Optional[str]:
+        """What the readers (bot.symptoms.extract, bot.medications.analyse) take as `patient`."""
+        if self.relation:
+            return self.relation
+        return None if self.is_self else f"@{self.pronoun}"
 
 
 SELF = Patient()

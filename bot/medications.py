@@ -799,7 +799,7 @@ def analyse(text: str, patient: Optional[str] = _AUTO) -> Recognition:
     by default read from this message alone. Errors raise (caught at the conversation boundary)."""
     text = clean(text)
     if patient == _AUTO:
-        patient = patient_of([text]).relation
+        patient = patient_of([text]).key
     result = _analyse_cached(text, patient)
     return Recognition(list(result.mentions), list(result.unrecognised))
 

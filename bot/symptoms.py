@@ -244,7 +244,7 @@ def extract(text: str, patient: Optional[str] = _AUTO) -> SymptomReport:
     conversation boundary (bot.triage.Assessor callers) decides what to do with them."""
     text = clean(text)
     if patient == _AUTO:
-        patient = patient_of([text]).relation
+        patient = patient_of([text]).key
     return _extract_cached(text, patient)
 
 

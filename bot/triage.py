@@ -262,7 +262,7 @@ class Assessor:
 
     def _safe_read(self, text: str) -> _Message:
         try:
-            return _read(text, self.patient.relation)
+            return _read(text, self.patient.key)
         except Exception as exc:
             if self.strict:
                 raise
