@@ -225,12 +225,16 @@ class _Scope:
 def normalise(text: str) -> Tuple[str, List[int]]:
     """Lowercase, apostrophes removed; with the original offset of every normalised character (plus
     one past the end), so spans found on the normalised text map back to the person's words."""
+    lower = text.lower()
+    if len(lower) == len(text) and "'" not in text:
+        return lower, list(range(len(text) + 1))  # the common case: offsets unchanged
     out: List[str] = []
     where: List[int] = []
     for i, ch in enumerate(text):
         if ch == "'":
             continue
-        out.append(ch.lower() if len(ch.lower()) == 1 else ch)
+        low = ch.lower()
+        out.append(low if len(low) == 1 else ch)
         where.append(i)
     where.append(len(text))
     return "".join(out), where

@@ -31,6 +31,9 @@ for _code in list(range(0, 32)) + [127]:
 MAX_CHARS = 20_000
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean(text: object) -> str:
     """The message as text with offsets kept: curly quotes and dashes made plain, control characters
     made spaces, and cut to MAX_CHARS. Anything that is not a string becomes one."""
@@ -40,8 +43,8 @@ def clean(text: object) -> str:
         text = str(text)
     text = text[:MAX_CHARS]
     # Lone surrogates (from broken UTF-16) would make later encoding fail; replace them in place.
-    if any("\ud800" <= ch <= "\udfff" for ch in text):
-        text = "".join("?" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub("?", text)
     return text.translate(_SAME_LENGTH)
 
 
