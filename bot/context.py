@@ -286,9 +286,6 @@ class Context:
             self._to_norm = table
         return self._to_norm[max(0, min(offset, len(self.original)))]
 
-    def to_original(self, offset: int) -> int:
-        return self._orig[max(0, min(offset, len(self._orig) - 1))]
-
     # ------------------------------------------------------------------------------ clauses
     def _clauses(self) -> List[Tuple[int, int]]:
         out, start = [], 0

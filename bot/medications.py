@@ -12,7 +12,7 @@ import logging
 import os
 import pickle
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -813,8 +813,3 @@ def recognise(text: str, include_negated: bool = False) -> List[Mention]:
     if include_negated:
         return mentions
     return [m for m in mentions if m.status not in ("negated", "other")]
-
-
-def with_status(mention: Mention, status: str) -> Mention:
-    """A copy of a mention with another status (used when a later message corrects an earlier one)."""
-    return replace(mention, status=status)

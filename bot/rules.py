@@ -120,9 +120,6 @@ class ConversationState:
     def considering_named(self, *names: str) -> List[Med]:
         return [m for m in self.considered if m.name in names]
 
-    def taking_named(self, *names: str) -> List[Med]:
-        return [m for m in self.current if m.name in names]
-
     def has(self, *features: str) -> bool:
         return any(f in self.features for f in features)
 

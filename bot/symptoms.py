@@ -184,11 +184,6 @@ def _is_indication(text: str, start: int) -> bool:
     return not (before and before[-1] in _VISIT)
 
 
-def _normalise(text: str) -> str:
-    # Apostrophes out ("can't" -> "cant") so patterns need no apostrophe variants; lowercase.
-    return normalise(clean(text))[0]
-
-
 _BEAT_WORD = r"(?:beats?|jerks?|bounces?|pulses?|contractions?|kicks?|twitches)"
 _BEAT_RANGE = re.compile(rf"\b(\d+)\s*(?:-|to|or)\s*(\d+)\s+(?:\w+\s+){{0,2}}?{_BEAT_WORD}\b(?!\s*(?:per|a|/)\s*min)")
 _BEAT_ONE = re.compile(
