@@ -37,7 +37,7 @@ _NOT_REPORTED = frozenset({"correction", "chronic"})
 #: negated, hypothetical, historical or someone else's), and a feature the extractor found denied in
 #: the same message is never taken from it. The rules stay the arbiter: they decide what the features
 #: mean, and every decision still carries its policy id.
-RECALL_THRESHOLD = 0.5
+RECALL_THRESHOLD = 0.8
 RECALL_THRESHOLDS: Dict[str, float] = {}
 
 

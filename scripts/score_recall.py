@@ -24,7 +24,7 @@ import argparse
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Dict, FrozenSet, List, Sequence
+from typing import Dict, FrozenSet, Optional, Sequence
 
 import yaml
 
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot import triage  # noqa: E402
 from bot.recall import FEATURES, propose  # noqa: E402
-from bot.rules import RANK, ConversationState, evaluate, level_of  # noqa: E402
+
 
 DEFAULT = Path("/work/blind/issue9/dev/vignettes.yml")
 
@@ -55,38 +55,18 @@ RULE_FEATURES: Dict[str, FrozenSet[str]] = {
 }
 
 
-def assess_with(messages: Sequence[str], extra: List[FrozenSet[str]]):
-    """The engine's assessment with extra features per message (same steps as bot.triage.assess)."""
-    kb = triage.knowledge()
-    read = [triage._read(t) for t in messages]  # noqa: SLF001 - scoring script mirrors the engine
-    extra = [set(e) for e in extra]
-    for i, msg in enumerate(read):
-        # the engine's own context wins: what it finds denied or past in a message is not added back
-        extra[i] -= {f.feature for f in msg.report.findings if f.negated or f.past} - set(msg.report.present)
-    for i, msg in enumerate(read):
-        if msg.correction:
-            triage._correct(read, i)  # noqa: SLF001
-            # a correction withdraws proposed features too ("I meant I do NOT have a fever")
-            for j in range(i):
-                extra[j] -= set(msg.report.negated) | set(triage.extract(messages[i]).negated)
-            extra[i] -= set(msg.report.negated)
-    symptom_features = triage._symptom_kind_features()  # noqa: SLF001
-    state = ConversationState()
-    best = "self_care"
-    for i, msg in enumerate(read):
-        if msg.correction:
-            best = "self_care"
-            state = ConversationState()
-            for j, earlier in enumerate(read[:i]):
-                triage._apply(state, earlier, kb)  # noqa: SLF001
-                state.features |= extra[j]
-        triage._apply(state, msg, kb)  # noqa: SLF001
-        state.features |= extra[i]
-        level = level_of(evaluate(state, symptom_features))
-        if RANK[level] > RANK[best]:
-            best = level
-    final = level_of(evaluate(state, symptom_features))
-    return final if RANK[final] >= RANK[best] else best
+def _level(messages: Sequence[str], threshold: Optional[float]) -> str:
+    """The engine's level with the recall layer at `threshold` (None: the layer off), through the
+    engine's own seam (bot.triage.proposed_features), so this script cannot drift from the engine."""
+    saved = (list(triage._PROPOSE), triage.RECALL_THRESHOLD)  # noqa: SLF001
+    try:
+        triage._PROPOSE[:] = [None] if threshold is None else [propose]  # noqa: SLF001
+        if threshold is not None:
+            triage.RECALL_THRESHOLD = threshold
+        return triage.assess(list(messages)).triage_level
+    finally:
+        triage._PROPOSE[:] = saved[0]  # noqa: SLF001
+        triage.RECALL_THRESHOLD = saved[1]
 
 
 def main(argv: Sequence[str]) -> int:
@@ -100,7 +80,7 @@ def main(argv: Sequence[str]) -> int:
         return 2
     items = yaml.safe_load(Path(args.path).read_text(encoding="utf-8"))["vignettes"]
     probs = [[propose(m) for m in item["messages"]] for item in items]
-    base = [triage.assess(item["messages"]).triage_level for item in items]
+    base = [_level(item["messages"], None) for item in items]
     print(f"{args.path}: {len(items)} vignettes")
     for threshold in (float(t) for t in args.thresholds.split(",")):
         print(f"\n== threshold {threshold}")
@@ -123,7 +103,7 @@ def main(argv: Sequence[str]) -> int:
             if pos or got:
                 print(f"    {f:22s} recall {tp}/{len(pos)}  precision {tp}/{len(got)}")
         # effect on triage
-        aug = [assess_with(item["messages"], proposed[i]) for i, item in enumerate(items)]
+        aug = [_level(item["messages"], threshold) for item in items]
         for name, levels in (("engine", base), ("engine+recall", aug)):
             emerg = [i for i, item in enumerate(items) if item["level"] == "emergency"]
             rec = sum(1 for i in emerg if levels[i] == "emergency") / max(1, len(emerg))

@@ -183,3 +183,26 @@ def test_the_compiled_index_is_cached_and_rebuilt_when_the_file_changes(tmp_path
     changed = build_index(kb)
     assert len(list((tmp_path / "cache").glob("medicines-*.pickle"))) == 2
     assert changed.phrases != first.phrases
+
+
+# ------------------------------------------------------------------------------ the recall seam
+def test_the_recall_layer_adds_what_the_lexicon_misses():
+    from bot.symptoms import extract
+    from bot.triage import proposed_features, proposer
+
+    assert proposer() is not None, "bot.recall is installed in this branch"
+    text = "she suddenly dropped to the floor and was out cold, her arms were jerking"
+    assert "loss_of_consciousness" not in extract(text).present  # the lexicon alone misses it
+    assert "loss_of_consciousness" in proposed_features(text, extract(text), None)
+    assert "RF-SEIZURE" in assess([text], strict=True).rule_ids
+
+
+def test_the_recall_layer_reads_only_asserted_words(monkeypatch):
+    import bot.triage as triage
+    from bot.symptoms import extract
+
+    seen = []
+    monkeypatch.setattr(triage, "_PROPOSE", [lambda text: seen.append(text) or {"seizure": 1.0}])
+    text = "no seizure and no thoughts of hurting myself"
+    assert triage.proposed_features(text, extract(text), None) == []  # the lexicon found seizure (denied): it decides
+    assert "seizure" not in seen[0] and "hurting" not in seen[0]
