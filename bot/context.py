@@ -145,6 +145,7 @@ TRIGGERS: List[Trigger] = (
         r"mix|mixed|combine|combined|develop|developed|had|have|has|were|was|do|did|try|tried|went|go|used|use)",
         r"if (?:i|he|she) (?:were to|was to)", r"want(?:s|ed)? to (?:start|try|put (?:me|him|her) on|add|switch)",
         r"might (?:start|take|try|add|get|be put)", r"may (?:start|take|try|add|be put)",
+        r"(?:told|advised|asked) (?:me|her|him|them|us) to (?:try|take|start|use)",
         r"(?:might|may|will|going to|gonna|wants? to|plans? to|planning to|thinking of|about to) (?:give|prescribe|start|put|add|switch|try)",
         r"(?:warning )?signs of", r"symptoms of", r"watch (?:out )?for", r"look out for", r"what (?:is|are)",
         r"whats", r"how do i know", r"when should i worry", r"worried (?:about|that) (?:getting|developing|i might)",

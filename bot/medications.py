@@ -63,9 +63,9 @@ _DRUG_CONTEXT = frozenset(
     "took take takes taking did do does doing done on using use used uses smoked smoke smoking snorted "
     "snort snorting popped pop popping dropped drop dropping rolled rolling high tripping tripped injected "
     "inject shooting tried try bought buy sold selling scored score line lines bump bumps hit gram grams "
-    "bag tab tabs drinking drink drank sipping addicted withdrawal overdose od od'd od'ed plus".split()
+    "bag tab tabs drinking drink drank sipping addicted withdrawal overdose od od'd od'ed plus no".split()
 )
-_SKIP_BEFORE = frozenset("a an some the little bit of more much lot lots too few couple".split())
+_SKIP_BEFORE = frozenset("a an some the little bit of more much lot lots too few couple half quarter".split())
 _FOLLOW_DRUG = frozenset("pill pills tab tabs use user users habit addiction overdose comedown come high".split())
 _FOLLOW_BLOCK = frozenset(
     "reflux indigestion rain test tests bump bumps limit limits camera cameras pack packs cream cold clear "
@@ -547,6 +547,8 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
         if mods.other_person:
             r.update(status="other", stopped=False, started_recently=False)
             continue
+        if r["status"] == "past" and not r["stopped"] and not mods.historical:
+            r["status"] = "current"  # "used to smoke ice, thats why im scared of my adderall": the context decides
         if mods.negated and not r["stopped"]:
             r.update(status="negated", started_recently=False)
             after = [low[j] for j in range(e, min(e + 8, len(low))) if clause_of[j] == clause_of[s]]
@@ -714,7 +716,7 @@ def _trailing_cues(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
         obj = low[i + 1] if i + 1 < n else ""
         obj2 = low[i + 2] if i + 2 < n else ""
         last_dose = low[i] == "last" and obj in {"dose", "pill", "pills", "tablet", "one"}  # "last dose was thursday"
-        if c not in mention_clauses and (low[i] in {"stopped", "quit", "ran", "run"} or last_dose):
+        if c not in mention_clauses and (low[i] in {"stopped", "quit", "ran", "run", "finished", "completed"} or last_dose):
             if last_dose or obj in _ANAPHORA or (low[i] in {"ran", "run"} and obj == "out") or obj2 in _ANAPHORA:
                 before = [k for k, (s, _, _, _) in enumerate(spans) if s < i]
                 if before:

@@ -140,6 +140,9 @@ def english_words() -> FrozenSet[str]:
         "heyy hiya hii thanks asap tho thru lastnight rn thats whats theres heres wheres lets youre were "
         "theyve weve youve wouldnt couldnt shouldnt arent werent aint yall imma dunno lemme gimme kinda "
         "hows whos its id youd hed shed wed theyd ill youll hell shell theyll".split()
+        # Common Spanish words of patients' messages (never medicine names).
+        + "esposo esposa marido mujer hijo hija madre padre mama papa abuela abuelo toma tomo toman dieron "
+        "ahora tengo tiene pastillas medicina medicinas dolor piernas pierna pie espasmos fiebre".split()
         # Clinical words of this domain that are not medicines.
         + "clonus myoclonus spasticity hyperreflexia hypertonia neurology neurologic intrathecal baclofen_pump "
         "serotonin serotonergic ssri ssris snri snris maoi maois tca tcas triptan triptans opioid opioids "
