@@ -16,7 +16,7 @@ from typing import Dict, FrozenSet, List, Optional, Pattern, Set, Tuple
 
 import yaml
 
-from bot.context import context, normalise, patient_of
+from bot.context import context, patient_of
 from bot.text_utils import KNOWLEDGE_DIR, clean
 from bot.vocab import NUMBER_WORDS
 

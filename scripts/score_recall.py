@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Dict, FrozenSet, Optional, Sequence
 
@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT))
 
 from bot import triage  # noqa: E402
 from bot.recall import FEATURES, propose  # noqa: E402
-
 
 DEFAULT = Path("/work/blind/issue9/dev/vignettes.yml")
 
