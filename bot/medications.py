@@ -1,4 +1,4 @@
-"""Medicine knowledge base (bot/knowledge/medicines.yml) and the spaCy-based medicine recogniser.
+"""The medicine recogniser: finds the medicines of the knowledge base (bot.knowledge_base) in a message.
 
 `recognise(text)` finds medicines in a person's own words (generic, brand and street names, any
 capitalisation, glued to doses, misspelled) and tells what the person takes now from what they took
@@ -7,171 +7,30 @@ before or never took. `analyse(text)` also returns medicine-like words it could 
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import pickle
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-import yaml
-
+from bot.context import Context, context, patient_of
+from bot.knowledge_base import (  # noqa: F401  (re-exported: bot.medications is the public face)
+    DEFAULT_PATH,
+    REQUIRED_CLASSES,
+    Knowledge,
+    KnowledgeError,
+    Medicine,
+    _alias_key,
+    load_knowledge,
+)
 from bot.text_utils import KNOWLEDGE_DIR, clean, days_ago, english_words, osa_distance
+from bot.vocab import SEROTONERGIC_CLASSES  # noqa: F401
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PATH = KNOWLEDGE_DIR / "medicines.yml"
-
-#: Classes that make a medicine serotonergic (policy section 3).
-SEROTONERGIC_CLASSES = frozenset(
-    {
-        "ssri", "snri", "tca", "tca_strong", "maoi", "hidden_maoi", "serotonergic_opioid",
-        "serotonergic_opioid_weak", "triptan", "antiemetic", "other_serotonergic", "herbal", "recreational",
-    }
-)
-#: Classes the triage rules refer to; the knowledge base must define each of them.
-REQUIRED_CLASSES = SEROTONERGIC_CLASSES | {
-    "gabapentinoid", "benzodiazepine", "opioid", "muscle_relaxant", "cyp1a2_inhibitor",
-    "cyp1a2_contraindicated", "fluoroquinolone", "other",
-}
-_FIELDS = {"name", "classes", "synonyms", "brands", "street", "misspellings", "context_only", "exact_case", "source"}
-_ALIAS_FIELDS = ("synonyms", "brands", "street", "misspellings")
-
-
-class KnowledgeError(ValueError):
-    """The medicine knowledge base is invalid; the message names the file and the entry."""
-
-
-@dataclass(frozen=True)
-class Medicine:
-    name: str
-    classes: FrozenSet[str]
-    source: str
-    aliases: Tuple[str, ...]  # every written form, the name included
-    context_only: FrozenSet[str] = frozenset()  # lowercased
-    exact_case: FrozenSet[str] = frozenset()  # as written
-
-    @property
-    def serotonergic(self) -> bool:
-        return bool(self.classes & SEROTONERGIC_CLASSES)
-
-
-@dataclass(frozen=True)
-class Knowledge:
-    classes: Dict[str, str]
-    sources: Dict[str, str]
-    medicines: Dict[str, Medicine]  # by canonical name
-    alias_index: Dict[str, str]  # lowercased alias -> canonical name
-
-    def get(self, name: str) -> Optional[Medicine]:
-        return self.medicines.get(name)
-
-    def lookup(self, alias: str) -> Optional[Medicine]:
-        """The medicine a written name stands for (exact alias, any capitalisation), or None."""
-        name = self.alias_index.get(_alias_key(alias))
-        return self.medicines.get(name) if name else None
-
-
-def _alias_key(alias: str) -> str:
-    return re.sub(r"\s+", " ", alias.strip().lower())
-
-
-def _strings(value: Any, where: str) -> List[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
-        raise KnowledgeError(f"{where}: expected a list of names, got {value!r}")
-    out = [str(v).strip() for v in value]
-    if any(not v for v in out):
-        raise KnowledgeError(f"{where}: empty name in list")
-    return out
-
-
-def load_knowledge(path: Optional[Path] = None) -> Knowledge:
-    """Read and validate the knowledge base. Raises KnowledgeError naming the faulty entry for an
-    unknown class, a duplicate alias, a missing or unknown source, or a malformed entry."""
-    path = Path(path or DEFAULT_PATH)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise KnowledgeError(f"{path}: cannot read medicine knowledge base: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise KnowledgeError(f"{path}: expected a mapping with classes, sources and medicines")
-    classes = raw.get("classes")
-    sources = raw.get("sources")
-    entries = raw.get("medicines")
-    if not isinstance(classes, dict) or not classes:
-        raise KnowledgeError(f"{path}: 'classes' must be a non-empty mapping of class -> meaning")
-    if not isinstance(sources, dict) or not sources:
-        raise KnowledgeError(f"{path}: 'sources' must be a non-empty mapping of key -> citation")
-    if not isinstance(entries, list) or not entries:
-        raise KnowledgeError(f"{path}: 'medicines' must be a non-empty list")
-    missing_classes = sorted(REQUIRED_CLASSES - set(classes))
-    if missing_classes:
-        raise KnowledgeError(f"{path}: classes used by the triage rules are not defined: {', '.join(missing_classes)}")
-
-    medicines: Dict[str, Medicine] = {}
-    alias_index: Dict[str, str] = {}
-    for number, entry in enumerate(entries, start=1):
-        label = f"{path}: medicine #{number}"
-        if not isinstance(entry, dict):
-            raise KnowledgeError(f"{label}: expected a mapping, got {entry!r}")
-        name = str(entry.get("name") or "").strip()
-        if not name:
-            raise KnowledgeError(f"{label}: missing name")
-        label = f"{path}: medicine #{number} ({name!r})"
-        if name != name.lower():
-            raise KnowledgeError(f"{label}: the canonical name must be lowercase")
-        unknown_fields = sorted(set(entry) - _FIELDS)
-        if unknown_fields:
-            raise KnowledgeError(f"{label}: unknown field(s) {', '.join(unknown_fields)}")
-        entry_classes = _strings(entry.get("classes"), f"{label}: classes")
-        if not entry_classes:
-            raise KnowledgeError(f"{label}: missing classes")
-        unknown = [c for c in entry_classes if c not in classes]
-        if unknown:
-            raise KnowledgeError(f"{label}: unknown class {unknown[0]!r} (known: {', '.join(sorted(classes))})")
-        source = str(entry.get("source") or "").strip()
-        if not source:
-            raise KnowledgeError(f"{label}: missing source (where its classification comes from)")
-        if source not in sources:
-            raise KnowledgeError(f"{label}: unknown source {source!r} (not a key of 'sources')")
-        aliases = [name]
-        for fld in _ALIAS_FIELDS:
-            aliases.extend(_strings(entry.get(fld), f"{label}: {fld}"))
-        seen: Dict[str, str] = {}
-        for alias in aliases:
-            key = _alias_key(alias)
-            if key in seen:
-                raise KnowledgeError(f"{label}: duplicate alias {alias!r} (listed twice in this entry)")
-            if key in alias_index:
-                raise KnowledgeError(f"{label}: duplicate alias {alias!r} (already used by {alias_index[key]!r})")
-            seen[key] = alias
-        context_only = _strings(entry.get("context_only"), f"{label}: context_only")
-        exact_case = _strings(entry.get("exact_case"), f"{label}: exact_case")
-        for alias in context_only + exact_case:
-            if _alias_key(alias) not in seen:
-                raise KnowledgeError(f"{label}: {alias!r} is in context_only/exact_case but is not one of its names")
-        if name in medicines:
-            raise KnowledgeError(f"{label}: duplicate medicine name")
-        for key in seen:
-            alias_index[key] = name
-        medicines[name] = Medicine(
-            name=name,
-            classes=frozenset(entry_classes),
-            source=source,
-            aliases=tuple(aliases),
-            context_only=frozenset(_alias_key(a) for a in context_only),
-            exact_case=frozenset(exact_case),
-        )
-    return Knowledge(classes=dict(classes), sources=dict(sources), medicines=medicines, alias_index=alias_index)
-
-
-@lru_cache(maxsize=1)
-def knowledge() -> Knowledge:
-    """The knowledge base of this process (loaded and validated once)."""
-    return load_knowledge()
-
 
 # ----------------------------------------------------------------------------------------- mentions
 
@@ -185,7 +44,7 @@ class Mention:
     text: str
     name: str
     classes: Tuple[str, ...]
-    status: str  # "current" | "past" | "negated" (negated only with include_negated=True)
+    status: str  # "current" | "past" | "hypothetical" | "negated" | "other" (the last two only with include_negated=True)
     days_since_stop: Optional[float] = None
     stopped: bool = False  # an explicit stop event (stopped, quit, ran out, missed), not just "used to"
     started_recently: bool = False  # "started", "dose went up", "added", "gave me" ...
@@ -204,9 +63,9 @@ _DRUG_CONTEXT = frozenset(
     "took take takes taking did do does doing done on using use used uses smoked smoke smoking snorted "
     "snort snorting popped pop popping dropped drop dropping rolled rolling high tripping tripped injected "
     "inject shooting tried try bought buy sold selling scored score line lines bump bumps hit gram grams "
-    "bag tab tabs drinking drink drank sipping addicted withdrawal overdose od od'd od'ed plus".split()
+    "bag tab tabs drinking drink drank sipping addicted withdrawal overdose od od'd od'ed plus no".split()
 )
-_SKIP_BEFORE = frozenset("a an some the little bit of more much lot lots too few couple".split())
+_SKIP_BEFORE = frozenset("a an some the little bit of more much lot lots too few couple half quarter".split())
 _FOLLOW_DRUG = frozenset("pill pills tab tabs use user users habit addiction overdose comedown come high".split())
 _FOLLOW_BLOCK = frozenset(
     "reflux indigestion rain test tests bump bumps limit limits camera cameras pack packs cream cold clear "
@@ -257,50 +116,195 @@ _DRUGLIKE_ENDING = re.compile(
     r"dine|ide|ate|xin|ex|yl|ax|an|ix|il|in|ene|one|ium|ate)$"
 )
 _UNRECOGNISED_CONTEXT = frozenset(
-    "take takes taking took started start starting prescribed prescribe given gave using use tried try called "
-    "named plus added swapped switched".split()
+    "take takes taking took started start starting prescribed prescribe given gave give giving using use tried "
+    "try called named plus added swapped switched infusion infusions injection injections shot shots "
+    "prescription script sent brought bought ordered".split()
 )
+#: Words after a name that say it is a medicine ("lumivax shots", "sedorin 1 tab", "glucovane 500 twice daily").
+_MEDICINE_AFTER = frozenset("shot shots injection injections infusion infusions patch patches drops cream spray inhaler "
+                            "tab tabs tablet tablets pill pills capsule capsules samples sample dose doses".split())
+_FREQUENCY = frozenset("daily twice once nightly weekly bid tid qid qd prn morning night bedtime every a".split())
+_BEFORE_NAME = frozenset("my his her their our some the a an called named new this that generic brand him me them "
+                         "us daily".split())
+#: Relation words skipped between "gave my" and a name ("they gave my mom zelvorin"), or owning one.
+RELATION_WORDS = _RELATION_WORDS = frozenset("mom mum mother dad father husband wife son daughter kid child baby partner grandma "
+                           "grandpa grandmother grandfather brother sister boyfriend girlfriend".split())
+
+
+class Token:
+    """One word, number or punctuation mark of a message; `lower_` is lowercase without apostrophes
+    ("Don't" -> "dont", "John's" -> "johns"), the form every table here is written in."""
+
+    __slots__ = ("text", "lower_", "idx", "i")
+
+    def __init__(self, text: str, idx: int, i: int) -> None:
+        self.text = text
+        self.lower_ = text.lower().replace("'", "")
+        self.idx = idx
+        self.i = i
+
+    @property
+    def is_alpha(self) -> bool:
+        return self.lower_.isalpha()
+
+
+class Span:
+    __slots__ = ("doc", "start", "end")
+
+    def __init__(self, doc: "Doc", start: int, end: int) -> None:
+        self.doc, self.start, self.end = doc, start, end
+
+    @property
+    def start_char(self) -> int:
+        return self.doc.tokens[self.start].idx if self.start < len(self.doc.tokens) else len(self.doc.text)
+
+    @property
+    def end_char(self) -> int:
+        if self.end <= self.start:
+            return self.start_char
+        last = self.doc.tokens[self.end - 1]
+        return last.idx + len(last.text)
+
+    @property
+    def text(self) -> str:
+        return self.doc.text[self.start_char:self.end_char]
+
+
+class Doc:
+    """The tokens of a message (a small stand-in for a spaCy Doc: indexing, slicing, len)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = [Token(m.group(0), m.start(), i) for i, m in enumerate(_TOKEN.finditer(text))]
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __iter__(self):
+        return iter(self.tokens)
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, slice):
+            start, stop, _ = key.indices(len(self.tokens))
+            return Span(self, start, stop)
+        return self.tokens[key]
+
+
+# Words (letters with inner apostrophes), numbers with a glued unit ("10mg"), any other character.
+# Letters glued to digits split ("baclofen10mg" -> "baclofen", "10mg"); "+", "/", "&" are their own tokens.
+_TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|'(?=[^\W\d_]))*|\d+(?:[.,]\d+)?(?:[^\W\d_]|µ)*|\S")
+#: Bump when the compiled index changes shape, so that old caches are rebuilt.
+_INDEX_VERSION = 1
+
+
+def tokens(text: str) -> Tuple[str, ...]:
+    return tuple(t.lower_ for t in Doc(text))
+
+
+@dataclass
+class _Index:
+    """What the recogniser compiles from the knowledge files; cached on disk (see _index())."""
+
+    kb: Knowledge
+    phrases: Dict[Tuple[str, ...], List[Tuple[str, str]]]  # lowercased token tuple -> [(medicine, alias)]
+    longest: int
+    fuzzy: Dict[str, List[Tuple[str, str]]]  # first letter -> [(alias, medicine)]
+    english: frozenset
+    alias_keys: frozenset
+
+
+def _compile_index(kb: Knowledge) -> _Index:
+    phrases: Dict[Tuple[str, ...], List[Tuple[str, str]]] = {}
+    fuzzy: Dict[str, List[Tuple[str, str]]] = {}
+    for med in kb.medicines.values():
+        for alias in med.aliases:
+            variants = {alias, alias.replace(".", ""), alias.replace("-", " "), alias.replace("-", ""),
+                        alias.replace(".", "").replace("'", "")}
+            for v in sorted(variants):
+                key = tokens(v)
+                if key and (med.name, alias) not in phrases.get(key, []):
+                    phrases.setdefault(key, []).append((med.name, alias))
+            low = alias.lower()
+            if (low.isalpha() and len(low) >= 5 and _alias_key(alias) not in med.context_only
+                    and alias not in med.exact_case):
+                for first in _first_letters(low[0]):
+                    fuzzy.setdefault(first, []).append((low, med.name))
+    longest = max((len(k) for k in phrases), default=1)
+    return _Index(kb, phrases, longest, fuzzy, english_words(), frozenset(kb.alias_index))
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("CLONUS_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "clonus-triage")
+    return Path(base)
+
+
+def _knowledge_hash(path: Path) -> str:
+    h = hashlib.sha256(f"index-v{_INDEX_VERSION}".encode())
+    for p in (path, KNOWLEDGE_DIR / "english_words.txt", Path(__file__), Path(__file__).with_name("knowledge_base.py")):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:32]
+
+
+def build_index(path: Optional[Path] = None, cache: bool = True) -> _Index:
+    """The recogniser's tables for the knowledge file at `path`: read from the cache when the files
+    they come from (the YAML, the English word list, this code) have the same hash, else compiled
+    and written to the cache (CLONUS_CACHE_DIR, default ~/.cache/clonus-triage)."""
+    path = Path(path or DEFAULT_PATH)
+    digest = _knowledge_hash(path)
+    target = _cache_dir() / f"medicines-{digest}.pickle"
+    if cache:
+        try:
+            with target.open("rb") as handle:
+                index = pickle.load(handle)  # noqa: S301 - our own cache file, in our own cache directory
+            if isinstance(index, _Index):
+                return index
+        except FileNotFoundError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - a broken cache file is rebuilt, never fatal
+            log.warning("medicine index cache unreadable (%s); rebuilding", type(exc).__name__)
+    index = _compile_index(load_knowledge(path))
+    if cache:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as handle:
+                pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, target)
+            _prune(target)
+        except OSError as exc:
+            log.warning("medicine index cache not written (%s)", type(exc).__name__)
+    return index
+
+
+#: Cache files of other knowledge versions are removed when older than this (other checkouts on
+#: the same machine may still be using the recent ones).
+_CACHE_KEEP_SECONDS = 24 * 3600
+
+
+def _prune(keep: Path) -> None:
+    import time
+
+    for old in keep.parent.glob("medicines-*.pickle"):
+        if old != keep and time.time() - old.stat().st_mtime > _CACHE_KEEP_SECONDS:
+            old.unlink(missing_ok=True)
 
 
 class _Recogniser:
-    """spaCy blank English tokenizer plus a PhraseMatcher over every alias; built once per process."""
+    """Token lookup of every alias (longest match first) plus fuzzy matching of misspellings."""
 
-    def __init__(self, kb: Knowledge) -> None:
-        import spacy  # local: importing spaCy costs ~1 s; only pay it when recognising
-        from spacy.matcher import PhraseMatcher
-        from spacy.util import compile_infix_regex, compile_suffix_regex
-
-        self.kb = kb
-        nlp = spacy.blank("en")
-        # Split doses glued to names ("baclofen10mg" -> "baclofen", "10mg") and "zoloft+tramadol".
-        suffixes = list(nlp.Defaults.suffixes) + [r"(?<=[A-Za-z]{3})\d+(?:\.\d+)?(?:mg|mcg|ml|g)?"]
-        nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
-        infixes = list(nlp.Defaults.infixes) + [r"[+&]", r"(?<=[A-Za-z]{3})(?=\d)"]
-        nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-        self.nlp = nlp
-        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self.alias_info: Dict[str, Tuple[str, str]] = {}  # match key -> (medicine name, alias as written)
-        fuzzy: Dict[str, List[Tuple[str, str]]] = {}
-        for med in kb.medicines.values():
-            for alias in med.aliases:
-                key = f"{med.name}|{alias}"
-                self.alias_info[key] = (med.name, alias)
-                variants = {alias, alias.replace(".", ""), alias.replace("'", ""), alias.replace("-", " "),
-                            alias.replace("-", ""), alias.replace(".", "").replace("'", "")}
-                self.matcher.add(key, [nlp.make_doc(v) for v in sorted(variants) if v.strip()])
-                low = alias.lower()
-                if (low.isalpha() and len(low) >= 5 and _alias_key(alias) not in med.context_only
-                        and alias not in med.exact_case):
-                    for first in _first_letters(low[0]):
-                        fuzzy.setdefault(first, []).append((low, med.name))
-        self.fuzzy = fuzzy
-        self.english = english_words()
-        self.alias_keys = frozenset(kb.alias_index)
+    def __init__(self, index: _Index) -> None:
+        self.kb = index.kb
+        self.phrases = index.phrases
+        self.longest = index.longest
+        self.fuzzy = index.fuzzy
+        self.english = index.english
+        self.alias_keys = index.alias_keys
 
     # -------------------------------------------------------------------------------- matching
     def _fuzzy(self, token: str) -> Optional[str]:
         """The one medicine a misspelled token stands for, or None (no match, or two medicines)."""
-        limit = 1 if len(token) <= 7 else 2
+        limit = 1 if len(token) <= 8 else 2  # two edits only in long names: "tramexil" is not "tramedol"
         best = limit + 1
         names: set = set()
         for alias, name in self.fuzzy.get(token[0], ()):
@@ -315,15 +319,23 @@ class _Recogniser:
             return next(iter(names))
         return None
 
-    def analyse(self, text: str) -> Recognition:
+    def _matches(self, doc: Doc, low: List[str]) -> List[Tuple[int, int, str, str]]:
+        out = []
+        n = len(low)
+        for i in range(n):
+            for length in range(min(self.longest, n - i), 0, -1):
+                for name, alias in self.phrases.get(tuple(low[i:i + length]), ()):
+                    out.append((i, i + length, name, alias))
+        return out
+
+    def analyse(self, text: str, patient: Optional[str] = None) -> Recognition:
         text = clean(text)
         if not text.strip():
             return Recognition([], [])
-        doc = self.nlp(text)
+        doc = Doc(text)
         low = [t.lower_ for t in doc]
         spans: List[Tuple[int, int, str, bool]] = []  # token start, token end, medicine, fuzzy
-        for match_id, start, end in self.matcher(doc):
-            name, alias = self.alias_info[self.nlp.vocab.strings[match_id]]
+        for start, end, name, alias in self._matches(doc, low):
             med = self.kb.medicines[name]
             surface = doc[start:end].text
             if med.exact_case and alias in med.exact_case and surface.replace(" ", "") != alias.replace(" ", ""):
@@ -335,20 +347,23 @@ class _Recogniser:
         taken = {i for s, e, _, _ in spans for i in range(s, e)}
         unrecognised: List[str] = []
         for i, tok in enumerate(doc):
-            if i in taken or not tok.is_alpha or len(tok.text) < 5:
+            if i in taken or not tok.is_alpha or len(tok.text) < 4:
                 continue
             word = low[i]
-            if word in self.english or word in self.alias_keys:
+            if word in self.alias_keys or word in self.english:
                 continue
-            name = self._fuzzy(word)
-            if name is not None:
-                spans.append((i, i + 1, name, True))
-                taken.add(i)
-            elif _looks_like_medicine(doc, low, i, spans):
-                if tok.text not in unrecognised:
+            if len(word) >= 5:
+                name = self._fuzzy(word)
+                if name is not None:
+                    spans.append((i, i + 1, name, True))
+                    taken.add(i)
+                    continue
+            if _looks_like_medicine(doc, low, i, spans, frozenset(u.lower() for u in unrecognised)):
+                if tok.text.lower() not in {u.lower() for u in unrecognised}:
                     unrecognised.append(tok.text)
         spans.sort()
-        statuses = _statuses(doc, low, spans)
+        ctx = context(text, patient)
+        statuses = _statuses(doc, low, spans, ctx)
         mentions = []
         for (s, e, name, fz), st in zip(spans, statuses, strict=True):
             span = doc[s:e]
@@ -409,25 +424,43 @@ def _is_known(word: str) -> bool:
     return med is not None and word not in med.context_only
 
 
-def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple[int, int, str, bool]]) -> bool:
+def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple[int, int, str, bool]],
+                         unrecognised_low: frozenset = frozenset()) -> bool:
     """A word that is neither English nor a known medicine, in a place where people name medicines:
-    followed by a dose ("xylophrine 20mg"), after "take/started/prescribed", or in a list of medicines."""
+    next to a dose ("xylophrine 20mg"), after "take/started/prescribed/gave him/on", after "nothing
+    except", or in a list of medicines. Such words are said back (never dropped)."""
     nxt = doc[i + 1].text if i + 1 < len(doc) else ""
-    if _DOSE.match(nxt) and any(ch.isdigit() for ch in nxt):
+    after = low[i + 2] if i + 2 < len(low) else ""
+    if _DOSE.match(nxt) and (nxt[-1:].isalpha() or after in _DOSE_UNIT):
+        return True  # "zelvorin 20mg", "zelvorin 20 mg"
+    if nxt.lower() in _DOSE_UNIT or nxt.lower() in _MEDICINE_AFTER:
         return True
-    if nxt.lower() in _DOSE_UNIT:
-        return True
+    if nxt.isdigit() and (after in _FREQUENCY or after in _MEDICINE_AFTER):
+        return True  # "glucovane 500 twice daily"
+    if i > 0 and low[i - 1] in {"called", "named"}:
+        return True  # "a biologic called vartexa"
+    if i > 0 and _DOSE.match(doc[i - 1].text) and doc[i - 1].text[-1:].isalpha() and doc[i - 1].text[:1].isdigit():
+        return True  # "20mg zelvorin"
     j = i - 1
-    while j >= 0 and low[j] in {"my", "some", "the", "a", "an", "called", "named", "new"}:
-        j -= 1
+    while j >= 0 and (low[j] in _BEFORE_NAME or (low[j] in RELATION_WORDS and j > 0 and low[j - 1] in _POSSESSIVE)):
+        j -= 1  # "my new", "gave my mom", "gave him"
     prev = low[j] if j >= 0 else ""
+    capital = doc[i].text[:1].isupper() and i > 0 and doc[i - 1].text not in {".", "!", "?"}
+    drug_like = bool(_DRUGLIKE_ENDING.search(low[i]))
     if prev in _UNRECOGNISED_CONTEXT:
         return True
-    if prev == "on":
-        # "I'm on holiday" is English; "started on Flurbexa" looks like a medicine name.
-        return bool(_DRUGLIKE_ENDING.search(low[i])) or doc[i].text[:1].isupper()
-    if prev in {",", "and", "or", "+", "&", "/"}:
-        return any(e == j for _, e, _, _ in spans)  # right after a medicine in a list
+    if prev in {"on", "onto", "off"}:
+        # "I'm on holiday" is English (and never reaches here); "been on serocalm", "she's on Ocrevus" look like names.
+        return drug_like or capital or len(low[i]) >= 5
+    if prev in {"except", "besides", "only", "just"} and (drug_like or capital or j > 0 and low[j - 1] in {"nothing", "anything"}):
+        return True  # "nothing except zelvorin"
+    if prev in {",", "and", "or", "+", "&", "/", "with", "plus"}:
+        # In a list of medicines: right after a known name, or an unknown one said back ("zelvorin and Ocrevus").
+        k = j - 1
+        while k >= 0 and (_DOSE.match(doc[k].text) or low[k] in _DOSE_UNIT):
+            k -= 1  # "zelvorin 20mg and Ocrevus"
+        after_med = any(e == k + 1 for _, e, _, _ in spans) or (k >= 0 and low[k] in unrecognised_low)
+        return after_med or (drug_like and capital)
     return False
 
 
@@ -445,8 +478,11 @@ def _clauses(low: List[str], doc: Any) -> List[int]:
     return ids
 
 
-def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, bool]]) -> List[Dict[str, Any]]:
-    """Status of each mention (current / past / negated), with stop and start times where given."""
+def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, bool]], ctx: Context) -> List[Dict[str, Any]]:
+    """Status of each mention (current / past / negated / hypothetical / other), with stop and start
+    times where given. Negation, hypothetical, historical and another person's come from bot.context
+    (the same reading the symptom features get); what is specific to medicines is read here: stop
+    and start events ("stopped", "ran out", "switched from ... to", "dose went up", "started")."""
     n = len(low)
     clause_of = _clauses(low, doc)
     starts = {s: k for k, (s, _, _, _) in enumerate(spans)}
@@ -461,10 +497,7 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
         word = low[i]
         if i in starts:
             k = starts[i]
-            prev = low[i - 1] if i > 0 else ""
             status = state
-            if prev in {"no", "without", "nor"}:
-                status = "negated"
             result[k].update(status=status, stopped=stop_event and status == "past", started_recently=start_cue and status == "current")
             i = spans[k][1]
             continue
@@ -476,23 +509,16 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
             continue
         if word in {"switched", "changed", "moved", "swapped", "switch", "change"}:
             switching = True
-        if word == "never":
-            state, stop_event = "negated", False
-            i = _skip_verbs(low, i + 1, n)  # "never took", "never been on"
-            continue
-        elif word in _NEG_WORDS:
-            # Negation counts only when it governs taking something ("don't take", "not on"), so
-            # that "I'm not sure tramadol is safe" keeps tramadol current.
+        if word in _NEG_WORDS:
+            # A missed dose is a stop event, not a denial: "haven't taken my baclofen for 2 days".
             verb = next((j for j in range(i + 1, min(i + 4, n)) if low[j] in _TAKE_VERBS), None)
             if verb is not None:
-                aux = low[i - 1] if i > 0 else ""
+                aux = word[:-2] if word in {"havent", "hasnt", "hadnt", "didnt"} else (low[i - 1] if i > 0 else "")
                 if aux in _MISSED_AUX and low[verb] in {"take", "taken", "had", "took"} and _missed(low, verb, n, clause_of):
-                    state, stop_event = "past", True  # "haven't taken my baclofen for 2 days"
-                else:
-                    state, stop_event = "negated", False
-                i = verb + 1
-                continue
-        elif word in _PAST_WORDS and not (word == "off" and i > 0 and low[i - 1] in {"turned", "wore", "wears", "wearing", "wear", "showed"}):
+                    state, stop_event = "past", True
+                    i = verb + 1
+                    continue
+        if word in _PAST_WORDS and not (word == "off" and i > 0 and low[i - 1] in {"turned", "wore", "wears", "wearing", "wear", "showed"}):
             state, stop_event = _PAST_WORDS[word]
         elif word == "from" and i > 0 and switching:
             state, stop_event = "past", True
@@ -502,14 +528,136 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
             # "and" lists keep the state ("stopped zoloft and tramadol"); a new verb changes it.
             state, stop_event = "current", False
             start_cue = word in _START_CUES or start_cue and word in {"on", "also", "and"}
-        elif word in {"anymore", "any"} and (word == "anymore" or (i + 1 < n and low[i + 1] == "more")):
-            for k, (s, _, _, _) in enumerate(spans):
-                if clause_of[s] == clause and s < i and result[k]["status"] == "negated":
-                    result[k].update(status="past", stopped=True)
         i += 1
+    _apply_context(doc, low, spans, result, clause_of, ctx)
+    _switched_to(low, spans, result)
     _trailing_cues(doc, low, spans, result, clause_of)
     _times(doc, spans, result, clause_of)
     return result
+
+
+def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, bool]],
+                   result: List[Dict[str, Any]], clause_of: List[int], ctx: Context) -> None:
+    """The shared context reading of each name, on top of the stop/start events read above."""
+    for k, (s, e, _, _) in enumerate(spans):
+        span = doc[s:e]
+        mods = ctx.at_original(span.start_char, span.end_char)
+        r = result[k]
+        possessive = s > 0 and low[s - 1] == "my"  # "with my Effexor": mine, whatever the question
+        if mods.other_person:
+            r.update(status="other", stopped=False, started_recently=False)
+            continue
+        if r["status"] == "past" and not r["stopped"] and not mods.historical:
+            r["status"] = "current"  # "used to smoke ice, thats why im scared of my adderall": the context decides
+        if mods.negated and not r["stopped"]:
+            r.update(status="negated", started_recently=False)
+            after = [low[j] for j in range(e, min(e + 8, len(low))) if clause_of[j] == clause_of[s]]
+            pairs = set(zip(after, after[1:], strict=False))
+            if "anymore" in after or ("any", "more") in pairs or ("no", "longer") in pairs:
+                r.update(status="past", stopped=True)  # "I don't take prozac anymore"
+        limit = spans[k + 1][0] if k + 1 < len(spans) else len(low)
+        if r["status"] == "current" and not possessive and not _on_it(low[:limit], s, e) and (
+                mods.hypothetical or _planned(low, s, e, clause_of)):
+            r.update(status="hypothetical", started_recently=False)
+        if r["status"] == "current" and _tried_before(low, s, e, clause_of):
+            r.update(status="past", started_recently=False)  # "tried lunesta and belsomra first"
+        if mods.historical and r["status"] == "current" and not mods.negated:
+            lo = max(0, s - 8)
+            started = any((low[j] in _STARTED or low[j] == "on" and j > 0 and low[j - 1] in _ON_START)
+                          and clause_of[j] == clause_of[s] for j in range(lo, s)) or any(
+                low[j] == "since" and clause_of[j] == clause_of[s] for j in range(e, min(limit, e + 6)))
+            if not started:  # "started zoloft 2 years ago" is still current
+                r.update(status="past", started_recently=False)
+
+
+def _tried_before(low: List[str], s: int, e: int, clause_of: List[int]) -> bool:
+    """'tried vesicare before', 'tried lunesta and belsomra first': tried in the past, not taken now."""
+    c = clause_of[s]
+    before = [low[j] for j in range(max(0, s - 6), s) if clause_of[j] == c]
+    after = [low[j] for j in range(e, min(len(low), e + 8)) if clause_of[j] == c]
+    return "tried" in before and any(w in {"before", "first", "previously", "once", "already"} for w in after)
+
+
+_STARTED = _START_CUES | {"since", "been", "switched", "changed", "moved", "swapped"}
+_ON_START = frozenset("me him her them us been started put im am is are".split())  # "put me on X last month"
+
+
+_KEEP = {("stick", "with"), ("stay", "on"), ("keep", "taking"), ("continue", "taking"), ("still", "on"),
+         ("still", "taking"), ("staying", "on"), ("sticking", "with")}
+
+
+def _on_it(low: List[str], s: int, e: int = -1) -> bool:
+    """'... if I took molly while on lexapro', '... with the percocet i already have', '... or stick
+    with baclofen': being on a medicine is a fact even in a question."""
+    if s > 0 and low[s - 1] in {"on", "taking", "still", "currently", "already"} and not (
+            s > 1 and low[s - 2] in {"me", "him", "her", "start", "put"}):
+        return True
+    if s > 1 and (low[s - 2], low[s - 1]) in _KEEP:
+        return True
+    after = low[e:e + 5] if e >= 0 else []
+    return "already" in after or any(a in {"i", "he", "she", "we"} and b in {"have", "has", "take", "takes", "use", "got"}
+                                     for a, b in zip(after, after[1:], strict=False))
+
+
+_FUTURE = frozenset("tomorrow tonight later soon".split())
+
+
+def _planned(low: List[str], s: int, e: int, clause_of: List[int]) -> bool:
+    """'going to an ayahuasca retreat next month': a medicine planned for later, not taken now."""
+    clause = [j for j in range(len(low)) if clause_of[j] == clause_of[s]]
+    words = [low[j] for j in clause]
+    before = [low[j] for j in clause if j < s]
+    later = any(w in _FUTURE for w in words) or any(a == "next" and b in {"week", "month", "year", "weekend", "time"}
+                                                     for a, b in zip(words, words[1:], strict=False))
+    going = any(w in {"will", "gonna", "planning", "plan"} for w in before) or any(
+        a == "going" and b == "to" for a, b in zip(before, before[1:], strict=False))
+    return later and going
+
+
+_SWITCH = frozenset("switched swapped changed moved switching swapping changing".split())
+
+
+_SENTENCE_END = frozenset(". ! ? ; \n".split(" ")) | {"\n"}
+_NOT_INSTEAD = frozenset("also too plus added adding as well and_also".split())
+
+
+def _switched_to(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]]) -> None:
+    """The old medicine in a change told in one sentence: 'maxalt didnt work so they switched me to
+    relpax', 'briviact replaced keppra', 'iv vancomycin at the hospital, now oral linezolid', 'first
+    avonex, then gilenya, now kesimpta'."""
+    def old(k: int) -> None:
+        if result[k]["status"] == "current":
+            result[k].update(status="past", stopped=True, started_recently=False)
+
+    for k in range(len(spans) - 1):
+        between = low[spans[k][1]:spans[k + 1][0]]
+        if result[k + 1]["status"] != "current" or any(w in _SENTENCE_END for w in between):
+            continue
+        if any(w in _SWITCH for w in between) and "to" in between and "from" not in between:
+            old(k)
+        elif between and between[0] in {"replaced", "replacing"}:
+            old(k + 1)  # "briviact replaced keppra"
+    # "..., now X": X is what the person takes now; the names before it in the sentence were before.
+    for k in range(1, len(spans)):
+        s = spans[k][0]
+        before = low[max(0, s - 3):s]
+        after = low[spans[k][1]:spans[k][1] + 3]
+        if "now" not in before or result[k]["status"] != "current":
+            continue
+        if any(w in _NOT_INSTEAD for w in before + after) or "currently" in before:
+            continue
+        j = k - 1
+        while j >= 0 and not any(w in _SENTENCE_END for w in low[spans[j][1]:spans[j + 1][0]]):
+            if not any(w in {"still", "also", "too"} for w in low[max(0, spans[j][0] - 2):spans[j][1] + 2]):
+                old(j)
+            j -= 1
+    # "the flomax in our cabinet is my husbands": someone else's.
+    for k, (_, e, _, _) in enumerate(spans):
+        after = low[e:e + 7]
+        for a, b, c in zip(after, after[1:], after[2:], strict=False):
+            if a in {"is", "are", "was"} and b in {"my", "our"} and c.rstrip("s") in _RELATION_WORDS and \
+                    result[k]["status"] == "current":
+                result[k].update(status="other", stopped=False, started_recently=False)
 
 
 def _skip_verbs(low: List[str], i: int, n: int) -> int:
@@ -565,10 +713,11 @@ def _trailing_cues(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
     i = 0
     while i < n:
         c = clause_of[i]
-        if c not in mention_clauses and low[i] in {"stopped", "quit", "ran", "run"}:
-            obj = low[i + 1] if i + 1 < n else ""
-            obj2 = low[i + 2] if i + 2 < n else ""
-            if obj in _ANAPHORA or (low[i] in {"ran", "run"} and obj == "out") or obj2 in _ANAPHORA:
+        obj = low[i + 1] if i + 1 < n else ""
+        obj2 = low[i + 2] if i + 2 < n else ""
+        last_dose = low[i] == "last" and obj in {"dose", "pill", "pills", "tablet", "one"}  # "last dose was thursday"
+        if c not in mention_clauses and (low[i] in {"stopped", "quit", "ran", "run", "finished", "completed"} or last_dose):
+            if last_dose or obj in _ANAPHORA or (low[i] in {"ran", "run"} and obj == "out") or obj2 in _ANAPHORA:
                 before = [k for k, (s, _, _, _) in enumerate(spans) if s < i]
                 if before:
                     k = before[-1]
@@ -630,37 +779,39 @@ def _start_word_near(doc: Any, lo: int, hi: int, s: int, clause_of: List[int]) -
 
 @lru_cache(maxsize=1)
 def _recogniser() -> _Recogniser:
-    return _Recogniser(knowledge())
+    return _Recogniser(build_index())
 
 
-@lru_cache(maxsize=2048)
-def _analyse_cached(text: str) -> Recognition:
-    return _recogniser().analyse(text)
+def knowledge() -> Knowledge:
+    """The knowledge base of this process (validated once; read from the compiled cache when fresh)."""
+    return _recogniser().kb
 
 
-def analyse(text: str) -> Recognition:
+@lru_cache(maxsize=4096)
+def _analyse_cached(text: str, patient: Optional[str]) -> Recognition:
+    return _recogniser().analyse(text, patient)
+
+
+_AUTO = "\0auto"
+
+
+def analyse(text: str, patient: Optional[str] = _AUTO) -> Recognition:
     """Every medicine mention in `text` (negated ones included) and the medicine-like words that the
-    knowledge base cannot place."""
-    try:
-        result = _analyse_cached(clean(text))
-    except KnowledgeError:
-        raise
-    except Exception:  # noqa: BLE001 - odd input must never take the assistant down
-        log.exception("medicine recogniser failed on a message of %d characters", len(str(text)))
-        return Recognition([], [])
+    knowledge base cannot place. `patient`: the relation the person speaks for (bot.context.patient_of);
+    by default read from this message alone. Errors raise (caught at the conversation boundary)."""
+    text = clean(text)
+    if patient == _AUTO:
+        patient = patient_of([text]).key
+    result = _analyse_cached(text, patient)
     return Recognition(list(result.mentions), list(result.unrecognised))
 
 
 def recognise(text: str, include_negated: bool = False) -> List[Mention]:
-    """Medicines named in `text`, oldest first by position, each with status "current" or "past".
-    Names the person says they do not take ("I don't take tramadol") are left out unless
-    include_negated is set (then their status is "negated")."""
+    """Medicines named in `text`, oldest first by position, each with status "current", "past" or
+    "hypothetical" ("what if I took tramadol"). Names the person says they do not take ("I don't take
+    tramadol") and another person's medicines ("my sister takes prozac") are left out unless
+    include_negated is set (then their status is "negated" or "other")."""
     mentions = analyse(text).mentions
     if include_negated:
         return mentions
-    return [m for m in mentions if m.status != "negated"]
-
-
-def with_status(mention: Mention, status: str) -> Mention:
-    """A copy of a mention with another status (used when a later message corrects an earlier one)."""
-    return replace(mention, status=status)
+    return [m for m in mentions if m.status not in ("negated", "other")]

@@ -1,35 +1,30 @@
 """The rules of the triage policy (../shared/clinical/triage-policy.md, beside this repository), one function per rule id.
 
-Each rule reads a ConversationState (what the person takes, took, and reports) and returns a RedFlag
-with the policy's rule id, a level and a one-sentence reason in plain words, or None. `evaluate()`
-runs them all and applies the exclusions the policy spells out ("any OTHER pair", "only",
-"without those symptoms", section 6 "clonus without red flags").
+A rule is ONE decorated function, in policy order in this file:
+
+    @rule("COMBO-X", level="urgent", escalation=SEROTONIN_SIGNS)
+    def combo_x(s: ConversationState) -> Fired:
+        ...
+        return fire("urgent", f"{s.who.take} {names(meds)} ...")   # or None
+
+The decorator registers the id (RULES, RULE_IDS), the levels it may give, and the warning signs
+the person is told (bot.triage_text). It reads a ConversationState (what the person takes, took,
+may take, and reports, and for whom) and gives a level and a one-sentence reason in plain words, or
+None. `evaluate()` runs them all and applies the exclusions the policy spells out ("any OTHER pair",
+"only", "without those symptoms", section 6 "clonus without red flags": `section6=True`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, Union
 
-LEVELS: Tuple[str, ...] = ("self_care", "routine", "urgent", "emergency")  # ascending severity
-RANK = {level: i for i, level in enumerate(LEVELS)}
+from bot.context import SELF, Patient
+from bot.vocab import LEVELS, RANK, SEROTONERGIC_CLASSES
 
-#: Every rule id of the policy, in the order the policy lists them.
-RULE_IDS: Tuple[str, ...] = (
-    "SS-HUNTER", "SS-SYMPTOMS", "COMBO-MAOI", "COMBO-WASHOUT", "COMBO-HIGH-OPIOID", "COMBO-STACK",
-    "COMBO-RECREATIONAL", "COMBO-SEROTONERGIC", "COMBO-WEAK", "RX-TIZANIDINE-CYP1A2", "RX-RESP-DEPRESSION",
-    "RX-BACLOFEN-WITHDRAWAL", "RX-BACLOFEN-STOP", "RX-DANTROLENE-LIVER", "RX-BENZO-STOP", "RX-SEDATION",
-    "RF-STROKE", "RF-CORD", "RF-MENINGITIS", "RF-SEIZURE", "RF-LIVER", "RF-BREATHING", "RF-INJURY",
-    "RF-SELF-HARM", "CL-SUSTAINED", "CL-NEW-SEROTONERGIC", "CL-KNOWN-CONDITION", "CL-SUDDEN-WORSE", "CL-BRIEF",
-)
+SEROTONERGIC = SEROTONERGIC_CLASSES
 
-SEROTONERGIC = frozenset(
-    {
-        "ssri", "snri", "tca", "tca_strong", "maoi", "hidden_maoi", "serotonergic_opioid",
-        "serotonergic_opioid_weak", "triptan", "antiemetic", "other_serotonergic", "herbal", "recreational",
-    }
-)
 #: Washout windows in days (COMBO-WASHOUT: Prozac label 5 weeks; 14 days otherwise).
 WASHOUT_DAYS = 14
 WASHOUT_DAYS_FLUOXETINE = 35
@@ -59,6 +54,12 @@ class Med:
     stopped: bool = False  # an explicit stop event somewhere in the conversation
     past: bool = False
     days_since_stop: Optional[float] = None
+    hypothetical: bool = False  # asked about, not taken ("what if I took tramadol")
+
+    @property
+    def considered(self) -> bool:
+        """Taken now, or asked about as if taken (combination rules answer both)."""
+        return self.current or self.hypothetical
 
     @property
     def serotonergic(self) -> bool:
@@ -79,6 +80,16 @@ class ConversationState:
     features: Set[str] = field(default_factory=set)
     chronic: Set[str] = field(default_factory=set)  # features described as long-standing
     temperature_c: Optional[float] = None
+    patient: Patient = SELF
+    symptom_features: FrozenSet[str] = frozenset()  # features of kind "symptom" in the lexicon (CL-BRIEF)
+    #: Count medicines only asked about ("can I take tramadol with ...") as if taken. Off for the
+    #: triage itself (policy section 4: only medicines the person currently takes count); on to tell
+    #: the person what the combination they ask about could do (Assessment.asked).
+    include_asked: bool = False
+
+    @property
+    def who(self) -> "Who":
+        return Who(self.patient)
 
     # ------------------------------------------------------------------------------ helpers
     @property
@@ -92,8 +103,22 @@ class ConversationState:
     def taking(self, *classes: str) -> List[Med]:
         return [m for m in self.current if m.has(*classes)]
 
-    def taking_named(self, *names: str) -> List[Med]:
-        return [m for m in self.current if m.name in names]
+    @property
+    def considered(self) -> List[Med]:
+        """Current medicines, and with include_asked those asked about ("can I take tramadol with ...")."""
+        if not self.include_asked:
+            return self.current
+        return [m for m in self.meds.values() if m.considered]
+
+    @property
+    def serotonergic_considered(self) -> List[Med]:
+        return [m for m in self.considered if m.serotonergic]
+
+    def considering(self, *classes: str) -> List[Med]:
+        return [m for m in self.considered if m.has(*classes)]
+
+    def considering_named(self, *names: str) -> List[Med]:
+        return [m for m in self.considered if m.name in names]
 
     def has(self, *features: str) -> bool:
         return any(f in self.features for f in features)
@@ -105,53 +130,30 @@ class ConversationState:
 
 # ------------------------------------------------------------------------------------ words
 
-PLAIN = {
-    "spontaneous_clonus": "muscles jerking on their own",
-    "inducible_clonus": "jerking set off by a stretch or movement",
-    "ocular_clonus": "eyes flicking from side to side",
-    "clonus": "clonus",
-    "muscle_jerks": "muscle jerks or twitching",
-    "agitation": "agitation or restlessness",
-    "diaphoresis": "heavy sweating",
-    "tremor": "shaking",
-    "hyperreflexia": "very jumpy reflexes",
-    "hypertonia": "stiff, rigid muscles",
-    "fever": "a fever",
-    "tachycardia": "a racing heart",
-    "hallucinations": "seeing or hearing things that are not there",
-    "confusion": "confusion",
-    "shivering": "shivering",
-    "incoordination": "trouble with coordination",
-    "gi_upset": "nausea, vomiting or diarrhea",
-    "face_droop": "a drooping face",
-    "one_sided_weakness": "weakness or numbness on one side",
-    "speech_problem": "slurred or lost speech",
-    "balance_loss": "sudden loss of balance",
-    "vision_loss": "sudden vision loss or double vision",
-    "bladder_bowel_loss": "loss of bladder or bowel control",
-    "saddle_numbness": "numbness in the groin or between the legs",
-    "both_legs_weak": "weakness in both legs",
-    "back_pain": "back pain",
-    "stiff_neck": "a stiff neck",
-    "severe_headache": "a severe headache",
-    "photophobia": "eyes hurt by light",
-    "seizure": "a seizure",
-    "loss_of_consciousness": "passing out",
-    "breathing_trouble": "trouble breathing",
-    "slow_breathing": "slow or shallow breathing",
-    "blue_lips": "blue lips or fingers",
-    "extreme_sleepiness": "extreme sleepiness",
-    "unresponsive": "being hard to wake",
-    "drowsiness": "drowsiness",
-    "dizziness": "dizziness",
-    "jaundice": "yellow skin or eyes",
-    "dark_urine": "dark urine",
-    "ruq_pain": "pain in the upper right belly",
-    "itching": "itching without a rash",
-    "rebound_spasticity": "spasticity coming back strongly",
-    "low_blood_pressure": "very low blood pressure",
-    "recent_injury": "a recent head or spine injury",
-}
+class _Plain(Mapping[str, str]):
+    """Features in plain words, read from the symptom lexicon (`plain:`, else `description:`), so
+    that a new feature is described where it is defined."""
+
+    _cache: Optional[Dict[str, str]] = None
+
+    def _table(self) -> Dict[str, str]:
+        if self._cache is None:
+            from bot.symptoms import lexicon
+
+            self._cache = {name: f.plain for name, f in lexicon().items()}
+        return self._cache
+
+    def __getitem__(self, key: str) -> str:
+        return self._table()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+PLAIN: Mapping[str, str] = _Plain()
 
 KNOWN_CONDITIONS = {
     "condition_ms": "multiple sclerosis",
@@ -181,8 +183,117 @@ def _plain(features: Iterable[str]) -> str:
     return join(PLAIN.get(f, f.replace("_", " ")) for f in features)
 
 
-def _flag(rule_id: str, level: str, reason: str) -> RedFlag:
-    return RedFlag(rule_id, level, reason)
+class Who:
+    """How the reasons name the patient: "You take ..." for the person writing, "Your mom takes ..." or
+    "He takes ..." for someone a caregiver speaks for (never "You take" about someone else)."""
+
+    def __init__(self, patient: Patient) -> None:
+        self.patient = patient
+        if patient.is_self:
+            self.noun, self.subj, self.poss, self.obj = "you", "you", "your", "you"
+        else:
+            pron = patient.pronoun
+            self.noun = f"your {patient.relation}" if patient.relation else pron
+            self.subj = pron
+            self.poss = {"he": "his", "she": "her", "they": "their"}[pron]
+            self.obj = {"he": "him", "she": "her", "they": "them"}[pron]
+
+    def _verb(self, base: str, third: str) -> str:
+        plural = self.patient.is_self or (self.patient.relation is None and self.subj == "they")
+        word = f"{self.noun} {base if plural else third}"
+        return word[:1].upper() + word[1:]
+
+    def does(self, base: str, third: str) -> str:
+        """The verb alone, agreeing with the patient: does("have", "has")."""
+        plural = self.patient.is_self or (self.patient.relation is None and self.subj == "they")
+        return base if plural else third
+
+    @property
+    def take(self) -> str:
+        return self._verb("take", "takes")
+
+    @property
+    def has(self) -> str:
+        return self._verb("have", "has")
+
+    @property
+    def feels(self) -> str:
+        return self._verb("feel", "feels")
+
+    @property
+    def stopped(self) -> str:
+        return self._verb("stopped", "stopped")
+
+    @property
+    def used(self) -> str:
+        return self._verb("used", "used")
+
+    @property
+    def Poss(self) -> str:
+        return self.poss[:1].upper() + self.poss[1:]
+
+
+Fired = Optional[Tuple[str, str]]  # (level, reason) or None
+
+
+def fire(level: str, reason: str) -> Tuple[str, str]:
+    return level, reason
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    levels: Tuple[str, ...]  # the levels this rule may give
+    escalation: str  # the signs that would make it an emergency, in plain words ("" for none)
+    check: Callable[["ConversationState"], Fired]
+    section6: bool = False  # "clonus without red flags": gives way when an SS- or RF- rule fires
+
+    def __call__(self, s: "ConversationState") -> Optional[RedFlag]:
+        out = self.check(s)
+        if out is None:
+            return None
+        level, reason = out
+        if level not in self.levels:
+            raise ValueError(f"{self.id} gave level {level!r}, not one of {self.levels}")
+        return RedFlag(self.id, level, reason)
+
+
+#: Every rule, by id, in the order of the policy (the order of the definitions below).
+RULES: Dict[str, Rule] = {}
+
+
+def rule(rule_id: str, *, level: Union[str, Tuple[str, ...]], escalation: str = "",
+         section6: bool = False) -> Callable[[Callable[["ConversationState"], Fired]], Callable[["ConversationState"], Fired]]:
+    """Register a policy rule (see the module docstring)."""
+    levels = (level,) if isinstance(level, str) else tuple(level)
+    if any(lvl not in LEVELS for lvl in levels):
+        raise ValueError(f"{rule_id}: unknown level in {levels}")
+
+    def register(fn: Callable[["ConversationState"], Fired]) -> Callable[["ConversationState"], Fired]:
+        if rule_id in RULES:
+            raise ValueError(f"rule {rule_id} defined twice")
+        RULES[rule_id] = Rule(rule_id, levels, escalation, fn, section6)
+        return fn
+
+    return register
+
+
+#: The warning signs of serotonin syndrome, for the rules whose escalation they are (policy sections 2, 4).
+SEROTONIN_SIGNS = (
+    "muscles jerking on their own, a fever, heavy sweating, confusion, very stiff muscles, "
+    "a racing heart, or seeing things that are not there"
+)
+
+
+def _with(meds: List[Med]) -> str:
+    """'tramadol with venlafaxine', 'a with b and c' (for "Taking ... could ...")."""
+    names = list(dict.fromkeys(m.name for m in meds))
+    return names[0] + (" with " + join(names[1:]) if len(names) > 1 else "")
+
+
+def _asked(meds: Iterable[Med]) -> bool:
+    """Some of these medicines are only asked about, not taken."""
+    return any(m.hypothetical and not m.current for m in meds)
 
 
 # ------------------------------------------------------------------------------ section 2
@@ -223,16 +334,21 @@ def hunter_criteria(s: ConversationState) -> List[str]:
     return [x for group in met for x in group]
 
 
-def ss_hunter(s: ConversationState) -> Optional[RedFlag]:
+@rule("SS-HUNTER", level="emergency")
+def ss_hunter(s: ConversationState) -> Fired:
     sero = s.serotonergic
     features = hunter_criteria(s)
     if not sero or not features:
         return None
-    return _flag(
-        "SS-HUNTER", "emergency",
-        f"You take {_names(sero)} and describe {_plain(features)}; these are signs of serotonin syndrome, "
-        "which can be dangerous.",
+    return fire(
+        "emergency",
+        f"{s.who.take} {_names(sero)} and {_describe(s)} {_plain(features)}; these are signs of serotonin "
+        "syndrome, which can be dangerous.",
     )
+
+
+def _describe(s: ConversationState) -> str:
+    return "describe" if s.patient.is_self else "you describe"
 
 
 def fda_signs(s: ConversationState) -> Dict[str, List[str]]:
@@ -245,7 +361,8 @@ def fda_signs(s: ConversationState) -> Dict[str, List[str]]:
     return found
 
 
-def ss_symptoms(s: ConversationState) -> Optional[RedFlag]:
+@rule("SS-SYMPTOMS", level=("urgent", "emergency"), escalation=SEROTONIN_SIGNS)
+def ss_symptoms(s: ConversationState) -> Fired:
     # The policy asks for signs "new since starting or increasing" the agent. People rarely say so;
     # the cautious reading counts every sign that is not described as long-standing ("for years").
     sero = s.serotonergic
@@ -256,16 +373,17 @@ def ss_symptoms(s: ConversationState) -> Optional[RedFlag]:
     if s.new("hypertonia"):
         severe.append("hypertonia")
     features = [group[0] for group in signs.values()]  # one word per sign
+    have = s.who.does("have", "has")
     if severe or len(signs) >= 2:
-        return _flag(
-            "SS-SYMPTOMS", "emergency",
-            f"You take {_names(sero)} and have {_plain(features)}; these can be warning signs of serotonin syndrome.",
+        return fire(
+            "emergency",
+            f"{s.who.take} {_names(sero)} and {have} {_plain(features)}; these can be warning signs of serotonin syndrome.",
         )
     if list(signs) == ["muscle twitching or stiffness"] and _new_serotonergic(s):
         return None  # CL-NEW-SEROTONERGIC is the rule for new jerks alone after a new agent
-    return _flag(
-        "SS-SYMPTOMS", "urgent",
-        f"You take {_names(sero)} and have {_plain(features)}; this can be an early sign of serotonin syndrome.",
+    return fire(
+        "urgent",
+        f"{s.who.take} {_names(sero)} and {have} {_plain(features)}; this can be an early sign of serotonin syndrome.",
     )
 
 
@@ -292,19 +410,26 @@ def _high_opioid_pair(a: Med, b: Med) -> bool:
     return (_ssri_snri_tca(a) and b.has("serotonergic_opioid")) or (_ssri_snri_tca(b) and a.has("serotonergic_opioid"))
 
 
-def combo_maoi(s: ConversationState) -> Optional[RedFlag]:
-    sero = s.serotonergic
+def _together(s: ConversationState, meds: List[Med], risk: str) -> str:
+    """'You take A and B together; <risk>' or, when one of them is only asked about, 'Taking A with B
+    could <risk without "this combination can">'."""
+    if _asked(meds):
+        return f"Taking {_with(meds)} could {risk.split(' can ', 1)[-1]}"
+    return f"{s.who.take} {_names(meds)} together; {risk}"
+
+
+@rule("COMBO-MAOI", level="urgent", escalation=SEROTONIN_SIGNS)
+def combo_maoi(s: ConversationState) -> Fired:
+    sero = s.serotonergic_considered
     maois = [m for m in sero if _maoi(m)]
     others = [m for m in sero if m not in maois[:1]]
     if not maois or not others:
         return None
-    return _flag(
-        "COMBO-MAOI", "urgent",
-        f"You take {maois[0].name} and {_names(others)} together; this combination can cause serotonin syndrome.",
-    )
+    return fire("urgent", _together(s, [maois[0]] + others, "this combination can cause serotonin syndrome."))
 
 
-def combo_washout(s: ConversationState) -> Optional[RedFlag]:
+@rule("COMBO-WASHOUT", level="urgent", escalation=SEROTONIN_SIGNS)
+def combo_washout(s: ConversationState) -> Fired:
     # The MAOI side includes hidden MAOIs (linezolid, methylene blue): FDA DSC 2011 asks for the same
     # washout. The other side includes tricyclics in both directions, the more cautious reading.
     def within(m: Med) -> bool:
@@ -312,7 +437,7 @@ def combo_washout(s: ConversationState) -> Optional[RedFlag]:
         return m.stopped and not m.current and (m.days_since_stop is None or m.days_since_stop <= window)
 
     stopped = [m for m in s.meds.values() if within(m)]
-    for new in s.current:
+    for new in s.considered:
         if _maoi(new):
             old = [m for m in stopped if _ssri_snri_tca(m)]
         elif _ssri_snri_tca(new):
@@ -322,9 +447,15 @@ def combo_washout(s: ConversationState) -> Optional[RedFlag]:
         if old:
             o = old[0]
             when = "recently" if o.days_since_stop is None else f"{_days(o.days_since_stop)} ago"
-            return _flag(
-                "COMBO-WASHOUT", "urgent",
-                f"You take {new.name} and stopped {o.name} {when}; {o.name} can still be in the body, and "
+            if _asked([new]):
+                return fire(
+                    "urgent",
+                    f"Starting {new.name} after stopping {o.name} {when} could cause serotonin syndrome; "
+                    f"{o.name} can still be in the body.",
+                )
+            return fire(
+                "urgent",
+                f"{s.who.take} {new.name} and stopped {o.name} {when}; {o.name} can still be in the body, and "
                 "together they can cause serotonin syndrome.",
             )
     return None
@@ -345,59 +476,53 @@ def _days(days: float) -> str:
     return "years"
 
 
-def combo_high_opioid(s: ConversationState) -> Optional[RedFlag]:
-    sero = s.serotonergic
+@rule("COMBO-HIGH-OPIOID", level="routine", escalation=SEROTONIN_SIGNS)
+def combo_high_opioid(s: ConversationState) -> Fired:
+    sero = s.serotonergic_considered
     antidep = [m for m in sero if _ssri_snri_tca(m)]
     opioids = [m for m in sero if m.has("serotonergic_opioid")]
     if not antidep or not opioids:
         return None
-    return _flag(
-        "COMBO-HIGH-OPIOID", "routine",
-        f"You take {_names(antidep)} and {_names(opioids)} together; this combination can cause serotonin "
-        "syndrome, so it is worth knowing the warning signs.",
-    )
+    meds = (opioids + antidep) if _asked(opioids + antidep) else (antidep + opioids)
+    return fire("routine", _together(s, meds, "this combination can cause serotonin syndrome, so it is worth "
+                                              "knowing the warning signs."))
 
 
-def combo_stack(s: ConversationState) -> Optional[RedFlag]:
-    sero = s.serotonergic
+@rule("COMBO-STACK", level="urgent", escalation=SEROTONIN_SIGNS)
+def combo_stack(s: ConversationState) -> Fired:
+    sero = s.serotonergic_considered
     if len(sero) < 3:
         return None
-    return _flag(
-        "COMBO-STACK", "urgent",
-        f"You take {len(sero)} medicines that raise serotonin ({_names(sero)}); together they can cause "
+    if _asked(sero):
+        return fire("urgent", f"Taking {_with(sero)} means {len(sero)} medicines that raise serotonin; together "
+                              "they could cause serotonin syndrome.")
+    return fire(
+        "urgent",
+        f"{s.who.take} {len(sero)} medicines that raise serotonin ({_names(sero)}); together they can cause "
         "serotonin syndrome.",
     )
 
 
-def combo_recreational(s: ConversationState) -> Optional[RedFlag]:
+@rule("COMBO-RECREATIONAL", level="urgent", escalation=SEROTONIN_SIGNS)
+def combo_recreational(s: ConversationState) -> Fired:
     # The policy says "+ any prescribed serotonergic agent". A second recreational drug or an herbal
     # product raises serotonin too, so any other serotonergic agent counts (more cautious).
-    sero = s.serotonergic
+    sero = s.serotonergic_considered
     rec = [m for m in sero if m.has("recreational")]
     if not rec:
         return None
     others = [m for m in sero if m is not rec[0]]
     if not others:
         return None
-    return _flag(
-        "COMBO-RECREATIONAL", "urgent",
-        f"You used {rec[0].name} while taking {_names(others)}; this combination can cause serotonin syndrome.",
-    )
+    if _asked([rec[0]] + others):
+        return fire("urgent", f"Taking {_with([rec[0]] + others)} could cause serotonin syndrome.")
+    used = s.who.used
+    return fire("urgent", f"{used} {rec[0].name} while taking {_names(others)}; this combination can cause serotonin syndrome.")
 
 
-def combo_weak(s: ConversationState) -> Optional[RedFlag]:
-    sero = s.serotonergic
-    if len(sero) != 2 or not _weak_pair(*sero):
-        return None
-    return _flag(
-        "COMBO-WEAK", "self_care",
-        f"You take {_names(sero)}; the risk of serotonin syndrome from this pair is low, but it helps to "
-        "know the warning signs.",
-    )
-
-
-def combo_serotonergic(s: ConversationState) -> Optional[RedFlag]:
-    sero = s.serotonergic
+@rule("COMBO-SEROTONERGIC", level="routine", escalation=SEROTONIN_SIGNS)
+def combo_serotonergic(s: ConversationState) -> Fired:
+    sero = s.serotonergic_considered
     weak_only = combo_weak(s) is not None
     pairs = []
     for a, b in combinations(sero, 2):
@@ -408,57 +533,76 @@ def combo_serotonergic(s: ConversationState) -> Optional[RedFlag]:
         pairs.append((a, b))
     if not pairs:
         return None
-    meds = [m for pair in pairs for m in pair]
-    return _flag(
-        "COMBO-SEROTONERGIC", "routine",
-        f"You take {_names(meds)} together; both raise serotonin, and together they can cause serotonin syndrome.",
+    meds = list({m.name: m for pair in pairs for m in pair}.values())
+    if _asked(meds):
+        return fire("routine", f"Taking {_with(meds)} could cause serotonin syndrome; both raise serotonin.")
+    return fire(
+        "routine",
+        f"{s.who.take} {_names(meds)} together; both raise serotonin, and together they can cause serotonin syndrome.",
     )
 
 
-def rx_tizanidine(s: ConversationState) -> Optional[RedFlag]:
-    tiz = s.taking_named("tizanidine")
-    inhibitors = [m for m in s.taking("cyp1a2_inhibitor") if m.name != "tizanidine"]
+@rule("COMBO-WEAK", level="self_care", escalation=SEROTONIN_SIGNS)
+def combo_weak(s: ConversationState) -> Fired:
+    sero = s.serotonergic_considered
+    if len(sero) != 2 or not _weak_pair(*sero):
+        return None
+    if _asked(sero):
+        return fire("self_care", f"Taking {_with(sero)} has a low risk of serotonin syndrome, but it helps to know "
+                                 "the warning signs.")
+    return fire(
+        "self_care",
+        f"{s.who.take} {_names(sero)}; the risk of serotonin syndrome from this pair is low, but it helps to "
+        "know the warning signs.",
+    )
+
+
+@rule("RX-TIZANIDINE-CYP1A2", level=("routine", "urgent", "emergency"),
+      escalation="fainting, feeling like you will pass out, or very low blood pressure")
+def rx_tizanidine(s: ConversationState) -> Fired:
+    tiz = s.considering_named("tizanidine")
+    inhibitors = [m for m in s.considering("cyp1a2_inhibitor") if m.name != "tizanidine"]
     if not tiz or not inhibitors:
         return None
     strong = [m for m in inhibitors if m.has("cyp1a2_contraindicated")]
     shown = strong or inhibitors
     signs = s.new("loss_of_consciousness", "low_blood_pressure")
+    lead = f"Taking tizanidine with {_names(shown)}" if _asked(tiz + shown) else f"{s.who.take} tizanidine with {_names(shown)}"
     if signs:
-        return _flag(
-            "RX-TIZANIDINE-CYP1A2", "emergency",
-            f"You take tizanidine with {_names(shown)} and report {_plain(signs)}; {_names(shown)} can raise "
-            "tizanidine to dangerous levels.",
+        return fire(
+            "emergency",
+            f"{lead} and {_describe(s)} {_plain(signs)}; {_names(shown)} can raise tizanidine to dangerous levels.",
         )
     if strong:
-        return _flag(
-            "RX-TIZANIDINE-CYP1A2", "urgent",
-            f"You take tizanidine with {_names(strong)}; this pair should not be taken together because it "
-            "raises tizanidine levels a lot.",
+        return fire(
+            "urgent",
+            f"{lead}; this pair should not be taken together because it raises tizanidine levels a lot.",
         )
-    return _flag(
-        "RX-TIZANIDINE-CYP1A2", "routine",
-        f"You take tizanidine with {_names(inhibitors)}, which can raise tizanidine levels and cause low "
-        "blood pressure or sleepiness.",
+    return fire(
+        "routine",
+        f"{lead}, which can raise tizanidine levels and cause low blood pressure or sleepiness.",
     )
 
 
-def rx_resp_depression(s: ConversationState) -> Optional[RedFlag]:
-    sedatives = [m for m in s.current if m.has("gabapentinoid", "benzodiazepine") or m.name == "baclofen"]
-    opioids = s.taking("opioid")
+@rule("RX-RESP-DEPRESSION", level=("routine", "emergency"),
+      escalation="extreme sleepiness, slow or shallow breathing, blue lips or fingers, or being hard to wake")
+def rx_resp_depression(s: ConversationState) -> Fired:
+    sedatives = [m for m in s.considered if m.has("gabapentinoid", "benzodiazepine") or m.name == "baclofen"]
+    opioids = s.considering("opioid")
     if not sedatives or not opioids:
         return None
     # Trouble breathing is in RF-BREATHING too; it is also a sign here (more cautious).
     signs = s.new("extreme_sleepiness", "slow_breathing", "unresponsive", "blue_lips", "breathing_trouble")
+    lead = (f"Taking {_names(sedatives)} with {_names(opioids)}" if _asked(sedatives + opioids)
+            else f"{s.who.take} {_names(sedatives)} with {_names(opioids)}")
     if signs:
-        return _flag(
-            "RX-RESP-DEPRESSION", "emergency",
-            f"You take {_names(sedatives)} with {_names(opioids)} and report {_plain(signs)}; together these "
-            "medicines can slow breathing dangerously.",
+        return fire(
+            "emergency",
+            f"{lead} and {_describe(s)} {_plain(signs)}; together these medicines can slow breathing dangerously.",
         )
-    return _flag(
-        "RX-RESP-DEPRESSION", "routine",
-        f"You take {_names(sedatives)} with {_names(opioids)}; together they can cause extreme sleepiness "
-        "and slow breathing.",
+    return fire(
+        "routine",
+        f"{lead}; together they can cause extreme sleepiness and slow breathing.",
     )
 
 
@@ -469,16 +613,17 @@ def _baclofen_problem(s: ConversationState) -> Tuple[List[str], bool]:
     """(what went wrong, in words; whether baclofen is involved at all)."""
     baclofen = s.meds.get("baclofen")
     pump_known = baclofen is not None or s.has("pump_context")
+    poss = s.who.poss
     problems = []
     if pump_known:
         if s.has("pump_alarm"):
-            problems.append("your baclofen pump alarm went off")
+            problems.append(f"{poss} baclofen pump alarm went off")
         if s.has("pump_refill_missed"):
             problems.append("a baclofen pump refill was missed")
         if s.has("pump_catheter"):
             problems.append("there is a problem with the pump catheter")
     if baclofen is not None and baclofen.recent_stop:
-        problems.append("your baclofen was stopped suddenly")
+        problems.append(f"{poss} baclofen was stopped suddenly")
     return problems, baclofen is not None
 
 
@@ -489,59 +634,71 @@ def _withdrawal_signs(s: ConversationState) -> List[str]:
     return signs
 
 
-def rx_baclofen_withdrawal(s: ConversationState) -> Optional[RedFlag]:
+_BACLOFEN_SIGNS = ("a high fever, confusion, muscles getting very stiff, itching without a rash, "
+                   "seeing things that are not there, or a seizure")
+
+
+@rule("RX-BACLOFEN-WITHDRAWAL", level="emergency")
+def rx_baclofen_withdrawal(s: ConversationState) -> Fired:
     problems, _ = _baclofen_problem(s)
     signs = _withdrawal_signs(s)
     if not problems or not signs:
         return None
-    return _flag(
-        "RX-BACLOFEN-WITHDRAWAL", "emergency",
-        f"{join(problems).capitalize()} and you have {_plain(signs)}; these can be signs of baclofen withdrawal, "
+    has = f"{s.who.subj} {s.who.does('have', 'has')}"
+    return fire(
+        "emergency",
+        f"{join(problems).capitalize()} and {has} {_plain(signs)}; these can be signs of baclofen withdrawal, "
         "which can be life-threatening.",
     )
 
 
-def rx_baclofen_stop(s: ConversationState) -> Optional[RedFlag]:
+@rule("RX-BACLOFEN-STOP", level="urgent", escalation=_BACLOFEN_SIGNS)
+def rx_baclofen_stop(s: ConversationState) -> Fired:
     problems, _ = _baclofen_problem(s)
     if not problems or _withdrawal_signs(s):
         return None  # with withdrawal signs RX-BACLOFEN-WITHDRAWAL applies instead
-    return _flag(
-        "RX-BACLOFEN-STOP", "urgent",
+    return fire(
+        "urgent",
         f"{join(problems).capitalize()}; stopping baclofen suddenly can cause dangerous withdrawal.",
     )
 
 
-def rx_dantrolene_liver(s: ConversationState) -> Optional[RedFlag]:
+@rule("RX-DANTROLENE-LIVER", level="urgent", escalation="confusion, extreme sleepiness, or yellow skin with jerking")
+def rx_dantrolene_liver(s: ConversationState) -> Fired:
     # Liver injury can show after the last dose, so dantrolene taken recently counts too.
-    if "dantrolene" not in s.meds:
+    med = s.meds.get("dantrolene")
+    if med is None or (med.hypothetical and not med.current and not med.past):
         return None
     signs = s.new("jaundice", "dark_urine", "ruq_pain")
     if not signs:
         return None
-    return _flag(
-        "RX-DANTROLENE-LIVER", "urgent",
-        f"You take dantrolene and have {_plain(signs)}; dantrolene can harm the liver.",
+    return fire(
+        "urgent",
+        f"{s.who.take} dantrolene and {s.who.does('have', 'has')} "
+        f"{_plain(signs)}; dantrolene can harm the liver.",
     )
 
 
-def rx_benzo_stop(s: ConversationState) -> Optional[RedFlag]:
+@rule("RX-BENZO-STOP", level=("urgent", "emergency"), escalation="a seizure, seeing things that are not there, or confusion")
+def rx_benzo_stop(s: ConversationState) -> Fired:
     stopped = [m for m in s.meds.values() if m.has("benzodiazepine") and m.recent_stop]
     if not stopped:
         return None
     if s.has("seizure"):
-        return _flag(
-            "RX-BENZO-STOP", "emergency",
-            f"You stopped {_names(stopped)} suddenly and had a seizure; stopping a benzodiazepine suddenly can "
+        return fire(
+            "emergency",
+            f"{s.who.stopped} {_names(stopped)} suddenly and had a seizure; stopping a benzodiazepine suddenly can "
             "cause seizures.",
         )
-    return _flag(
-        "RX-BENZO-STOP", "urgent",
-        f"You stopped {_names(stopped)} suddenly; stopping a benzodiazepine suddenly can cause withdrawal "
+    return fire(
+        "urgent",
+        f"{s.who.stopped} {_names(stopped)} suddenly; stopping a benzodiazepine suddenly can cause withdrawal "
         "and seizures.",
     )
 
 
-def rx_sedation(s: ConversationState) -> Optional[RedFlag]:
+@rule("RX-SEDATION", level=("self_care", "routine"))
+def rx_sedation(s: ConversationState) -> Fired:
     # The policy names baclofen, tizanidine, gabapentin, diazepam, clonazepam and dantrolene; the other
     # members of those classes (pregabalin, other benzodiazepines) sedate just the same.
     meds = s.taking("muscle_relaxant", "gabapentinoid", "benzodiazepine")
@@ -549,12 +706,12 @@ def rx_sedation(s: ConversationState) -> Optional[RedFlag]:
     if not meds or not signs:
         return None
     if s.has("disrupts_daily_life"):
-        return _flag(
-            "RX-SEDATION", "routine",
-            f"You feel {_plain(signs)} on {_names(meds)} and it gets in the way of daily life.",
+        return fire(
+            "routine",
+            f"{s.who.feels} {_plain(signs)} on {_names(meds)} and it gets in the way of daily life.",
         )
-    return _flag(
-        "RX-SEDATION", "self_care",
+    return fire(
+        "self_care",
         f"{_plain(signs).capitalize()} is a common side effect of {_names(meds)}.",
     )
 
@@ -562,43 +719,48 @@ def rx_sedation(s: ConversationState) -> Optional[RedFlag]:
 # ------------------------------------------------------------------------------ section 5
 
 
-def rf_stroke(s: ConversationState) -> Optional[RedFlag]:
+@rule("RF-STROKE", level="emergency")
+def rf_stroke(s: ConversationState) -> Fired:
     signs = s.new("face_droop", "one_sided_weakness", "speech_problem", "balance_loss", "vision_loss")
     if not signs:
         return None
-    return _flag("RF-STROKE", "emergency", f"You describe {_plain(signs)}; these can be signs of a stroke.")
+    return fire("emergency", f"You describe {_plain(signs)}; these can be signs of a stroke.")
 
 
-def rf_cord(s: ConversationState) -> Optional[RedFlag]:
+@rule("RF-CORD", level="emergency")
+def rf_cord(s: ConversationState) -> Fired:
     signs = s.new("bladder_bowel_loss", "saddle_numbness", "both_legs_weak")
     if not signs:
         return None
     extra = " with back pain" if s.has("back_pain") else ""
-    return _flag(
-        "RF-CORD", "emergency",
+    return fire(
+        "emergency",
         f"You describe {_plain(signs)}{extra}; this can mean pressure on the spinal cord or its nerves.",
     )
 
 
-def rf_meningitis(s: ConversationState) -> Optional[RedFlag]:
+@rule("RF-MENINGITIS", level="emergency")
+def rf_meningitis(s: ConversationState) -> Fired:
     signs = s.new("stiff_neck", "severe_headache", "confusion", "photophobia")
     if "fever" not in s.features or not signs:
         return None
-    return _flag(
-        "RF-MENINGITIS", "emergency",
-        f"You have a fever with {_plain(signs)}; this can be a sign of meningitis.",
+    return fire(
+        "emergency",
+        f"{s.who.has} a fever with {_plain(signs)}; this can be a sign of meningitis.",
     )
 
 
-def rf_seizure(s: ConversationState) -> Optional[RedFlag]:
+@rule("RF-SEIZURE", level="emergency")
+def rf_seizure(s: ConversationState) -> Fired:
     if s.has("seizure"):
-        return _flag("RF-SEIZURE", "emergency", "You describe a seizure.")
+        return fire("emergency", "You describe a seizure.")
     if s.has("loss_of_consciousness", "unresponsive") and s.has(*CLONUS_FEATURES):
-        return _flag("RF-SEIZURE", "emergency", "You describe jerking with passing out; this can be a seizure.")
+        return fire("emergency", "You describe jerking with passing out; this can be a seizure.")
     return None
 
 
-def rf_liver(s: ConversationState) -> Optional[RedFlag]:
+@rule("RF-LIVER", level="emergency")
+def rf_liver(s: ConversationState) -> Fired:
     if "condition_liver_disease" not in s.features:
         return None
     signs = s.new("confusion", "extreme_sleepiness", "unresponsive")
@@ -606,35 +768,42 @@ def rf_liver(s: ConversationState) -> Optional[RedFlag]:
         signs += ["jaundice"] + [f for f in CLONUS_FEATURES if f in s.features][:1]
     if not signs:
         return None
-    return _flag(
-        "RF-LIVER", "emergency",
-        f"You have liver disease and {_plain(signs)}; this can mean the liver is not clearing toxins.",
+    return fire(
+        "emergency",
+        f"{s.who.has} liver disease and {_plain(signs)}; this can mean the liver is not clearing toxins.",
     )
 
 
-def rf_breathing(s: ConversationState) -> Optional[RedFlag]:
+@rule("RF-BREATHING", level="emergency")
+def rf_breathing(s: ConversationState) -> Fired:
     signs = s.new("breathing_trouble", "blue_lips")
     if not signs:
         return None
-    return _flag("RF-BREATHING", "emergency", f"You describe {_plain(signs)}.")
+    return fire("emergency", f"You describe {_plain(signs)}.")
 
 
-def rf_injury(s: ConversationState) -> Optional[RedFlag]:
+@rule("RF-INJURY", level="emergency")
+def rf_injury(s: ConversationState) -> Fired:
     if "recent_injury" not in s.features:
         return None
     signs = [f for f in CLONUS_FEATURES + ("one_sided_weakness", "both_legs_weak") if f in s.features]
     if not signs:
         return None
-    return _flag(
-        "RF-INJURY", "emergency",
+    return fire(
+        "emergency",
         f"You describe {_plain(signs[:2])} after a head or spine injury; this needs to be checked right away.",
     )
 
 
-def rf_self_harm(s: ConversationState) -> Optional[RedFlag]:
+@rule("RF-SELF-HARM", level="emergency")
+def rf_self_harm(s: ConversationState) -> Fired:
     if "self_harm" not in s.features:
         return None
-    return _flag("RF-SELF-HARM", "emergency", "You mentioned thoughts of ending your life or hurting yourself.")
+    if s.patient.is_self:
+        return fire("emergency", "You mentioned thoughts of ending your life or hurting yourself.")
+    refl = {"him": "himself", "her": "herself", "them": "themselves"}[s.who.obj]
+    return fire("emergency", f"You mentioned that {s.who.noun} has thoughts of ending {s.who.poss} life or "
+                             f"hurting {refl}.")
 
 
 # ------------------------------------------------------------------------------ section 6
@@ -655,54 +824,57 @@ def _new_serotonergic(s: ConversationState) -> List[Med]:
     return s.serotonergic if s.has("new_since_medicine") else []
 
 
-def cl_sustained(s: ConversationState) -> Optional[RedFlag]:
+@rule("CL-SUSTAINED", level="routine", section6=True)
+def cl_sustained(s: ConversationState) -> Fired:
     clonus = _clonus(s)
     how = [x for x, f in (("keeps going", "clonus_sustained"), ("keeps coming back", "clonus_recurring"),
                           ("is on one side", "one_side")) if f in s.features]
+    if how == ["is on one side"] and "clonus_brief" in s.features:
+        return None  # a few beats that stop on their own, in one calf: CL-BRIEF (seed 000), not sustained
     if not clonus or not how:
         return None
-    return _flag(
-        "CL-SUSTAINED", "routine",
-        f"Your clonus {join(how)}; a neurologist should check it.",
-    )
+    return fire("routine", f"{s.who.Poss} clonus {join(how)}; a neurologist should check it.")
 
 
-def cl_new_serotonergic(s: ConversationState) -> Optional[RedFlag]:
+@rule("CL-NEW-SEROTONERGIC", level="urgent", escalation=SEROTONIN_SIGNS)
+def cl_new_serotonergic(s: ConversationState) -> Fired:
     new = _new_serotonergic(s)
     jerks = [f for f in _clonus(s) if f not in s.chronic]
     signs = fda_signs(s)
     if not new or not jerks or set(signs) - {"muscle twitching or stiffness"} or s.new("hypertonia"):
         return None  # other signs: SS-SYMPTOMS / SS-HUNTER apply
-    return _flag(
-        "CL-NEW-SEROTONERGIC", "urgent",
-        f"You have new {_plain(jerks[:1])} since starting or increasing {_names(new)}, which raises serotonin.",
+    return fire(
+        "urgent",
+        f"{s.who.has} new {_plain(jerks[:1])} since starting or increasing {_names(new)}, which raises serotonin.",
     )
 
 
-def cl_known_condition(s: ConversationState) -> Optional[RedFlag]:
+@rule("CL-KNOWN-CONDITION", level="routine", section6=True)
+def cl_known_condition(s: ConversationState) -> Fired:
     conditions = [KNOWN_CONDITIONS[c] for c in KNOWN_CONDITIONS if c in s.features]
     if not conditions or not _clonus(s) or not s.has("worse", "sudden_worse", "disrupts_daily_life"):
         return None
     how = "is getting worse" if s.has("worse", "sudden_worse") else "limits daily life"
-    return _flag(
-        "CL-KNOWN-CONDITION", "routine",
-        f"You have {join(conditions)} and your clonus {how}; a neurologist can review your treatment.",
+    return fire(
+        "routine",
+        f"{s.who.has} {join(conditions)} and {s.who.poss} clonus {how}; a neurologist can review the treatment.",
     )
 
 
-def cl_sudden_worse(s: ConversationState) -> Optional[RedFlag]:
+@rule("CL-SUDDEN-WORSE", level=("urgent", "emergency"), escalation="a fever or confusion")
+def cl_sudden_worse(s: ConversationState) -> Fired:
     if "sudden_worse" not in s.features:
         return None
     signs = [f for f in ("fever", "confusion") if f in s.features]
     if signs:
-        return _flag(
-            "CL-SUDDEN-WORSE", "emergency",
-            f"Your spasticity or clonus got much worse suddenly, with {_plain(signs)}; this can be a sign of "
+        return fire(
+            "emergency",
+            f"{s.who.Poss} spasticity or clonus got much worse suddenly, with {_plain(signs)}; this can be a sign of "
             "infection or a pump problem.",
         )
-    return _flag(
-        "CL-SUDDEN-WORSE", "urgent",
-        "Your spasticity or clonus got much worse over hours or days; common causes are an infection or a "
+    return fire(
+        "urgent",
+        f"{s.who.Poss} spasticity or clonus got much worse over hours or days; common causes are an infection or a "
         "pump problem.",
     )
 
@@ -713,37 +885,33 @@ _CLONUS_DESCRIPTION = set(CLONUS_FEATURES) | {
 }
 
 
-def cl_brief(s: ConversationState, symptom_features: FrozenSet[str]) -> Optional[RedFlag]:
+@rule("CL-BRIEF", level="self_care", section6=True)
+def cl_brief(s: ConversationState) -> Fired:
     if not _clonus(s) or "clonus_brief" not in s.features:
         return None
-    if s.has("clonus_sustained", "clonus_recurring", "one_side") or s.serotonergic:
+    if s.has("clonus_sustained", "clonus_recurring") or s.serotonergic:
         return None
-    if (symptom_features & s.features) - _CLONUS_DESCRIPTION:
+    if (s.symptom_features & s.features) - _CLONUS_DESCRIPTION:
         return None  # "no other symptom"
-    return _flag(
-        "CL-BRIEF", "self_care",
+    return fire(
+        "self_care",
         "A few beats of clonus that stop on their own, with no other symptoms, are common and usually harmless.",
     )
 
 
 # ------------------------------------------------------------------------------ all rules
 
-_RULES: Tuple[Callable[[ConversationState], Optional[RedFlag]], ...] = (
-    ss_hunter, ss_symptoms, combo_maoi, combo_washout, combo_high_opioid, combo_stack, combo_recreational,
-    combo_serotonergic, combo_weak, rx_tizanidine, rx_resp_depression, rx_baclofen_withdrawal, rx_baclofen_stop,
-    rx_dantrolene_liver, rx_benzo_stop, rx_sedation, rf_stroke, rf_cord, rf_meningitis, rf_seizure, rf_liver,
-    rf_breathing, rf_injury, rf_self_harm, cl_new_serotonergic, cl_sudden_worse,
-)
-# Section 6 is "clonus without red flags": these three give way when a section 2 or 5 rule explains it.
-_SECTION6_QUIET = ("CL-SUSTAINED", "CL-KNOWN-CONDITION", "CL-BRIEF")
+#: Every rule id of the policy, in the order the policy lists them (the order of the definitions).
+RULE_IDS: Tuple[str, ...] = tuple(RULES)
 
 
-def evaluate(s: ConversationState, symptom_features: FrozenSet[str] = frozenset()) -> List[RedFlag]:
-    """Every rule that fires on this state, in policy order."""
-    flags = [f for f in (rule(s) for rule in _RULES) if f is not None]
+def evaluate(s: ConversationState) -> List[RedFlag]:
+    """Every rule that fires on this state, in policy order. Section 6 ("clonus without red flags")
+    gives way when a section 2 or 5 rule (SS-, RF-) explains it."""
+    flags = [f for f in (r(s) for r in RULES.values() if not r.section6) if f is not None]
     if not any(f.id.startswith(("SS-", "RF-")) for f in flags):
-        flags += [f for f in (cl_sustained(s), cl_known_condition(s), cl_brief(s, symptom_features)) if f is not None]
-    order = {rule_id: i for i, rule_id in enumerate(RULE_IDS)}
+        flags += [f for f in (r(s) for r in RULES.values() if r.section6) if f is not None]
+    order = {rule_id: i for i, rule_id in enumerate(RULES)}
     return sorted(flags, key=lambda f: order[f.id])
 
 

@@ -16,13 +16,22 @@ from typing import Dict, FrozenSet, List, Optional, Pattern, Set, Tuple
 
 import yaml
 
-from bot.text_utils import KNOWLEDGE_DIR, clean, days_ago
+from bot.context import context, patient_of
+from bot.text_utils import KNOWLEDGE_DIR, clean
+from bot.vocab import NUMBER_WORDS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PATH = KNOWLEDGE_DIR / "symptoms.yml"
 KINDS = ("symptom", "condition", "context")
-_FEATURE_FIELDS = {"kind", "description", "patterns", "unless", "requires"}
+_FEATURE_FIELDS = {"kind", "description", "patterns", "unless", "requires", "context", "plain"}
+#: Which context modifiers (bot.context) make a finding not count, by kind; a feature may list its own.
+MODIFIERS = ("negated", "hypothetical", "historical", "other_person")
+DEFAULT_MODIFIERS = {
+    "symptom": frozenset(MODIFIERS),
+    "condition": frozenset({"negated", "hypothetical", "other_person"}),  # "stroke last year" counts
+    "context": frozenset({"hypothetical", "other_person"}),
+}
 
 #: Fever threshold. The policy says "> 38 °C (100.4 °F)"; 100.4 °F is itself 38.0 °C and is the
 #: usual fever cut-off, so a reading of exactly 38.0 °C / 100.4 °F counts (the more cautious choice).
@@ -48,6 +57,8 @@ class Feature:
     pattern: Pattern[str]
     unless: Optional[Pattern[str]] = None
     requires: Optional[Pattern[str]] = None
+    modifiers: FrozenSet[str] = frozenset(MODIFIERS)  # context modifiers that apply to this feature
+    plain: str = ""  # the feature in plain words for the person (defaults to the description)
 
 
 def _compile(patterns: object, where: str) -> Optional[Pattern[str]]:
@@ -67,7 +78,7 @@ def load_lexicon(path: Optional[Path] = None) -> Dict[str, Feature]:
     """Read and validate the lexicon; LexiconError names the faulty feature."""
     path = Path(path or DEFAULT_PATH)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 (safe loader, C build)
     except (OSError, yaml.YAMLError) as exc:
         raise LexiconError(f"{path}: cannot read symptom lexicon: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("features"), dict) or not raw["features"]:
@@ -87,6 +98,12 @@ def load_lexicon(path: Optional[Path] = None) -> Dict[str, Feature]:
         pattern = _compile(spec.get("patterns"), f"{where}: patterns")
         if pattern is None:
             raise LexiconError(f"{where}: missing patterns")
+        modifiers = DEFAULT_MODIFIERS[spec["kind"]]
+        if spec.get("context") is not None:
+            listed = spec["context"]
+            if not isinstance(listed, list) or any(m not in MODIFIERS for m in listed):
+                raise LexiconError(f"{where}: context must be a list of {', '.join(MODIFIERS)}")
+            modifiers = frozenset(listed)
         features[name] = Feature(
             name=name,
             kind=spec["kind"],
@@ -94,6 +111,8 @@ def load_lexicon(path: Optional[Path] = None) -> Dict[str, Feature]:
             pattern=pattern,
             unless=_compile(spec.get("unless"), f"{where}: unless"),
             requires=_compile(spec.get("requires"), f"{where}: requires"),
+            modifiers=modifiers,
+            plain=str(spec.get("plain") or spec["description"]),
         )
     return features
 
@@ -112,6 +131,13 @@ class Finding:
     negated: bool = False
     past: bool = False
     chronic: bool = False
+    hypothetical: bool = False
+    other_person: bool = False
+
+    @property
+    def counts(self) -> bool:
+        """Said of the patient, now, as a fact."""
+        return not (self.negated or self.past or self.hypothetical or self.other_person)
 
 
 @dataclass(frozen=True)
@@ -130,8 +156,10 @@ class SymptomReport:
         last: Dict[str, Finding] = {}
         asserted: Set[str] = set()
         for f in sorted(self.findings, key=lambda f: f.start):
+            if f.hypothetical or f.other_person:
+                continue  # neither confirms nor withdraws what the patient has
             last[f.feature] = f
-            if not f.negated and not f.past:
+            if f.counts:
                 asserted.add(f.feature)
         return frozenset(name for name in asserted if not last[name].negated)
 
@@ -141,78 +169,25 @@ class SymptomReport:
         return frozenset(f.feature for f in self.findings if f.negated) - self.present
 
 
-_CLAUSE = re.compile(r"[!?]|\.(?!\d)|(?<!\d)\.|[;\n]|\bbut\b|\bhowever\b|\balthough\b|\bthough\b|\bwhereas\b")
-_SEGMENT = re.compile(
-    r",|\band (?=(?:the|my|his|her|i|now|it|he|she|they|this|that|then|today|since)\b)|\bnow\b|\bthen\b"
-)
-_NEGATOR = re.compile(
-    r"\b(?:no|not|never|without|dont|doesnt|didnt|havent|hasnt|isnt|arent|wasnt|werent|nor|denies|deny|"
-    r"free of|none of|neither)\b"
-)
-# "no rash and muscles super stiff": the negation ends at "and"; it carries over "or" and commas
-# ("no fever, stiff neck or headache").
-_SCOPE_BREAK = re.compile(
-    r"\b(?:and|but|so|because|with|while|plus)\b|,\s*(?:i|im|ive|my|he|hes|she|shes|his|her|they|it|its|we|the|now)\b"
-)
-_PAST_MARKER = re.compile(
-    r"\b(?:used to|in the past|as a (?:kid|child|baby|teen|teenager)|when (?:i|he|she) was (?:younger|a kid|little|"
-    r"young|a child|a baby)|history of|previously|back in|years ago|once before)\b"
-)
-_ONGOING_BEFORE = re.compile(r"\b(?:for|over|in|during|since|within)(?: the)?(?: (?:last|past))?\s*$")
+_INDICATION = re.compile(r"\b(?:for|against|to help with|helps with|to stop|to control) (?:my |his |her |their |the )?(?:\w+ )?$")
 
 
-def _normalise(text: str) -> str:
-    # Apostrophes out ("can't" -> "cant") so patterns need no apostrophe variants; lowercase.
-    return clean(text).lower().replace("'", "")
+_VISIT = frozenset("er ed hospital doctor doctors gp clinic ambulance ems 911 care went go going came admitted seen "
+                   "checked tested in here there looking out time".split())
 
 
-def _spans(regex: Pattern[str], text: str) -> List[Tuple[int, int]]:
-    spans, start = [], 0
-    for m in regex.finditer(text):
-        spans.append((start, m.start()))
-        start = m.end()
-    spans.append((start, len(text)))
-    return spans
-
-
-def _locate(spans: List[Tuple[int, int]], pos: int) -> Tuple[int, int]:
-    for s, e in spans:
-        if s <= pos < e or (pos == e and s <= pos):
-            return s, e
-    return 0, 0
-
-
-def _is_negated(prefix: str) -> bool:
-    last = None
-    for m in _NEGATOR.finditer(prefix):
-        last = m
-    if last is None:
+def _is_indication(text: str, start: int) -> bool:
+    m = _INDICATION.search(text, max(0, start - 40), start)
+    if m is None:
         return False
-    between = prefix[last.end():]
-    return len(between.split()) <= 5 and not _SCOPE_BREAK.search(between)
+    before = text[max(0, m.start() - 20):m.start()].split()
+    return not (before and before[-1] in _VISIT)
 
 
-def _is_past(segment: str, clause: str) -> bool:
-    if _PAST_MARKER.search(segment):
-        return True
-    found = days_ago(segment)
-    if found is None:
-        return False
-    days, start, _ = found
-    if _ONGOING_BEFORE.search(segment[:start]):
-        return False  # "for the last month": still going on
-    return days >= 14
-
-
-_NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "few": 3, "couple": 2, "several": 6,
-    "many": 10, "lots": 10,
-}
 _BEAT_WORD = r"(?:beats?|jerks?|bounces?|pulses?|contractions?|kicks?|twitches)"
 _BEAT_RANGE = re.compile(rf"\b(\d+)\s*(?:-|to|or)\s*(\d+)\s+(?:\w+\s+){{0,2}}?{_BEAT_WORD}\b(?!\s*(?:per|a|/)\s*min)")
 _BEAT_ONE = re.compile(
-    rf"\b(\d+|{'|'.join(_NUMBER_WORDS)})\s+(?:of\s+)?(?:\w+\s+){{0,2}}?{_BEAT_WORD}\b(?!\s*(?:per|a|/)\s*min)"
+    rf"\b(\d+|{'|'.join(NUMBER_WORDS)})\s+(?:of\s+)?(?:\w+\s+){{0,2}}?{_BEAT_WORD}\b(?!\s*(?:per|a|/)\s*min)"
 )
 _TEMP = re.compile(r"\b(\d{2,3}(?:\.\d{1,2})?)\s*(°|º|degrees?|deg)?\s*(celsius|fahrenheit|c|f)?\b")
 _TEMP_CONTEXT = re.compile(r"(?:temp\w*|fever\w*|thermometer|febrile|running|burning up|reading|°|º)[^.!?;]{0,20}$")
@@ -250,49 +225,54 @@ def _beats(text: str) -> Optional[float]:
         best = value if best is None else max(best, value)
     for m in _BEAT_ONE.finditer(text):
         word = m.group(1)
-        value = float(word) if word.isdigit() else float(_NUMBER_WORDS[word])
+        value = float(word) if word.isdigit() else float(NUMBER_WORDS[word])
         best = value if best is None else max(best, value)
     return best
 
 
-def extract(text: str) -> SymptomReport:
-    """Symptom features of one message."""
-    try:
-        return _extract_cached(_normalise(text))
-    except LexiconError:
-        raise
-    except Exception:  # noqa: BLE001 - odd input must never take the assistant down
-        log.exception("symptom extraction failed on a message of %d characters", len(str(text)))
-        return SymptomReport()
+_AUTO = "\0auto"
 
 
-@lru_cache(maxsize=2048)
-def _extract_cached(text: str) -> SymptomReport:
+def extract(text: str, patient: Optional[str] = _AUTO) -> SymptomReport:
+    """Symptom features of one message. `patient` is the relation the person speaks for (bot.context
+    .patient_of), so that words about another relation count as someone else's. Errors raise: the
+    conversation boundary (bot.triage.Assessor callers) decides what to do with them."""
+    text = clean(text)
+    if patient == _AUTO:
+        patient = patient_of([text]).key
+    return _extract_cached(text, patient)
+
+
+@lru_cache(maxsize=4096)
+def _extract_cached(original: str, patient: Optional[str]) -> SymptomReport:
+    ctx = context(original, patient)
+    text = ctx.norm
     if not text.strip():
         return SymptomReport()
-    clauses = _spans(_CLAUSE, text)
     findings: List[Finding] = []
     chronic_clauses: Set[Tuple[int, int]] = set()
     lex = lexicon()
     chronic = lex["chronic"]
     for m in chronic.pattern.finditer(text):
-        chronic_clauses.add(_locate(clauses, m.start()))
+        chronic_clauses.add(ctx.clause(m.start()))
     for feature in lex.values():
         if feature.requires is not None and not feature.requires.search(text):
             continue
         for m in feature.pattern.finditer(text):
-            cs, ce = _locate(clauses, m.start())
-            clause = text[cs:ce]
-            if feature.unless is not None and feature.unless.search(clause):
+            cs, ce = ctx.clause(m.start())
+            if feature.unless is not None and feature.unless.search(text, cs, ce):
                 continue
-            segments = _spans(_SEGMENT, clause)
-            ss, se = _locate(segments, m.start() - cs)
-            segment = clause[ss:se]
-            negated = feature.kind != "context" and _is_negated(text[cs:m.start()])
-            past = feature.kind == "symptom" and _is_past(segment, clause)
+            mods = ctx.at(m.start(), m.end())
+            # "zofran for chemo nausea", "baclofen for spasms": why a medicine is taken, not a new sign.
+            indication = feature.kind == "symptom" and _is_indication(text, m.start())
+            use = feature.modifiers
             findings.append(
-                Finding(feature.name, m.start(), m.end(), negated=negated, past=past,
-                        chronic=(cs, ce) in chronic_clauses)
+                Finding(feature.name, m.start(), m.end(),
+                        negated="negated" in use and mods.negated,
+                        past="historical" in use and mods.historical,
+                        chronic=(cs, ce) in chronic_clauses or indication,
+                        hypothetical="hypothetical" in use and mods.hypothetical and not mods.negated,
+                        other_person="other_person" in use and mods.other_person)
             )
     extra: List[Finding] = []
     temp = _temperature(text)

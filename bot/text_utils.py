@@ -31,6 +31,9 @@ for _code in list(range(0, 32)) + [127]:
 MAX_CHARS = 20_000
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean(text: object) -> str:
     """The message as text with offsets kept: curly quotes and dashes made plain, control characters
     made spaces, and cut to MAX_CHARS. Anything that is not a string becomes one."""
@@ -40,8 +43,8 @@ def clean(text: object) -> str:
         text = str(text)
     text = text[:MAX_CHARS]
     # Lone surrogates (from broken UTF-16) would make later encoding fail; replace them in place.
-    if any("\ud800" <= ch <= "\udfff" for ch in text):
-        text = "".join("?" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub("?", text)
     return text.translate(_SAME_LENGTH)
 
 
@@ -134,7 +137,17 @@ def english_words() -> FrozenSet[str]:
         "lol omg im ive idk tbh btw pls plz thx ty ok okay hes shes theyre cant dont wont didnt doesnt "
         "isnt wasnt havent hasnt ur u r yeah yep nope gonna wanna gotta kinda sorta meds med doc docs "
         "hubby mom mum dad grandma grandpa bf gf pharm rx otc er ed gp np pcp neuro neurologist covid "
-        "heyy hiya hii thanks asap tho thru lastnight rn".split()
+        "heyy hiya hii thanks asap tho thru lastnight rn thats whats theres heres wheres lets youre were "
+        "theyve weve youve wouldnt couldnt shouldnt arent werent aint yall imma dunno lemme gimme kinda "
+        "hows whos its id youd hed shed wed theyd ill youll hell shell theyll".split()
+        # Common Spanish words of patients' messages (never medicine names).
+        + "esposo esposa marido mujer hijo hija madre padre mama papa abuela abuelo toma tomo toman dieron "
+        "ahora tengo tiene pastillas medicina medicinas dolor piernas pierna pie espasmos fiebre".split()
+        # Clinical words of this domain that are not medicines.
+        + "clonus myoclonus spasticity hyperreflexia hypertonia neurology neurologic intrathecal baclofen_pump "
+        "serotonin serotonergic ssri ssris snri snris maoi maois tca tcas triptan triptans opioid opioids "
+        "benzo benzos antidepressant antidepressants antibiotic antibiotics supplement supplements "
+        "infusion infusions injection injections".split()
     )
     return frozenset(words)
 

@@ -8,15 +8,19 @@ they said ("sorry, I meant I do NOT have a fever", "actually I'm not on tramadol
 
 from __future__ import annotations
 
+import copy
 import logging
-from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence
+import os
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set
 
-from bot.medications import Knowledge, Mention, analyse, knowledge
-from bot.rules import LEVELS, RANK, ConversationState, Med, RedFlag, evaluate, level_of
-from bot.symptoms import SymptomReport, extract, lexicon
+from bot.context import SELF, Patient, context, patient_of, speaks_for_self
+from bot.medications import Mention, analyse, knowledge
+from bot.rules import LEVELS, RANK, RULE_IDS, ConversationState, Med, RedFlag, evaluate, level_of
+from bot.symptoms import Finding, SymptomReport, extract, lexicon
 
-__all__ = ["LEVELS", "Assessment", "MedicationMention", "RedFlag", "assess"]
+__all__ = ["LEVELS", "Assessment", "Assessor", "MedicationMention", "RedFlag", "assess", "assess_incremental"]
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +30,60 @@ MAX_MESSAGES = 200
 # Context features that are bookkeeping, not something to report as a symptom.
 _NOT_REPORTED = frozenset({"correction", "chronic"})
 
+# ------------------------------------------------------------------------------ the recall layer seam
+#: A feature the recall layer (bot.recall.propose: paraphrase -> {feature: probability}) proposes joins
+#: the rule inputs when its probability reaches this threshold (per feature, else the default). The
+#: layer reads only the ASSERTED words of a message (bot.context.Context.asserted_text: what is not
+#: negated, hypothetical, historical or someone else's), and a feature the extractor found denied in
+#: the same message is never taken from it. The rules stay the arbiter: they decide what the features
+#: mean, and every decision still carries its policy id.
+RECALL_THRESHOLD = 0.8
+RECALL_THRESHOLDS: Dict[str, float] = {}
+
+
+def _recall_proposer() -> Optional[Callable[[str], Dict[str, float]]]:
+    try:
+        from bot.recall import propose
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("bot.recall",):
+            raise
+        return None
+    return propose
+
+
+_PROPOSE: List[Optional[Callable[[str], Dict[str, float]]]] = []
+
+
+def proposer() -> Optional[Callable[[str], Dict[str, float]]]:
+    """The recall layer's propose(), or None when it is not installed or switched off
+    (CLONUS_RECALL=0)."""
+    if not _PROPOSE:
+        _PROPOSE.append(None if os.environ.get("CLONUS_RECALL", "1") == "0" else _recall_proposer())
+    return _PROPOSE[0]
+
+
+def proposed_features(text: str, report: SymptomReport, patient: Optional[str]) -> List[str]:
+    """Features the recall layer adds to what the extractor found in this message."""
+    propose = proposer()
+    if propose is None:
+        return []
+    asserted = context(text, patient).asserted_text()
+    if not asserted.strip():
+        return []
+    lex = lexicon()
+    said = {f.feature for f in report.findings}  # found by the lexicon, in any context: it decides
+    out = []
+    for feature, p in propose(asserted).items():
+        if feature in lex and feature not in said and p >= RECALL_THRESHOLDS.get(feature, RECALL_THRESHOLD):
+            out.append(feature)
+    return sorted(out)
+
 
 @dataclass(frozen=True)
 class MedicationMention:
     name: str
     classes: List[str]
-    status: str  # "current" | "past"
+    status: str  # "current" | "past" | "hypothetical"
     mentioned_as: str
 
 
@@ -42,6 +94,10 @@ class Assessment:
     medications: List[MedicationMention] = field(default_factory=list)
     unrecognised: List[str] = field(default_factory=list)
     symptoms: List[str] = field(default_factory=list)
+    #: What a combination the person only asks about could do ("Taking tramadol with venlafaxine could
+    #: cause serotonin syndrome ..."): told to the person (bot.triage_text), not part of the level
+    #: or of the JSON contract.
+    asked: List[RedFlag] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
         """Exactly the JSON object of `python -m bot assess --json`."""
@@ -63,23 +119,32 @@ class Assessment:
 
 @dataclass
 class _Message:
+    text: str
     mentions: List[Mention]
     unrecognised: List[str]
     report: SymptomReport
     correction: bool
 
 
-def _read(text: object) -> _Message:
-    text = "" if text is None else text if isinstance(text, str) else str(text)
-    rec = analyse(text)
-    report = extract(text)
+def _as_text(text: object) -> str:
+    return "" if text is None else text if isinstance(text, str) else str(text)
+
+
+def _read(text: str, patient: Optional[str]) -> _Message:
+    rec = analyse(text, patient)
+    report = extract(text, patient)
+    extra = proposed_features(text, report, patient)
+    if extra:
+        end = len(text)
+        report = replace(report, findings=report.findings + tuple(Finding(f, end, end) for f in extra))
     correction = "correction" in report.present
-    return _Message(rec.mentions, rec.unrecognised, report, correction)
+    return _Message(text, rec.mentions, rec.unrecognised, report, correction)
 
 
-def _apply(state: ConversationState, msg: _Message, kb: Knowledge) -> None:
+def _apply(state: ConversationState, msg: _Message) -> None:
+    kb = knowledge()
     for m in msg.mentions:
-        if m.status == "negated":
+        if m.status in ("negated", "other"):
             continue
         med = state.meds.get(m.name)
         if med is None:
@@ -90,6 +155,8 @@ def _apply(state: ConversationState, msg: _Message, kb: Knowledge) -> None:
             med.started_recently = med.started_recently or m.started_recently
             if m.days_since_start is not None:
                 med.days_since_start = min(m.days_since_start, med.days_since_start or m.days_since_start)
+        elif m.status == "hypothetical":
+            med.hypothetical = True
         else:
             med.past = True
             if m.stopped:
@@ -106,14 +173,14 @@ def _apply(state: ConversationState, msg: _Message, kb: Knowledge) -> None:
         state.temperature_c = max(state.temperature_c or msg.report.temperature_c, msg.report.temperature_c)
 
 
-def _correct(messages: List[_Message], upto: int) -> None:
+def _correct(messages: List[_Message], upto: int) -> bool:
     """An explicit correction in messages[upto] withdraws, from every earlier message, the medicines
-    and features it now denies."""
+    and features it now denies. True when it withdrew something."""
     msg = messages[upto]
-    denied_meds = {m.name for m in msg.mentions if m.status == "negated"}
+    denied_meds = {m.name for m in msg.mentions if m.status in ("negated", "other")}
     denied_features = set(msg.report.negated)
     if not denied_meds and not denied_features:
-        return
+        return False
     for earlier in messages[:upto]:
         earlier.mentions = [m for m in earlier.mentions if m.name not in denied_meds]
         if denied_features:
@@ -126,70 +193,152 @@ def _correct(messages: List[_Message], upto: int) -> None:
                 pulse=earlier.report.pulse,
                 chronic=earlier.report.chronic - denied_features,
             )
+    return True
 
 
+@lru_cache(maxsize=1)
 def _symptom_kind_features() -> FrozenSet[str]:
     return frozenset(name for name, f in lexicon().items() if f.kind == "symptom")
 
 
-def assess(messages: Sequence[object] | str) -> Assessment:
-    """Assess the messages of one conversation, oldest first. Never raises on odd text."""
+class Assessor:
+    """The assessment of one conversation, message by message: `add(message)` reads only the new
+    message (its cost does not grow with the conversation) and returns the Assessment of the whole
+    conversation so far, the same as `assess(all messages)`.
+
+    Assessments accumulate: what one message says stays true for the rest of the conversation, so a
+    later message can raise the level but never lower it, unless the person explicitly corrects what
+    they said ("sorry, I meant I do NOT have a fever"). A correction, or learning only later whom the
+    conversation is about (a caregiver's "it's for my mom"), re-reads the earlier messages once.
+
+    This is the conversation boundary: an error inside the engine while reading one message is
+    logged at ERROR (its type only, never the text) and that message counts as unread, unless
+    strict=True (then it raises; the tests use that)."""
+
+    def __init__(self, strict: bool = False) -> None:
+        self.strict = strict
+        self.messages: List[_Message] = []
+        self.patient: Patient = SELF
+        self._patient_known = False
+        self.state = ConversationState(symptom_features=_symptom_kind_features())
+        self._kept: Dict[str, RedFlag] = {}
+        self._unrecognised: List[str] = []
+        self._seen_unrecognised: Set[str] = set()
+        self.assessment = Assessment("self_care")
+
+    def add(self, text: object) -> Assessment:
+        text = _as_text(text)
+        if not self._patient_known:
+            found = patient_of([text]) if text.strip() else None
+            if found is not None and (found != SELF or speaks_for_self(text)):
+                self._patient_known = True
+                if found != self.patient:
+                    self.patient = found
+                    for i, earlier in enumerate(self.messages):  # re-read with the patient now known
+                        self.messages[i] = self._safe_read(earlier.text)
+                    self._kept = {}
+                    self._unrecognised, self._seen_unrecognised = [], set()
+                    for earlier in self.messages:
+                        for word in earlier.unrecognised:
+                            if word.lower() not in self._seen_unrecognised:
+                                self._seen_unrecognised.add(word.lower())
+                                self._unrecognised.append(word)
+                    self._rebuild()
+        msg = self._safe_read(text)
+        self.messages.append(msg)
+        if msg.correction and _correct(self.messages, len(self.messages) - 1):
+            self._kept = {}  # a correction may lower the level: forget what earlier messages raised it to
+            flags = self._rebuild()
+        else:
+            _apply(self.state, msg)
+            flags = evaluate(self.state)
+            self._keep(flags)
+        for word in msg.unrecognised:
+            if word.lower() not in self._seen_unrecognised:
+                self._seen_unrecognised.add(word.lower())
+                self._unrecognised.append(word)
+        self.assessment = self._result(flags)
+        return self.assessment
+
+    def _safe_read(self, text: str) -> _Message:
+        try:
+            return _read(text, self.patient.key)
+        except Exception as exc:
+            if self.strict:
+                raise
+            log.error("triage engine failed on a message (%s); the message counts as unread", type(exc).__name__)
+            return _Message(text, [], [], SymptomReport(), False)
+
+    def _rebuild(self) -> List[RedFlag]:
+        self.state = ConversationState(patient=self.patient, symptom_features=_symptom_kind_features())
+        for m in self.messages:
+            _apply(self.state, m)
+        flags = evaluate(self.state)
+        self._keep(flags)
+        return flags
+
+    def _keep(self, flags: Iterable[RedFlag]) -> None:
+        self.state.patient = self.patient
+        for flag in flags:
+            old = self._kept.get(flag.id)
+            if old is None or RANK[flag.level] >= RANK[old.level]:
+                self._kept[flag.id] = flag
+
+    def _result(self, final: List[RedFlag]) -> Assessment:
+        state = self.state
+        final_ids = {f.id for f in final}
+        final_level = level_of(final)
+        # A flag that fired earlier and outranks the final state keeps the level from going down.
+        earlier = [f for f in self._kept.values() if f.id not in final_ids and RANK[f.level] > RANK[final_level]]
+        flags = _in_policy_order(final + earlier)
+        meds = list(state.meds.values())
+        medications = (
+            [MedicationMention(m.name, sorted(m.classes), "current", m.mentioned_as) for m in meds if m.current]
+            + [MedicationMention(m.name, sorted(m.classes), "past", m.mentioned_as) for m in meds
+               if not m.current and m.past]
+            + [MedicationMention(m.name, sorted(m.classes), "hypothetical", m.mentioned_as) for m in meds
+               if not m.current and not m.past and m.hypothetical]
+        )
+        unrecognised = list(self._unrecognised)
+        asked: List[RedFlag] = []
+        if any(m.hypothetical and not m.current for m in meds):
+            what_if = copy.copy(state)
+            what_if.include_asked = True
+            fired = {f.id for f in flags}
+            asked = [f for f in evaluate(what_if) if f.id not in fired and f.id.startswith(("COMBO-", "RX-"))]
+        return Assessment(
+            triage_level=level_of(flags),
+            red_flags=flags,
+            medications=medications,
+            unrecognised=unrecognised,
+            symptoms=sorted(state.features - _NOT_REPORTED),
+            asked=asked,
+        )
+
+
+def assess_incremental(previous: Optional[Assessor], message: object) -> Assessor:
+    """`state = assess_incremental(state, new_message)`; `state.assessment` is the result so far."""
+    state = previous if previous is not None else Assessor()
+    state.add(message)
+    return state
+
+
+def assess(messages: Sequence[object] | str, strict: bool = False) -> Assessment:
+    """Assess the messages of one conversation, oldest first. Never raises on odd text (see
+    Assessor; strict=True raises instead)."""
     if isinstance(messages, str):
         messages = [messages]
     try:
         items = list(messages or [])[-MAX_MESSAGES:]
     except TypeError:
         items = [messages]
-    kb = knowledge()
-    read = [_read(text) for text in items]
-    for i, msg in enumerate(read):
-        if msg.correction:
-            _correct(read, i)
-    symptom_features = _symptom_kind_features()
-
-    state = ConversationState()
-    kept: Dict[str, RedFlag] = {}  # flags of earlier messages, since the last correction
-    for i, msg in enumerate(read):
-        if msg.correction:
-            kept = {}  # a correction may lower the level: forget what earlier messages raised it to
-            state = ConversationState()
-            for earlier in read[:i]:
-                _apply(state, earlier, kb)
-        _apply(state, msg, kb)
-        for flag in evaluate(state, symptom_features):
-            old = kept.get(flag.id)
-            if old is None or RANK[flag.level] >= RANK[old.level]:
-                kept[flag.id] = flag
-    final = evaluate(state, symptom_features)
-    final_ids = {f.id for f in final}
-    final_level = level_of(final)
-    # A flag that fired earlier and outranks the final state keeps the level from going down.
-    earlier = [f for f in kept.values() if f.id not in final_ids and RANK[f.level] > RANK[final_level]]
-    flags = _in_policy_order(final + earlier)
-
-    medications = [
-        MedicationMention(m.name, sorted(m.classes), "current", m.mentioned_as) for m in state.meds.values() if m.current
-    ] + [
-        MedicationMention(m.name, sorted(m.classes), "past", m.mentioned_as) for m in state.meds.values() if not m.current
-    ]
-    unrecognised: List[str] = []
-    for msg in read:
-        for word in msg.unrecognised:
-            if word.lower() not in {u.lower() for u in unrecognised}:
-                unrecognised.append(word)
-    symptoms = sorted(state.features - _NOT_REPORTED)
-    return Assessment(
-        triage_level=level_of(flags),
-        red_flags=flags,
-        medications=medications,
-        unrecognised=unrecognised,
-        symptoms=symptoms,
-    )
+    assessor = Assessor(strict=strict)
+    for text in items:
+        assessor.add(text)
+    return assessor.assessment
 
 
 def _in_policy_order(flags: Iterable[RedFlag]) -> List[RedFlag]:
-    from bot.rules import RULE_IDS
-
     order = {rule_id: i for i, rule_id in enumerate(RULE_IDS)}
     return sorted(flags, key=lambda f: order.get(f.id, len(order)))
 

@@ -9,35 +9,16 @@ from __future__ import annotations
 
 from typing import List
 
-from bot.rules import PLAIN
+from bot.rules import PLAIN, RULES, SEROTONIN_SIGNS
 from bot.settings import Clinic
 from bot.triage import Assessment
 
 DISCLAIMER = "I am an automated tool, not a doctor."
 
-# The warning signs that turn a problem into an emergency, per rule family (policy sections 2, 4, 5).
-_SEROTONIN_SIGNS = (
-    "muscles jerking on their own, a fever, heavy sweating, confusion, very stiff muscles, "
-    "a racing heart, or seeing things that are not there"
-)
-_ESCALATION = {
-    "COMBO": _SEROTONIN_SIGNS,
-    "SS": _SEROTONIN_SIGNS,
-    "CL-NEW-SEROTONERGIC": _SEROTONIN_SIGNS,
-    "RX-TIZANIDINE-CYP1A2": "fainting, feeling like you will pass out, or very low blood pressure",
-    "RX-RESP-DEPRESSION": "extreme sleepiness, slow or shallow breathing, blue lips or fingers, or being hard to wake",
-    "RX-BACLOFEN-STOP": "a high fever, confusion, muscles getting very stiff, itching without a rash, "
-                        "seeing things that are not there, or a seizure",
-    "RX-DANTROLENE-LIVER": "confusion, extreme sleepiness, or yellow skin with jerking",
-    "RX-BENZO-STOP": "a seizure, seeing things that are not there, or confusion",
-    "CL-SUDDEN-WORSE": "a fever or confusion",
-}
-
-
 def _signs_for(rule_id: str) -> str:
-    if rule_id in _ESCALATION:
-        return _ESCALATION[rule_id]
-    return _ESCALATION.get(rule_id.split("-")[0], _SEROTONIN_SIGNS)
+    """The warning signs that would make this rule's problem an emergency (declared with the rule)."""
+    rule = RULES.get(rule_id)
+    return rule.escalation if rule is not None and rule.escalation else SEROTONIN_SIGNS
 
 
 def _reasons(assessment: Assessment, level: str) -> List[str]:
@@ -94,11 +75,16 @@ def describe(assessment: Assessment, clinic: Clinic) -> str:
                 "Do not drive or use machines while you feel drowsy or dizzy. Tell your prescriber how you feel."
             )
         if any(f.id == "COMBO-WEAK" for f in assessment.red_flags):
-            lines.append(f"Call {clinic.emergency_number} right away if you get {_SEROTONIN_SIGNS}.")
+            lines.append(f"Call {clinic.emergency_number} right away if you get {SEROTONIN_SIGNS}.")
         lines.append(
             f"Gentle stretching and staying active can help. If it keeps happening, gets worse, or worries "
             f"you, call {clinic.name} at {clinic.phone} to book a visit. Call {clinic.emergency_number} "
             "if you have trouble breathing, a seizure, or sudden weakness."
+        )
+    for flag in assessment.asked:
+        lines.append(
+            f"{flag.reason} Ask a pharmacist or your prescriber before you take them together. Warning signs "
+            f"to call {clinic.emergency_number} for: {_signs_for(flag.id)}."
         )
     for word in assessment.unrecognised:
         lines.append(f"I did not recognise {word}; please confirm the name with a pharmacist.")

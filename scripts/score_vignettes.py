@@ -1,8 +1,11 @@
-"""Score the triage engine on the held-out vignettes (tests/vignettes/vignettes.yml).
+"""Score the triage engine on any vignette file: the project's 69 (tests/vignettes/vignettes.yml, the
+default) or a blind half (e.g. /work/blind/issue9/dev/vignettes.yml), each a YAML `vignettes:` list of
+{id, messages, level, rules, current}.
 
-Prints emergency recall, per-level accuracy, the confusion matrix and rule-id agreement. Exits
-non-zero when emergency recall < 1.0, overall accuracy < 0.90, or a self_care vignette is sent to
-emergency. Usage: .venv/bin/python scripts/score_vignettes.py [path] [--verbose]
+Prints emergency recall, per-level accuracy, the confusion matrix, the number of self_care cases sent
+to emergency, rule-id agreement and current medicines. Exits non-zero when emergency recall < 1.0,
+overall accuracy < 0.90, or a self_care vignette is sent to emergency.
+Usage: .venv/bin/python scripts/score_vignettes.py [path] [--verbose]   (CLONUS_RECALL=0: recall layer off)
 """
 
 from __future__ import annotations

@@ -145,7 +145,10 @@ def test_the_last_statement_in_a_message_wins():
 
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "😀" * 50, "a" * 100_000, "." * 5000, "(((((("])
 def test_odd_text(text):
-    extract(text)
+    # extract() lets errors raise (only the conversation boundary catches them), so this fails on a crash;
+    # none of these texts says anything clinical, so nothing may be found either.
+    report = extract(text)
+    assert report.present == frozenset()
 
 
 def test_lexicon_loads():

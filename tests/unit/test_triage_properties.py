@@ -40,11 +40,32 @@ settings.load_profile("engine")
 
 @given(st.lists(garbage, max_size=4))
 def test_assess_never_raises(messages):
-    a = assess(messages)
+    # strict=True: an error inside the engine raises here instead of being logged and skipped at the
+    # conversation boundary, so this test sees every crash.
+    a = assess(messages, strict=True)
     assert a.triage_level in LEVELS
     d = a.to_dict()
     assert set(d) == {"triage_level", "red_flags", "medications", "unrecognised", "symptoms"}
-    assert all(m["status"] in ("current", "past") for m in d["medications"])
+    assert all(m["status"] in ("current", "past", "hypothetical") for m in d["medications"])
+
+
+def test_the_boundary_logs_an_engine_error_at_error_without_the_text(monkeypatch, caplog):
+    import bot.triage as triage
+
+    def broken(text, patient=None):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(triage, "analyse", broken)
+    secret = "my legs keep jerking, my phone is 312 555 0199"
+    with caplog.at_level("ERROR", logger="bot.triage"):
+        a = assess([secret])
+    assert a.triage_level == "self_care"  # the message counts as unread, the conversation still answers
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert errors and all(secret not in r.getMessage() and "555" not in r.getMessage() for r in errors)
+    import pytest
+
+    with pytest.raises(RuntimeError):
+        assess([secret], strict=True)
 
 
 @given(st.lists(ordinary, max_size=4), st.sampled_from(RED_FLAG_MESSAGES))

@@ -1,0 +1,516 @@
+"""Context of what a person says, once for the whole engine: negated, hypothetical, historical, and
+whose it is (the experiencer).
+
+Both the symptom extractor (bot.symptoms) and the medicine recogniser (bot.medications) ask this module
+whether a span of a message is
+
+- **negated**      "no fever", "i dont have any sweating or fever or twitching", "zero thoughts of ...",
+                   "never had a seizure", "denies", "free of";
+- **hypothetical** "what if I got a fever", "would it be bad if I took ...", "can I take ...",
+                   "hypothetically", "in case", "thinking of starting ...";
+- **historical**   "years ago", "used to", "as a kid", "finished the course", "my old meds", a time
+                   reference two weeks or more ago ("I had a fever last month");
+- **another person's** family history or someone who is not the patient ("my uncle had a stroke",
+                   "it runs in the family"). A caregiver speaking FOR the patient ("my husband is on
+                   zoloft", "she keeps jerking") is still the patient: `patient_of()` reads, for the
+                   conversation, whom the person speaks for, and that person's words never count as
+                   another person's.
+
+The algorithm is ConText (Harkema, Dowling, Thornblade & Chapman, J Biomed Inform 2009;42:839-51):
+trigger phrases of a category open a scope forward or backward, the scope ends at the end of the
+clause, at a termination term ("but", "except", "now" ...) or after a window of words, and a target
+inside a scope takes the category. Pseudo-triggers ("not sure", "no longer" ...) are not triggers.
+
+Why our own implementation and not medspaCy's ConText (medspacy 1.3.1, evaluated on this machine
+on 2026-12-01 with spaCy 3.7.5, see scripts in the issue-9 report):
+- with its default rules it missed half of the lay phrasings this engine must handle: "i dont have
+  any sweating or fever or twitching" (twitching not negated), "zero thoughts of hurting myself",
+  "I used to take prozac, now lexapro" (prozac not historical), "I finished the course of cipro";
+  we would write and own the trigger rules anyway, which is most of the work;
+- importing it costs about 1.3 s with spaCy (the cold-start target of `python -m bot` is 1 s), its
+  package imports `quickumls` (medspacy_quickumls, simstring, unqlite) at import time even for ConText
+  alone, and its default sentence splitter PyRuSH logs every token through loguru at DEBUG (message
+  text in logs is forbidden here);
+- it needs a spaCy Doc with entity spans; our symptom features are regular expressions over the
+  normalised text, so we would tokenise twice per message for the 5 ms per-message budget.
+The trigger table below is data (TRIGGERS); a new lay phrasing is one line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Dict, List, Optional, Pattern, Sequence, Tuple
+
+from bot.text_utils import clean, days_ago
+
+NEGATED = "negated"
+HYPOTHETICAL = "hypothetical"
+HISTORICAL = "historical"
+OTHER = "other_person"
+CATEGORIES = (NEGATED, HYPOTHETICAL, HISTORICAL, OTHER)
+
+FORWARD, BACKWARD, BOTH = "forward", "backward", "both"
+
+
+@dataclass(frozen=True)
+class Modifiers:
+    negated: bool = False
+    hypothetical: bool = False
+    historical: bool = False
+    other_person: bool = False
+    #: the historical reading comes only from a time reference ("last month"), not a cue like "used to"
+    historical_by_time_only: bool = False
+
+    @property
+    def asserted(self) -> bool:
+        """Said of the patient, now, as a fact."""
+        return not (self.negated or self.hypothetical or self.historical or self.other_person)
+
+
+@dataclass(frozen=True)
+class Trigger:
+    category: str
+    direction: str
+    pattern: Pattern[str]
+    window: int  # words the scope reaches at most
+
+
+def _t(category: str, direction: str, patterns: Sequence[str], window: int = 8) -> List[Trigger]:
+    return [Trigger(category, direction, re.compile(rf"\b(?:{p})\b"), window) for p in patterns]
+
+
+# Relations a caregiver speaks for, with the pronoun used for them in the person's reading.
+RELATIONS: Dict[str, str] = {
+    "wife": "she", "husband": "he", "hubby": "he", "partner": "they", "spouse": "they", "mom": "she",
+    "mum": "she", "mother": "she", "mommy": "she", "mama": "she", "dad": "he", "father": "he", "daddy": "he",
+    "son": "he", "daughter": "she", "kid": "they", "child": "they", "baby": "they", "boy": "he", "girl": "she",
+    "grandma": "she", "grandmother": "she", "granny": "she", "nan": "she", "nana": "she", "grandpa": "he",
+    "grandfather": "he", "brother": "he", "sister": "she", "aunt": "she", "uncle": "he", "cousin": "they",
+    "niece": "she", "nephew": "he", "friend": "they", "boyfriend": "he", "girlfriend": "she", "fiance": "they",
+    "fiancee": "she", "stepson": "he", "stepdaughter": "she", "stepmom": "she", "stepdad": "he",
+    "client": "they", "patient": "they", "roommate": "they", "neighbor": "they", "neighbour": "they",
+    "teenager": "they", "toddler": "they", "grandson": "he", "granddaughter": "she",
+}
+#: Relations whose past illnesses are family history rather than care ("my uncle had a stroke").
+EXTENDED_FAMILY = frozenset({"uncle", "aunt", "cousin", "niece", "nephew", "grandpa", "grandfather", "grandma",
+                             "grandmother", "brother", "sister", "friend", "neighbor", "neighbour", "roommate"})
+_REL = "|".join(sorted(RELATIONS, key=len, reverse=True))
+_REL_WORD = re.compile(rf"\b(?:my|our)\s+(?:(?:\w+)\s+)?({_REL})s?\b")
+
+# ------------------------------------------------------------------------------------ triggers
+# Patterns run on the normalised message: lowercase, apostrophes removed ("dont", "im", "shes").
+PSEUDO = [re.compile(rf"\b(?:{p})\b") for p in (
+    r"not sure", r"not certain", r"no idea", r"not only", r"not just", r"no matter", r"no wonder",
+    r"dont know", r"doesnt know", r"didnt know", r"not know", r"no longer", r"not long", r"no change in",
+    r"not stop(?:ping)?", r"wont stop", r"doesnt stop", r"cant stop", r"cannot stop", r"wouldnt stop",
+    r"dont stop", r"didnt stop", r"not improving", r"no better", r"not better", r"not helping",
+    r"doesnt help", r"didnt help", r"not working", r"isnt working", r"doesnt work", r"no relief",
+    r"cant tell", r"not (?:too )?bad", r"if so", r"even if", r"as if", r"if not", r"see if",
+    r"not normal", r"nothing (?:else )?helps", r"no one knows", r"never mind", r"nevermind",
+    r"if that matters", r"if it matters", r"if that helps", r"if it helps", r"not making sense",
+    r"doesnt make sense", r"not responding", r"isnt responding", r"wont wake", r"cant wake", r"not waking",
+    r"no reason", r"no point", r"dont want to (?:live|be alive|be here|wake up|go on|exist)",
+    r"dont wanna (?:live|be alive|be here|wake up|go on|exist)", r"not want to (?:live|be alive|wake up)",
+    r"not wake up", r"never wake up", r"cant go on", r"cant do this", r"cant take (?:it|this)",
+    r"not worth", r"no way out", r"not be here", r"not be around", r"not exist", r"no reason to live",
+    r"can not", r"cant (?:breathe|feel|move|walk|speak|talk|see|stay|sit|stand|swallow|control|hold|get)",
+    r"unable to", r"not able to", r"couldnt (?:breathe|feel|move|walk|speak|talk|see|stay|sit|stand)",
+    r"doesnt fit", r"not sleeping", r"cant sleep", r"no despertar\w*", r"no (?:quiero|quisiera) (?:vivir|despertar|seguir)",
+    r"(?:wont|cant|doesnt|isnt|not) wak(?:e|ing) up", r"(?:isnt|arent|wasnt|werent|not) (?:really )?there",
+    r"wont (?:respond|answer|wake)\w*", r"doesnt (?:respond|answer)\w*",
+    r"(?:wouldnt|didnt|did not|would not|wasnt|couldnt|isnt) (?:respond\w*|answer\w*|react\w*|wake)",
+    r"(?:didnt|did not|doesnt) know where",
+)]
+
+TRIGGERS: List[Trigger] = (
+    _t(NEGATED, FORWARD, [
+        r"no", r"not", r"never", r"without", r"nor", r"none of", r"neither", r"zero", r"nothing like",
+        r"dont", r"doesnt", r"didnt", r"havent", r"hasnt", r"hadnt", r"isnt", r"arent", r"wasnt", r"werent",
+        r"aint", r"wont", r"denies", r"deny", r"denied", r"denying", r"free of", r"free from", r"absence of",
+        r"no sign of", r"no signs of", r"not any", r"nothing", r"nope", r"nah", r"rule out", r"ruled out",
+        r"negative for", r"no more",
+    ], window=9)
+    + _t(NEGATED, BACKWARD, [r"is gone", r"are gone", r"went away", r"gone away", r"has stopped",
+                              r"have stopped", r"ruled out", r"not at all", r"none at all"], window=5)
+    + _t(HYPOTHETICAL, FORWARD, [
+        r"what if", r"what happens if", r"what would happen if", r"would it be \w+ (?:if|to)", r"would it",
+        r"would that", r"could i", r"can i", r"can he", r"can she", r"should i", r"should he", r"should she",
+        r"is it (?:safe|ok|okay|bad|dangerous|fine|alright|possible) (?:to|if)", r"safe to", r"okay to", r"ok to",
+        r"in case", r"hypothetically", r"hypothetical", r"suppose", r"supposing", r"imagine",
+        r"thinking (?:of|about)", r"planning (?:to|on)", r"plan to", r"going to (?:start|take|try)",
+        r"gonna (?:start|take|try)", r"considering", r"wondering (?:if|whether|about)", r"whether",
+        r"if (?:i|he|she|they|we|you) (?:ever )?(?:got|get|gets|start|started|starts|took|take|takes|add|added|"
+        r"mix|mixed|combine|combined|develop|developed|had|have|has|were|was|do|did|try|tried|went|go|used|use)",
+        r"if (?:i|he|she) (?:were to|was to)", r"want(?:s|ed)? to (?:start|try|put (?:me|him|her) on|add|switch)",
+        r"might (?:start|take|try|add|get|be put)", r"may (?:start|take|try|add|be put)",
+        r"(?:told|advised|asked) (?:me|her|him|them|us) to (?:try|take|start|use)",
+        r"(?:might|may|will|going to|gonna|wants? to|plans? to|planning to|thinking of|about to) (?:give|prescribe|start|put|add|switch|try)",
+        r"(?:warning )?signs of", r"symptoms of", r"watch (?:out )?for", r"look out for", r"what (?:is|are)",
+        r"whats", r"how do i know", r"when should i worry", r"worried (?:about|that) (?:getting|developing|i might)",
+        r"is there a risk", r"risk of", r"chance of", r"can (?:it|that|this|they) cause", r"could (?:it|that|this) cause",
+        r"does (?:it|that|this) cause", r"would (?:i|he|she) get", r"before (?:i|he|she) (?:start|take|try)",
+        r"asking (?:about|for) a friend", r"in general", r"generally", r"for future reference",
+    ], window=14)
+    + _t(HISTORICAL, FORWARD, [
+        r"used to", r"use to", r"in the past", r"history of", r"previously", r"formerly", r"back in",
+        r"as a (?:kid|child|baby|teen|teenager|toddler)", r"once before", r"years ago", r"long ago",
+        r"when (?:i|he|she) was (?:younger|a kid|little|young|a child|a baby|a teen|a teenager|pregnant)",
+        r"(?:my|his|her|the) old (?:meds?|medicines?|medications?|pills?|prescriptions?)",
+        r"old (?:meds?|medicines?|medications?|pills?|prescriptions?)", r"finished (?:the |my |his |her )?course",
+        r"finished (?:taking|off)?", r"completed (?:the |a )?course", r"(?:had|did|took|got) a (?:short )?course of", r"at one point", r"once upon",
+        r"a while back", r"ages ago", r"last time (?:i|he|she) was", r"tried \w+ (?:years|months|ages) ago",
+        r"had been on", r"was on", r"were on", r"was taking", r"were taking", r"back when", r"years back",
+        r"decades ago", r"as a young", r"in (?:19|20)\d\d",
+    ], window=10)
+    + _t(HISTORICAL, BACKWARD, [
+        r"years ago", r"months ago", r"ages ago", r"decades ago", r"long ago", r"a long time ago",
+        r"a while (?:ago|back)", r"as a (?:kid|child|baby|teen|teenager)", r"when (?:i|he|she) was (?:younger|"
+        r"a kid|little|young|a child|a baby|a teen|a teenager)", r"in the past", r"years back",
+        r"back in (?:the day|college|school|(?:19|20)\d\d)", r"in (?:19|20)\d\d", r"once before",
+        r"in (?:high school|college|university|my twenties|my teens|my youth)", r"in the (?:\d0s|(?:19|20)\d0s|nineties|eighties)",
+        r"before (?:that|this)", r"(?:i|he|she) used to",
+        r"(?:back )?in (?:jan|feb|march|april|june|july|aug|sept?|oct|nov|dec)\w*", r"last (?:spring|summer|fall|autumn|winter)",
+        r"in the (?:\d0s|(?:19|20)\d0s|nineties|eighties|seventies|sixties)", r"in (?:high school|college|my twenties|my teens)",
+    ], window=10)
+    + _t(OTHER, BACKWARD, [r"runs? in (?:the|my|our|his|her) family", r"running in (?:the|my) family",
+                           r"in (?:the|my|our) family"], window=12)
+    + _t(OTHER, FORWARD, [
+        r"family history(?: of)?", r"runs? in (?:the|my|our|his|her) family", r"history in (?:the|my) family",
+        r"(?:a|my|our|his|her) friends?", r"someone (?:i know|else)", r"somebody (?:i know|else)", r"people who",
+        r"other people", r"a lot of people", r"most people", r"my (?:friends|relatives|family members)",
+        r"(?:he|she|they) (?:said|told|says|tells) (?:he|she|they)",
+    ], window=12)
+)
+
+# Terms that end a scope (inside a clause). Every category ends at these:
+_END_ALL = re.compile(r"\b(?:but|however|although|though|yet|except|apart from|other than|besides|aside from|"
+                      r"whereas|otherwise|anyway|anyways|instead)\b")
+# ... and per category:
+_END = {
+    NEGATED: re.compile(r"\b(?:and|so|because|cause|with|while|plus|since|who|which|though|then|now|today|"
+                        r"recently|lately|suddenly|started|starting|keeps?|still|only|just)\b|,\s*(?:i|im|ive|my|he|hes|she|"
+                        r"shes|his|her|they|it|its|we|the|now|this|that|and|also|just)\b"),
+    HYPOTHETICAL: re.compile(r"\b(?:because|cause|since)\b|,\s*(?:i|im|ive|he|hes|she|shes|we|right now|"
+                             r"currently|and)\b|\b(?:right now|currently|at the moment|already|anyway)\b"),
+    HISTORICAL: re.compile(r"\b(?:now|nowadays|currently|these days|today|at the moment|right now|still|"
+                           r"this week|this morning|tonight|yesterday|lately|recently|since then|and now|"
+                           r"but|switched|started|starting|changed)\b|,\s*(?:i|im|ive|my|thats|and|so|he|hes|she|"
+                           r"shes|its|they|we)\b"),
+    OTHER: re.compile(r"\b(?:i|im|ive|me|my|mine|myself|and now|but)\b"),
+}
+
+def _grouped(triggers: List[Trigger]) -> List[Trigger]:
+    """One alternation per (category, direction, window): the same matches as the table, fewer scans."""
+    groups: Dict[Tuple[str, str, int], List[str]] = {}
+    for t in triggers:
+        groups.setdefault((t.category, t.direction, t.window), []).append(t.pattern.pattern)
+    return [Trigger(c, d, re.compile("|".join(f"(?:{p})" for p in pats)), w) for (c, d, w), pats in groups.items()]
+
+
+_TRIGGERS = _grouped(TRIGGERS)
+_PSEUDO = re.compile("|".join(f"(?:{p.pattern})" for p in PSEUDO))
+_CLAUSE = re.compile(r"[!?]|\.(?!\d)|(?<!\d)\.|[;\n]|\.\.+")
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class _Scope:
+    category: str
+    start: int
+    end: int
+    by_time: bool = False
+
+
+def normalise(text: str) -> Tuple[str, List[int]]:
+    """Lowercase, apostrophes removed; with the original offset of every normalised character (plus
+    one past the end), so spans found on the normalised text map back to the person's words."""
+    lower = text.lower()
+    if len(lower) == len(text) and "'" not in text:
+        return lower, list(range(len(text) + 1))  # the common case: offsets unchanged
+    out: List[str] = []
+    where: List[int] = []
+    for i, ch in enumerate(text):
+        if ch == "'":
+            continue
+        low = ch.lower()
+        out.append(low if len(low) == 1 else ch)
+        where.append(i)
+    where.append(len(text))
+    return "".join(out), where
+
+
+def _words_until(text: str, start: int, end: int, limit: int) -> int:
+    """Offset after `limit` words from start (not beyond end)."""
+    n = 0
+    for m in _WORD.finditer(text, start, end):
+        n += 1
+        if n == limit:
+            return m.end()
+    return end
+
+
+def _words_back(text: str, start: int, end: int, limit: int) -> int:
+    """Offset `limit` words back from end (not before start)."""
+    spans = [m.start() for m in _WORD.finditer(text, start, end)]
+    if len(spans) <= limit:
+        return start
+    return spans[-limit]
+
+
+class Context:
+    """The context scopes of one message (normalised text); `at(start, end)` says how a span is meant."""
+
+    def __init__(self, text: str, patient: Optional[str] = None) -> None:
+        """`patient`: the relation the person speaks for ("mom"), "@she"/"@he" for a caregiver who has
+        only said a pronoun so far (Patient.key), None for the person writing."""
+        self.original = clean(text)
+        self.pronoun = patient[1:] if patient and patient.startswith("@") else None
+        patient = None if self.pronoun else patient
+        self.norm, self._orig = normalise(self.original)
+        self.patient = patient
+        self._to_norm: Optional[List[int]] = None
+        self.clauses = self._clauses()
+        self.scopes = self._scopes()
+
+    # ------------------------------------------------------------------------------ offsets
+    def to_norm(self, offset: int) -> int:
+        """Offset in the normalised text of an offset in the original (cleaned) text."""
+        if self._to_norm is None:
+            table = [0] * (len(self.original) + 1)
+            j = 0
+            for i in range(len(self.original) + 1):
+                while j < len(self._orig) - 1 and self._orig[j] < i:
+                    j += 1
+                table[i] = j if self._orig[j] >= i else len(self.norm)
+            self._to_norm = table
+        return self._to_norm[max(0, min(offset, len(self.original)))]
+
+    # ------------------------------------------------------------------------------ clauses
+    def _clauses(self) -> List[Tuple[int, int]]:
+        out, start = [], 0
+        for m in _CLAUSE.finditer(self.norm):
+            out.append((start, m.start()))
+            start = m.end()
+        out.append((start, len(self.norm)))
+        return out
+
+    def clause(self, pos: int) -> Tuple[int, int]:
+        for s, e in self.clauses:
+            if s <= pos < e or (pos == e and s <= pos):
+                return s, e
+        return 0, len(self.norm)
+
+    # ------------------------------------------------------------------------------ scopes
+    def _scopes(self) -> List[_Scope]:
+        text = self.norm
+        pseudo = [(m.start(), m.end()) for m in _PSEUDO.finditer(text)]
+        scopes: List[_Scope] = []
+        for trig in _TRIGGERS:
+            for m in trig.pattern.finditer(text):
+                if any(ps <= m.start() < pe or ps < m.end() <= pe for ps, pe in pseudo):
+                    continue
+                cs, ce = self.clause(m.start())
+                if trig.direction in (FORWARD, BOTH):
+                    end = self._forward_end(trig.category, m.end(), ce, trig.window)
+                    scopes.append(_Scope(trig.category, m.end(), end))
+                if trig.direction in (BACKWARD, BOTH):
+                    start = self._backward_start(trig.category, cs, m.start(), trig.window)
+                    scopes.append(_Scope(trig.category, start, m.start()))
+        scopes += self._relation_scopes()
+        scopes += self._time_scopes()
+        return scopes
+
+    def _forward_end(self, category: str, start: int, clause_end: int, window: int) -> int:
+        end = _words_until(self.norm, start, clause_end, window)
+        for regex in (_END_ALL, _END[category]):
+            m = regex.search(self.norm, start, end)
+            if m:
+                end = min(end, m.start())
+        return end
+
+    def _backward_start(self, category: str, clause_start: int, end: int, window: int) -> int:
+        start = _words_back(self.norm, clause_start, end, window)
+        for regex in (_END_ALL, _END[category]):
+            for m in regex.finditer(self.norm, start, end):
+                start = max(start, m.end())
+        return start
+
+    def _relation_scopes(self) -> List[_Scope]:
+        """'my uncle had a stroke': what follows a relation who is not the patient is about that person."""
+        out = []
+        for m in _REL_WORD.finditer(self.norm):
+            relation = m.group(1)
+            if relation == self.patient:
+                continue
+            if self.patient is None and self.pronoun not in (None, "you") and relation not in EXTENDED_FAMILY \
+                    and RELATIONS[relation] in (self.pronoun, "they"):
+                continue  # a caregiver who said "she" first and "my daughter" later speaks of one person
+            after = self.norm[m.end():m.end() + 40]
+            if not re.match(r"\s*(?:also |too |both |just |recently )?(?:has|had|have|got|gets|takes|took|is|was|"
+                            r"s |died|passed|suffered|suffers|developed|went|gets|on\b|used to|keeps|started|"
+                            r"starts|cant|couldnt|can|gave|says|said|told|tells|thinks|thought|saw|noticed)", after):
+                continue
+            if re.match(r"\s*(?:says|said|told|tells|thinks|thought|saw|noticed|gave)\b", after):
+                continue  # "my wife says my legs jerk": about the patient, told by someone else
+            cs, ce = self.clause(m.start())
+            end = self._forward_end(OTHER, m.end(), ce, 14)
+            out.append(_Scope(OTHER, m.start(), end))
+        return out
+
+    def _time_scopes(self) -> List[_Scope]:
+        """A time reference two weeks or more ago makes its segment of the clause historical, unless
+        the words before it say it is still going on ("for the last month")."""
+        out = []
+        for cs, ce in self.clauses:
+            clause = self.norm[cs:ce]
+            for seg in _segments(clause):
+                s, e = seg
+                part = clause[s:e]
+                found = days_ago(part)
+                if found is not None:
+                    days, ts, _ = found
+                    if days >= 14 and not _ONGOING_BEFORE.search(part[:ts]):
+                        out.append(_Scope(HISTORICAL, cs + s, cs + e, by_time=True))
+        return out
+
+    # ------------------------------------------------------------------------------ queries
+    def at(self, start: int, end: Optional[int] = None) -> Modifiers:
+        """How the span [start, end) of the normalised text is meant."""
+        found = {c: False for c in CATEGORIES}
+        time_only = True
+        for sc in self.scopes:
+            if sc.start <= start < sc.end or (sc.start < start and start == sc.end == len(self.norm)):
+                found[sc.category] = True
+                if sc.category == HISTORICAL and not sc.by_time:
+                    time_only = False
+        return Modifiers(
+            negated=found[NEGATED], hypothetical=found[HYPOTHETICAL], historical=found[HISTORICAL],
+            other_person=found[OTHER], historical_by_time_only=found[HISTORICAL] and time_only,
+        )
+
+    def asserted_text(self) -> str:
+        """The normalised message with every negated, hypothetical, historical or other person's
+        scope blanked out: the words that state something about the patient now."""
+        chars = list(self.norm)
+        for sc in self.scopes:
+            for i in range(sc.start, min(sc.end, len(chars))):
+                chars[i] = " "
+        return "".join(chars)
+
+    def at_original(self, start: int, end: int) -> Modifiers:
+        return self.at(self.to_norm(start), self.to_norm(end))
+
+
+_SEGMENT = re.compile(
+    r",|\band (?=(?:the|my|his|her|i|now|it|he|she|they|this|that|then|today|since)\b)|\bnow\b|\bthen\b|\bbut\b"
+)
+_ONGOING_BEFORE = re.compile(r"\b(?:for|over|in|during|since|within)(?: the)?(?: (?:last|past))?\s*$")
+
+
+def _segments(clause: str) -> List[Tuple[int, int]]:
+    out, start = [], 0
+    for m in _SEGMENT.finditer(clause):
+        out.append((start, m.start()))
+        start = m.end()
+    out.append((start, len(clause)))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def context(text: str, patient: Optional[str] = None) -> Context:
+    """The Context of a message (memoised: the symptom extractor and the recogniser share it)."""
+    return Context(text, patient)
+
+
+# ------------------------------------------------------------------------------------ the patient
+
+_SELF = re.compile(
+    r"\b(?:i|im|ive|id)\s+(?:\w+\s+)?(?:take|takes|taking|took|am on|on|have|had|has|got|get|feel|felt|"
+    r"started|start|was prescribed|been|cant|keep|keeps|think i|am having|having|noticed my|just)\b"
+    r"|\bmy\s+(?:legs?|foot|feet|ankles?|arms?|hands?|body|muscles?|eyes?|knees?|calf|calves|jaw|face|head|"
+    r"back|neck|heart|reflexes|skin|temp|temperature|fever|clonus|spasms?|speech|vision|bladder|pump|meds|"
+    r"medicines?|medication|doctor|neurologist|prescriber|pills?|dose)\b|\b(?:me|myself)\b"
+)
+_FOR_RELATION = re.compile(
+    rf"\b(?:my|our)\s+(?:(?:elderly|little|older|younger|teenage|adult|baby|\d+\s*(?:yo|year old))\s+)?({_REL})s?\b"
+    rf"(?!\s*(?:says|said|told|tells|thinks|thought|asked|wants|and i\b|or\b))(?=\s*\w)"
+    rf"|\b(?:for|about|with|gave|giving|give|put|started|caring for|care of|look after|looking after|"
+    rf"taking care of|found|helping|help|worried about|checking on)\s+(?:my|our)\s+({_REL})s?\b"
+)
+_FAMILY_HISTORY = re.compile(r"\b(?:runs? in|family history|history in)\b|\b(?:died|passed away)\b")
+_PRONOUN_SUBJECT = re.compile(r"\b(?:he|she|hes|shes|him|her|his)\b")
+
+
+@dataclass(frozen=True)
+class Patient:
+    """Whom the conversation is about: the person writing, or someone they speak for."""
+
+    relation: Optional[str] = None  # "mom", "husband", ... ; None = the person writing
+    pronoun: str = "you"  # "you", "she", "he", "they"
+
+    @property
+    def is_self(self) -> bool:
+        return self.pronoun == "you"
+
+    @property
+    def key(self) -> Optional[str]:
+        """What the readers (bot.symptoms.extract, bot.medications.analyse) take as `patient`."""
+        if self.relation:
+            return self.relation
+        return None if self.is_self else f"@{self.pronoun}"
+
+
+SELF = Patient()
+
+
+def patient_of(messages: Sequence[str]) -> Patient:
+    """Whom the person speaks for, from the first message that says: a relation they speak about
+    ("my husband started tramadol", "they gave my mom zyvox") or themselves ("I take ...", "my legs").
+    Not the patient: a relation in a message that also says what the person takes or feels themselves
+    ("my wife takes zoloft, im on nothing"), a relation in a family-history message ("runs in the
+    family", "my uncle had a stroke"), and a sibling, uncle, friend ... told about without a cue of care
+    ("my sister takes effexor"; but "found my neighbour on the floor", "for my brother" are care)."""
+    for text in messages:
+        norm = normalise(clean(text))[0]
+        if not norm.strip():
+            continue
+        own = _self_symptom(norm)
+        history = bool(_FAMILY_HISTORY.search(norm))
+        rel = None
+        if not own and not history:
+            for m in _FOR_RELATION.finditer(norm):
+                relation = m.group(1) or m.group(2)
+                if m.group(1) and relation in EXTENDED_FAMILY:
+                    continue  # "my sister takes effexor": someone else, unless a cue of care says otherwise
+                rel = m
+                break
+        if rel is not None:
+            relation = rel.group(1) or rel.group(2)
+            return Patient(relation, RELATIONS[relation])
+        if own or _SELF.search(norm):
+            return SELF
+        pron = _PRONOUN_SUBJECT.search(norm)
+        if pron is not None and not history:
+            word = pron.group(0)
+            return Patient(None, "he" if word in ("he", "hes", "him", "his") else "she")
+    return SELF
+
+
+def speaks_for_self(text: str) -> bool:
+    """The message is the person speaking about themselves ("I take ...", "my legs ...")."""
+    return bool(_SELF.search(normalise(clean(text))[0]))
+
+
+_OWN = re.compile(
+    r"\b(?:i|im|ive)\s+(?:also\s+|only\s+|just\s+|currently\s+|still\s+|now\s+)?(?:take|taking|took|am on|on|"
+    r"started|was prescribed|use|using|been on|been taking|feel|felt)\b"
+    r"|\bmy\s+(?:own\s+)?(?:legs?|foot|feet|ankles?|arms?|hands?|body|muscles?|eyes?|jaw|face|heart|reflexes|clonus|"
+    r"spasms?|speech|meds|medicines?|medication|pills|prescription)\b"
+)
+
+
+def _self_symptom(norm: str) -> bool:
+    """The person says what they themselves take or feel (not just "I'm worried about my mom")."""
+    return bool(_OWN.search(norm))
