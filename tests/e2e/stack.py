@@ -19,6 +19,11 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
 PG_ADMIN_URL = os.environ.get("CLONUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# The tests talk to the assistant through the dev channel (rasa_ext.channels.dev): on only when
+# the Rasa server's environment has this token, which the stacks inherit from this process.
+DEV_TOKEN_ENV = "CLONUS_DEV_CHANNEL_TOKEN"
+os.environ.setdefault(DEV_TOKEN_ENV, secrets.token_urlsafe(24))
+DEV_PATH = "/webhooks/dev/webhook"
 
 
 def free_port() -> int:
@@ -134,10 +139,9 @@ class Stack:
         self.procs.clear()
 
     def say(self, sender: str, message: str, timeout: float = 60) -> List[dict]:
-        """One turn over the REST channel; returns the bot's messages."""
-        reply = requests.post(
-            f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=timeout
-        )
+        """One turn over the dev channel (a chosen sender id, loopback and token only); returns
+        the bot's messages (the widget's shape: text, buttons and custom of a response together)."""
+        reply = dev_post(self.rasa_url, sender, message, timeout=timeout)
         reply.raise_for_status()
         return reply.json()
 
@@ -152,6 +156,16 @@ class Stack:
         return "\n".join(
             f"--- {p.name}\n{p.read_text()[-3000:]}" for p in (self.workdir / "actions.log", self.workdir / "rasa.log") if p.exists()
         )
+
+
+def dev_post(rasa_url: str, sender: str, message: str, timeout: float = 60) -> requests.Response:
+    """POST one message to the dev channel of the server at `rasa_url`."""
+    return requests.post(
+        rasa_url.rstrip("/") + DEV_PATH,
+        json={"sender": sender, "message": message},
+        headers={"Authorization": f"Bearer {os.environ[DEV_TOKEN_ENV]}"},
+        timeout=timeout,
+    )
 
 
 def texts(messages: List[dict]) -> str:
