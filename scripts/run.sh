@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the assistant on localhost: migrations, training when needed, then the action server,
-# the Rasa server (REST, socketio, SMS channels and the HTTP API) and the staff console.
+# the Rasa server (widget and SMS channels, the HTTP API) and the staff console.
 # Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,7 +63,7 @@ done
 cat <<MSG
 
 The assistant is running (Ctrl-C stops everything):
-  chat over REST:      curl -s localhost:${RASA_PORT}/webhooks/rest/webhook -d '{"sender":"me","message":"hi"}'
+  dev channel (tests): on only with CLONUS_DEV_CHANNEL_TOKEN set (README, "Channels")
   website widget demo: http://127.0.0.1:${RASA_PORT}/webhooks/widget/demo
   SMS webhook:         http://127.0.0.1:${RASA_PORT}/webhooks/twilio_sms/webhook
   staff console:       http://127.0.0.1:${CONSOLE_PORT}/
