@@ -335,6 +335,9 @@ class WidgetInput(InputChannel):
             await read_body(request, 1024)
         except BodyTooLarge:
             raise Refusal(413, "request too large") from None
+        content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if content_type != "application/json":  # as for messages: no cross-site simple request
+            raise Refusal(415, "expected application/json")
         return 201, {"conversation": self.mint(), "emergency_number": emergency_number()}
 
     async def _receive(

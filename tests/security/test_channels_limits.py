@@ -112,33 +112,34 @@ def test_deeply_nested_json_is_a_400_not_a_500(channel_stack, body, path):
 
 
 def test_too_many_messages_in_one_conversation_get_429_with_a_notice(channel_stack):
-    client = visitor()
-    conversation = new_conversation(channel_stack, client)
+    conversation = new_conversation(channel_stack, visitor())
 
-    def one(i):
+    def one(i):  # from many addresses: the limit is the conversation's
         return widget_post(channel_stack, conversation, f"what is clonus {i}", visitor())
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        replies = list(pool.map(one, range(26)))
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        replies = list(pool.map(one, range(40)))
     statuses = [r.status_code for r in replies]
-    assert statuses.count(429) >= 5 and set(statuses) <= {200, 429}, statuses
+    assert statuses.count(429) >= 10 and set(statuses) <= {200, 429}, statuses
     refused = next(r for r in replies if r.status_code == 429)
     assert int(refused.headers["Retry-After"]) >= 1
     (notice,) = refused.json()["messages"]
     assert "faster" in notice["text"]
     assert_notice(notice["text"])
-    assert len(user_texts(channel_stack, conversation_sender(conversation))) == statuses.count(200) <= 20
+    assert len(user_texts(channel_stack, conversation_sender(conversation))) == statuses.count(200)
 
 
 def test_too_many_requests_from_one_address_get_429(channel_stack):
     client = visitor()
-    # Requests the server refuses anyway still count: a flood of them is what the limit is for.
-    for _ in range(120):
+    conversation = new_conversation(channel_stack, client)
+    # Requests the server refuses anyway count too: a flood of them is what the limit is for.
+    statuses = []
+    while len(statuses) < 400 and 429 not in statuses:
         resp = client.post(
             channel_stack.rasa_url + WIDGET_PATH, json={"conversation": "forged", "message": "hi"}, timeout=30
         )
-        assert resp.status_code == 401
-    conversation = new_conversation(channel_stack, client)
+        statuses.append(resp.status_code)
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {401} and len(statuses) > 120, statuses
     resp = widget_post(channel_stack, conversation, "hello", client)
     assert resp.status_code == 429
     assert_notice(resp.json()["messages"][0]["text"])
