@@ -165,9 +165,20 @@ def json_depth_exceeds(body: bytes, max_depth: int) -> bool:
 
 
 def client_ip(request: Request) -> str:
-    """The client's address: Sanic's `remote_addr` when a trusted proxy is configured
-    (SANIC_PROXIES_COUNT / SANIC_REAL_IP_HEADER / SANIC_FORWARDED_SECRET), else the peer."""
-    return request.remote_addr or request.ip or "unknown"
+    """The client's address as a rate-limit key: Sanic's `remote_addr` when a trusted proxy is
+    configured (SANIC_PROXIES_COUNT / SANIC_REAL_IP_HEADER / SANIC_FORWARDED_SECRET), else the
+    peer. An IPv6 client counts by its /64 (one subscriber holds a whole /64 and could otherwise
+    take a new address for every request)."""
+    raw = request.remote_addr or request.ip or ""
+    try:
+        address = ipaddress.ip_address(raw.strip("[]"))
+    except ValueError:
+        return raw or "unknown"
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def is_loopback_peer(request: Request) -> bool:
