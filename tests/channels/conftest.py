@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 from pathlib import Path
 from typing import Iterator, List
 
@@ -21,7 +20,7 @@ import yaml
 from requests_toolbelt.adapters.source import SourceAddressAdapter
 from twilio.request_validator import RequestValidator
 
-from tests.e2e.stack import ROOT, VENV_BIN, Stack, create_postgres_database, drop_postgres_database, wait_for
+from tests.e2e.stack import ROOT, Stack, create_postgres_database, drop_postgres_database
 
 TWILIO_TOKEN = "test-" + secrets.token_hex(16)
 os.environ["TWILIO_AUTH_TOKEN"] = TWILIO_TOKEN
@@ -41,61 +40,16 @@ def channels_configured() -> bool:
 
 
 class ChannelStack(Stack):
-    """Stack.start with a credentials file that enables the widget and SMS channels."""
+    """Stack with a credentials file that enables the widget and SMS channels."""
 
-    def start(self) -> "ChannelStack":
-        from bot.db import migrate
-
-        migrate(self.database_url)
+    def credentials(self) -> Path:
         creds = yaml.safe_load((ROOT / "credentials.yml").read_text()) or {}
         creds.setdefault(WIDGET, None)
         creds.setdefault(SMS, None)
         creds.setdefault(DEV, None)
-        credentials = self.workdir / "credentials.yml"
-        credentials.write_text(yaml.safe_dump(creds))
-        endpoints = self.workdir / "endpoints.yml"
-        endpoints.write_text(
-            (ROOT / "endpoints.yml").read_text().replace("http://localhost:5055/webhook", f"{self.action_url}/webhook")
-        )
-        action_log = self.workdir / "actions.log"
-        self.procs.append(
-            subprocess.Popen(
-                [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
-                cwd=ROOT,
-                env=self.env(),
-                stdout=action_log.open("w"),
-                stderr=subprocess.STDOUT,
-            )
-        )
-        rasa_log = self.workdir / "rasa.log"
-        self.procs.append(
-            subprocess.Popen(
-                [
-                    str(VENV_BIN / "rasa"),
-                    "run",
-                    "--model",
-                    str(self.model),
-                    "--endpoints",
-                    str(endpoints),
-                    "--credentials",
-                    str(credentials),
-                    "--enable-api",
-                    "--auth-token",
-                    self.auth_token,
-                    "--interface",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.rasa_port),
-                ],
-                cwd=ROOT,
-                env=self.env(),
-                stdout=rasa_log.open("w"),
-                stderr=subprocess.STDOUT,
-            )
-        )
-        wait_for(f"{self.action_url}/health", 120, self.procs[0], action_log)
-        wait_for(f"{self.rasa_url}/status?token={self.auth_token}", 300, self.procs[1], rasa_log)
-        return self
+        path = self.workdir / "credentials.yml"
+        path.write_text(yaml.safe_dump(creds))
+        return path
 
 
 class RunningServer:

@@ -103,7 +103,7 @@ def test_signature_made_with_another_token_is_refused(channel_stack):
     "signed_for",
     [
         "https://attacker.example/webhooks/twilio_sms/webhook",  # the same request sent to another site
-        "{base}/webhooks/rest/webhook",  # another webhook of ours
+        "{base}/webhooks/dev/webhook",  # another webhook of ours
         "{base}/webhooks/twilio_sms/webhook?next=1",  # another query string
         "{base}/webhooks/twilio_sms/webhook/",  # another path
     ],
