@@ -1,6 +1,6 @@
 """Issue 8: no message text or phone number in any log at any level, Rasa's own included.
 
-A marker text and a marker phone number go through every channel (the project's REST test
+A marker text and a marker phone number go through every channel (the project's dev test
 channel, the website widget, signed Twilio SMS) with the servers at DEBUG, and the error paths are
 forced: an oversized message, the database down (SQLite locked), the action server down. Then
 every log the processes wrote is searched for the marker and the number in every usual spelling.
@@ -13,7 +13,6 @@ import secrets
 import uuid
 
 import pytest
-import requests
 
 from tests.e2e.stack import Stack
 from tests.security.server_helpers import sqlite_locked, talk
@@ -31,9 +30,10 @@ def rest(stack: Stack, text: str) -> None:
 
 
 def widget(stack: Stack, text: str) -> None:
-    requests.post(
-        f"{stack.rasa_url}/webhooks/widget/webhook", json={"sender": uuid.uuid4().hex, "message": text}, timeout=120
-    )
+    from tests.channels.conftest import new_conversation, visitor, widget_post
+
+    client = visitor()
+    widget_post(stack, new_conversation(stack, client), text, client)
 
 
 def sms(stack: Stack, text: str) -> None:
