@@ -307,6 +307,27 @@ def notice_messages(kind: str, max_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> Li
     return [{"text": notice(kind, max_chars), "custom": {"notice": kind, "emergency_number": emergency_number()}}]
 
 
+_warm = threading.Event()
+
+
+def warm_failsafe() -> None:
+    """Load the triage engine in the background when a channel starts: its first use loads the
+    knowledge base, and the fail-safe path must not spend its time bound on that."""
+    if _warm.is_set():
+        return
+    _warm.set()
+
+    def load() -> None:
+        from rasa_ext import failsafe
+
+        try:
+            failsafe.failsafe_messages("hello")
+        except Exception:  # noqa: BLE001 - warming up only; the real call reports its own failure
+            logger.error("could not warm up the fail-safe path")
+
+    threading.Thread(target=load, name="warm-failsafe", daemon=True).start()
+
+
 async def failsafe_turn(text: str) -> List[Dict[str, Any]]:
     """`rasa_ext.failsafe.failsafe_messages(text)` off the event loop and bounded in time: when the
     emergency screen takes too long, the trouble notice (with the numbers) alone."""

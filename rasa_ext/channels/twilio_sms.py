@@ -44,6 +44,7 @@ from rasa_ext.channels import (
     notice,
     read_body,
     sms,
+    warm_failsafe,
 )
 
 logger = logging.getLogger(__name__)
@@ -314,6 +315,7 @@ class TwilioSmsInput(InputChannel):
     # -- the webhook ---------------------------------------------------------------------------
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("twilio_sms_webhook", __name__)
+        warm_failsafe()
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

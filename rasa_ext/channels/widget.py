@@ -55,6 +55,7 @@ from rasa_ext.channels import (
     notice_messages,
     read_body,
     secret_from_env_or_file,
+    warm_failsafe,
 )
 
 logger = logging.getLogger(__name__)
@@ -260,6 +261,7 @@ class WidgetInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("widget_webhook", __name__)
+        warm_failsafe()
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
