@@ -54,7 +54,8 @@ def test_a_message_too_long_gets_the_servers_notice(widget):
     text = notices(widget).inner_text()
     assert "too long" in text
     assert_numbers(text)
-    widget.assert_clean()
+    # No script error and no CSP violation (Chromium logs the 413 itself as a failed resource).
+    assert not [c for c in widget.console if c.startswith("pageerror:") or "Content Security Policy" in c]
 
 
 def test_messages_too_fast_get_the_servers_notice(widget, channel_stack):
@@ -74,7 +75,9 @@ def test_messages_too_fast_get_the_servers_notice(widget, channel_stack):
 
 
 def test_a_reply_that_takes_too_long_gets_the_widgets_own_notice(widget, channel_stack):
-    widget.page.add_init_script("window.ClonusWidgetConfig = { timeoutMs: 3000 };")
+    # Shorter than the server's own database timeout (CLONUS_DB_TIMEOUT, 2 s), after which it
+    # would answer 503 with its notice instead.
+    widget.page.add_init_script("window.ClonusWidgetConfig = { timeoutMs: 1000 };")
     widget.goto().open()
     engine = sa.create_engine(channel_stack.database_url, future=True)
     conn = engine.connect()
