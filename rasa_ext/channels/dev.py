@@ -121,10 +121,10 @@ class DevInput(InputChannel):
             return 400, {"error": "empty message"}
         if len(text) > DEFAULT_MAX_MESSAGE_CHARS:
             return 413, {"error": "message too long"}
-        if await self._foreign(request, sender):
-            return 403, {"error": "that conversation belongs to another channel"}
         collector = WidgetOutput()
         try:
+            if await self._foreign(request, sender):
+                return 403, {"error": "that conversation belongs to another channel"}
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
         except Exception as exc:  # noqa: BLE001 - answered like the widget, logged without the text
             logger.error("dev: the assistant failed on a turn (%s)", type(exc).__name__)
