@@ -201,7 +201,7 @@ class WidgetInput(InputChannel):
         """The tracker sender id of a signed conversation id; Refusal(401) when it was not minted
         here (or with another secret) or is older than max_age_days."""
         if not isinstance(token, str) or not token or len(token) > 200:
-            raise Refusal(400, "missing conversation", notice_messages("conversation_invalid"))
+            raise Refusal(400, "missing conversation")  # a client error, not a visitor's expired id
         try:
             value = self.signer.unsign(token, max_age=self.max_age_seconds).decode("ascii")
         except SignatureExpired:
