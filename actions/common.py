@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.settings import clinic
 from bot.triage import Assessment, assess
 from bot.triage_text import describe
+from rasa_ext.failsafe import emergency_custom
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +62,9 @@ def medicines_said_back(assessment: Assessment) -> Optional[str]:
 
 
 def emergency_payload(text: Text) -> Dict[Text, Any]:
-    """Custom data sent with every emergency message, so channels can make it unmistakable."""
-    number = clinic().emergency_number
-    return {"emergency": True, "call": number, "tel": f"tel:{number}", "text": text}
+    """Custom data sent with every emergency message, so channels can make it unmistakable
+    (the same shape as the Rasa server's fail-safe emergency message)."""
+    return emergency_custom(text)
 
 
 def dispatch_assessment(

@@ -22,6 +22,7 @@ from actions.common import (
 )
 from bot.settings import clinic
 from bot.triage import is_stated_emergency
+from rasa_ext.failsafe import generic_emergency_text
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class ActionTriage(Action):
         elif said_emergency:
             # The person says it is an emergency but describes no red flag we can name. When
             # unsure, the policy asks for the more cautious level: treat it as an emergency.
-            text = dispatcher_text_for_generic_emergency()
+            text = generic_emergency_text()  # the same text as the Rasa server's fail-safe path
             dispatcher.utter_message(text=text, json_message=emergency_payload(text))
             level = "emergency"
         else:
@@ -66,15 +67,6 @@ class ActionTriage(Action):
         ):
             record(tracker, assessment, level)
         return events
-
-
-def dispatcher_text_for_generic_emergency() -> str:
-    c = clinic()
-    return (
-        f"If you think this is an emergency, call {c.emergency_number} now or go to the nearest "
-        "emergency department. Don't wait for an appointment. "
-        f"If you are thinking about hurting yourself, you can also call or text {c.crisis_line}."
-    )
 
 
 class ActionExplainTriage(Action):

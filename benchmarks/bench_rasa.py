@@ -1,4 +1,4 @@
-"""Benchmark of the assistant: training time, NLU parse latency, REST turn latency, server memory.
+"""Benchmark of the assistant: training time, NLU parse latency, turn latency over the dev channel, server memory.
 
     .venv/bin/python benchmarks/bench_rasa.py [--conversations 20] [--retrain]
 
@@ -112,7 +112,7 @@ def main() -> None:
                 turns.append((time.perf_counter() - t0) * 1000)
         elapsed = time.perf_counter() - start
         print(
-            f"REST turn latency over {len(turns)} turns ({args.conversations} conversations of {len(CONVERSATION)}): "
+            f"dev-channel turn latency over {len(turns)} turns ({args.conversations} conversations of {len(CONVERSATION)}): "
             f"p50 {pct(turns, 50):.1f} ms, p95 {pct(turns, 95):.1f} ms, mean {statistics.mean(turns):.1f} ms; "
             f"{len(turns) / elapsed:.1f} turns/s sequential"
         )

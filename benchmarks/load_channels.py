@@ -1,5 +1,8 @@
 """Load test of the two patient channels: N concurrent conversations of T turns each through the
-widget's transport (POST /webhooks/widget/webhook) and through the signed SMS webhook, then a
+widget's transport (a conversation id minted by POST /webhooks/widget/conversation, then POST
+/webhooks/widget/webhook; each visitor from its own loopback address, as patients come from
+their own addresses, so the per-address limits apply as in production) and through the signed
+SMS webhook (at most 10 turns: the per-number limit is 10/minute), then a
 check of the stored conversations: every message there, once, in order, with the replies the
 client received. Prints p50/p95 turn latency and throughput per channel.
 
@@ -20,7 +23,6 @@ import secrets
 import statistics
 import sys
 import time
-import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +34,9 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot import sms  # noqa: E402
+from twilio.request_validator import RequestValidator  # noqa: E402
+
+from rasa_ext.channels import sms  # noqa: E402
 
 # Ten different turns (no carrier keyword, no bare number): order is checked by sequence.
 TURNS = [
@@ -59,13 +63,29 @@ class Conversation:
     silent: int = 0  # turns the assistant answered with nothing (a dialogue matter, not transport)
 
 
-async def widget_conversation(session: aiohttp.ClientSession, base: str, turns: List[str]) -> Conversation:
-    conv = Conversation(sender=uuid.uuid4().hex)
+def loopback_address() -> str:
+    return f"127.{secrets.randbelow(250) + 1}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
+
+
+async def widget_conversation(_: aiohttp.ClientSession, base: str, turns: List[str]) -> Conversation:
+    connector = aiohttp.TCPConnector(limit=0, local_addr=(loopback_address(), 0))
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300), connector=connector) as session:
+        async with session.post(f"{base}/webhooks/widget/conversation", json={}) as r:
+            if r.status != 201:
+                conv = Conversation(sender="(none)")
+                conv.errors.append(f"minting a conversation: HTTP {r.status}")
+                return conv
+            conversation = (await r.json())["conversation"]
+        return await _widget_turns(session, base, conversation, turns)
+
+
+async def _widget_turns(session: aiohttp.ClientSession, base: str, conversation: str, turns: List[str]) -> Conversation:
+    conv = Conversation(sender=conversation.split(".")[0])
     for text in turns:
         t0 = time.perf_counter()
         try:
             async with session.post(
-                f"{base}/webhooks/widget/webhook", json={"sender": conv.sender, "message": text}
+                f"{base}/webhooks/widget/webhook", json={"conversation": conversation, "message": text}
             ) as r:
                 body = await r.text()
                 if r.status != 200:
@@ -90,7 +110,7 @@ async def sms_conversation(
     url = f"{base}/webhooks/twilio_sms/webhook"
     for text in turns:
         params = {"MessageSid": "SM" + secrets.token_hex(16), "From": phone, "To": "+13125550100", "Body": text}
-        headers = {"X-Twilio-Signature": sms.compute_signature(token, url, params)}
+        headers = {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, params)}
         t0 = time.perf_counter()
         try:
             async with session.post(url, data=params, headers=headers) as r:

@@ -1,15 +1,16 @@
 """What a person reads when the assistant cannot answer normally: the action server is down or
 slow, or the conversation cannot be stored.
 
-Shared by the Rasa server (a failed custom action) and the channels (a turn that could not be
-stored): it needs neither the action server nor the database, only the clinic profile and the
-triage engine, so an emergency still gets the instructions with the number to call.
+Shared by the Rasa server (a failed or slow custom action, rasa_ext/resilience.py) and the
+channels (a turn that could not be stored): it needs neither the action server nor the database,
+only the clinic profile and the triage engine, so an emergency still gets the instructions with
+the number to call.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Sequence
 
 from bot.settings import clinic
 from bot.triage import assess
@@ -26,25 +27,57 @@ def trouble_text() -> str:
     )
 
 
-def failsafe_messages(text: str) -> List[Dict[str, Any]]:
-    """Bot messages (Rasa's collector shape: text and custom) for a turn that failed.
-
-    An emergency in `text` gets the full emergency message (with the number to call) first;
-    every answer ends with the honest trouble notice and the numbers.
-    """
-    messages: List[Dict[str, Any]] = []
+def generic_emergency_text() -> str:
+    """The emergency message when the person says it is an emergency but names no red flag."""
     c = clinic()
+    return (
+        f"If you think this is an emergency, call {c.emergency_number} now or go to the nearest "
+        "emergency department. Don't wait for an appointment. "
+        f"If you are thinking about hurting yourself, you can also call or text {c.crisis_line}."
+    )
+
+
+def emergency_custom(text: str) -> Dict[str, Any]:
+    """Custom data sent with every emergency message, so channels can make it unmistakable."""
+    number = clinic().emergency_number
+    return {"emergency": True, "call": number, "tel": f"tel:{number}", "emergency_number": number, "text": text}
+
+
+def emergency_message(texts: Sequence[str], stated_emergency: bool = False) -> Optional[Dict[str, Any]]:
+    """The emergency message for a conversation whose user texts are `texts`, or None.
+
+    `stated_emergency`: the person says it is an emergency (the NLU's `emergency` intent); when
+    no red flag can be named, the more cautious level is chosen and the generic message is given.
+    """
     try:
-        assessment = assess([text or ""])
-    except Exception:  # the fail-safe path must answer whatever the engine does
-        logger.error("triage engine failed in the fail-safe path", exc_info=False)
+        assessment = assess([t for t in texts if t])
+    except Exception:  # noqa: BLE001 - the fail-safe path must answer whatever the engine does
+        logger.error("triage engine failed in the fail-safe path")
         assessment = None
     if assessment is not None and assessment.triage_level == "emergency":
-        messages.append(
-            {
-                "text": describe(assessment, c),
-                "custom": {"emergency": True, "emergency_number": c.emergency_number},
-            }
-        )
-    messages.append({"text": trouble_text(), "custom": {"failsafe": True, "emergency_number": c.emergency_number}})
+        text = describe(assessment, clinic())
+    elif stated_emergency:
+        text = generic_emergency_text()
+    else:
+        return None
+    return {"text": text, "custom": emergency_custom(text)}
+
+
+def trouble_message() -> Dict[str, Any]:
+    c = clinic()
+    return {"text": trouble_text(), "custom": {"failsafe": True, "emergency_number": c.emergency_number, "phone": c.phone}}
+
+
+def failsafe_messages(text: str, history: Sequence[str] = ()) -> List[Dict[str, Any]]:
+    """Bot messages (Rasa's collector shape: text and custom) for a turn that failed.
+
+    An emergency in `text` (or in the earlier messages `history`, when the caller has them) gets
+    the full emergency message (with the number to call) first; every answer ends with the honest
+    trouble notice and the numbers.
+    """
+    messages: List[Dict[str, Any]] = []
+    emergency = emergency_message([*history, text or ""])
+    if emergency is not None:
+        messages.append(emergency)
+    messages.append(trouble_message())
     return messages

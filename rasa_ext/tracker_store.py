@@ -1,18 +1,81 @@
-"""Rasa's SQL tracker store, pointed at the database named by DATABASE_URL.
+"""Rasa's SQL tracker store, pointed at the database named by DATABASE_URL, that never loses a
+turn silently.
 
 Rasa's own SQLTrackerStore wants dialect, host, port... as separate settings; the rest of the
 project (actions, console, migrations) uses one SQLAlchemy URL. This keeps one setting for all.
+
+A save or retrieve that fails raises TrackerStoreUnavailable (Rasa's FailSafeTrackerStore, which
+would keep the turn in memory only or start an empty conversation, re-raises it: see
+rasa_ext/resilience.py), so the channel answers 503 with the fail-safe message instead of
+answering as if the turn were stored. The engine hides SQL parameters from its logs and error
+messages (they hold message texts and phone numbers), checks pooled connections before use (the
+database may have restarted) and gives up quickly when the database does not answer
+(CLONUS_DB_TIMEOUT seconds, default 2), so a database outage cannot stall every conversation.
+An SQLite file is kept readable by its owner only.
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import logging
+import os
+from pathlib import Path
+from typing import Any, Dict, Optional, Text
 
+import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import RasaException
 
 from bot.settings import database_url
+from rasa_ext import resilience
+
+logger = logging.getLogger(__name__)
+
+# The Rasa server re-raises tracker store errors instead of hiding them (see resilience.py).
+resilience.install()
+
+
+class TrackerStoreUnavailable(RasaException):
+    """The conversation could not be read or stored: the turn must not be answered as if it were."""
+
+
+def db_timeout() -> float:
+    try:
+        return max(0.1, float(os.environ.get("CLONUS_DB_TIMEOUT", "") or 2.0))
+    except ValueError:
+        return 2.0
+
+
+def engine_options(url: str) -> Dict[str, Any]:
+    options: Dict[str, Any] = dict(create_engine_kwargs(url))
+    options.update(hide_parameters=True, pool_pre_ping=True)
+    backend = sa.engine.make_url(url).get_backend_name()
+    if backend == "sqlite":
+        options["connect_args"] = {**options.get("connect_args", {}), "timeout": db_timeout()}
+    elif backend == "postgresql":
+        connect_args = dict(options.get("connect_args", {}))
+        connect_args["connect_timeout"] = max(1, int(round(db_timeout())))
+        # A statement that waits longer than this (a lock, a dead peer) fails instead of stalling.
+        extra = f"-c statement_timeout={int(db_timeout() * 1000)}"
+        connect_args["options"] = (connect_args.get("options", "") + " " + extra).strip()
+        options["connect_args"] = connect_args
+    return options
+
+
+def restrict_sqlite_file(url: str) -> None:
+    """An SQLite database (and its journal) readable and writable by its owner only."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        path = Path(parsed.database + suffix)
+        if path.exists():
+            try:
+                path.chmod(0o600)
+            except OSError:
+                logger.warning("could not make the database file readable by its owner only")
 
 
 class DatabaseUrlTrackerStore(SQLTrackerStore):
@@ -25,5 +88,26 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         event_broker: Optional[EventBroker] = None,
         **kwargs: Any,
     ) -> None:
+        url = host or database_url()
+        restrict_sqlite_file(url)
         # SQLTrackerStore treats a host containing "://" as a complete SQLAlchemy URL.
-        super().__init__(domain=domain, host=host or database_url(), event_broker=event_broker, **kwargs)
+        super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
+        # Rasa's engine has no options for this: replace it by one that hides SQL parameters.
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, **engine_options(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        restrict_sqlite_file(url)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        try:
+            await super().save(tracker)
+        except Exception as exc:  # noqa: BLE001 - every database error means the same to the channel
+            logger.error("could not store a conversation turn (%s)", type(exc).__name__)
+            raise TrackerStoreUnavailable("the conversation could not be stored") from None
+
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        try:
+            return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        except Exception as exc:  # noqa: BLE001 - every database error means the same to the channel
+            logger.error("could not read a conversation (%s)", type(exc).__name__)
+            raise TrackerStoreUnavailable("the conversation could not be read") from None

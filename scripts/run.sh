@@ -1,71 +1,56 @@
 #!/usr/bin/env bash
-# Starts the assistant on localhost: migrations, training when needed, then the action server,
-# the Rasa server (REST, socketio, SMS channels and the HTTP API) and the staff console.
-# Ctrl-C stops them all.
+# Starts the assistant on localhost: migrations, training when needed, then the action server, the
+# Rasa server (the widget and SMS channels of credentials.yml, the HTTP API) and the staff console under
+# supervisord (scripts/supervisord.conf): a process that dies is restarted, with a log line, and
+# the others keep running. Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+umask 077
 export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0 PYTHONPATH="$PWD"
+export RASA_TELEMETRY_ENABLED=false
 
-RASA_PORT=${RASA_PORT:-5005}
-ACTION_PORT=${ACTION_PORT:-5055}
-CONSOLE_PORT=${CONSOLE_PORT:-8000}
-mkdir -p var
-chmod 700 var
+export RASA_PORT=${RASA_PORT:-5005}
+export ACTION_PORT=${ACTION_PORT:-5055}
+export CONSOLE_PORT=${CONSOLE_PORT:-8000}
+# Secrets, logs and the default SQLite database live in CLONUS_DATA_DIR (var/ by default).
+export CLONUS_DATA_DIR=${CLONUS_DATA_DIR:-$PWD/var}
+mkdir -p "$CLONUS_DATA_DIR/log"
+chmod 700 "$CLONUS_DATA_DIR" "$CLONUS_DATA_DIR/log"
 
-if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
-  # The HTTP API is never open without a token; without one in the environment, make one for
-  # this run and keep it readable only by this user.
-  RASA_AUTH_TOKEN=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')
-  (umask 077; echo "$RASA_AUTH_TOKEN" > var/rasa_auth_token)
-  echo "RASA_AUTH_TOKEN not set: generated one for this run in var/rasa_auth_token"
-fi
+# A secret that is not in the environment is generated once into CLONUS_DATA_DIR (readable by this user only)
+# and reused on the next run; it reaches the processes through the environment, never a command line.
+secret() {
+  local name=$1 file=$CLONUS_DATA_DIR/$2
+  if [ -z "${!name:-}" ]; then
+    if [ ! -s "$file" ]; then
+      .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' > "$file"
+      echo "$name not set: generated one in $file"
+    fi
+    chmod 600 "$file"
+    export "$name=$(cat "$file")"
+  fi
+}
+secret RASA_AUTH_TOKEN rasa_auth_token
+secret ACTION_SERVER_SECRET action_server_secret
 
 echo "preparing the database ($(.venv/bin/python -c 'from bot.settings import database_url; from sqlalchemy.engine import make_url; print(make_url(database_url()).render_as_string(hide_password=True))'))"
 .venv/bin/python -c 'from bot.db import migrate; migrate()'
+# An SQLite database made by an earlier version may be 0644: readable by its owner only.
+.venv/bin/python -c 'from bot.settings import database_url; from rasa_ext.tracker_store import restrict_sqlite_file; restrict_sqlite_file(database_url())'
 
 ./scripts/train.sh
 
-sed "s#http://localhost:5055/webhook#http://127.0.0.1:${ACTION_PORT}/webhook#" endpoints.yml > var/endpoints.runtime.yml
-
-pids=()
-cleanup() {
-  trap - INT TERM EXIT
-  kill "${pids[@]}" 2>/dev/null || true
-  for _ in $(seq 1 30); do
-    alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && return
-    sleep 0.5
-  done
-  kill -9 "${pids[@]}" 2>/dev/null || true
-}
-trap cleanup INT TERM EXIT
-
-# The action server listens on loopback only (rasa_sdk reads SANIC_HOST).
-SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
-pids+=($!)
 # The demo page is same-origin; other sites that embed the widget are listed in CORS_ORIGINS.
-cors=()
-[ -n "${CORS_ORIGINS:-}" ] && cors=(--cors "$CORS_ORIGINS")
-.venv/bin/rasa run --model models --endpoints var/endpoints.runtime.yml --credentials credentials.yml \
-  --enable-api --auth-token "$RASA_AUTH_TOKEN" "${cors[@]}" \
-  --interface 127.0.0.1 --port "$RASA_PORT" &
-pids+=($!)
-if [ -f console/__main__.py ]; then
-  CONSOLE_PORT=$CONSOLE_PORT .venv/bin/python -m console &
-  pids+=($!)
-fi
+export RASA_CORS_ARGS=""
+[ -n "${CORS_ORIGINS:-}" ] && RASA_CORS_ARGS="--cors ${CORS_ORIGINS}"
 
-for _ in $(seq 1 120); do
-  curl -fsS "http://127.0.0.1:${RASA_PORT}/" >/dev/null 2>&1 && break
-  sleep 1
-done
 cat <<MSG
 
-The assistant is running (Ctrl-C stops everything):
-  chat over REST:      curl -s localhost:${RASA_PORT}/webhooks/rest/webhook -d '{"sender":"me","message":"hi"}'
+Starting the assistant under supervisord (Ctrl-C stops everything; logs in $CLONUS_DATA_DIR/log/):
   website widget demo: http://127.0.0.1:${RASA_PORT}/webhooks/widget/demo
   SMS webhook:         http://127.0.0.1:${RASA_PORT}/webhooks/twilio_sms/webhook
+  dev channel (tests): on only with CLONUS_DEV_CHANNEL_TOKEN set (README, "Channels")
   staff console:       http://127.0.0.1:${CONSOLE_PORT}/
+  process status:      CLONUS_DATA_DIR=$CLONUS_DATA_DIR .venv/bin/supervisorctl -c scripts/supervisord.conf status
 MSG
-wait -n "${pids[@]}"
+exec .venv/bin/supervisord -c scripts/supervisord.conf

@@ -8,8 +8,12 @@
  * object defined (in an external script) before it:
  *   server          base URL of the assistant (default: where widget.js came from)
  *   endpoint        message URL (default: server + "/webhooks/widget/webhook")
+ *   conversationEndpoint  where a new conversation id is asked for (default: server +
+ *                   "/webhooks/widget/conversation"; the server mints and signs it)
  *   title, subtitle header text
  *   emergencyNumber number shown when the assistant cannot be reached (default "911")
+ *   clinicPhone     the clinic's number, shown with it (default: none)
+ *   timeoutMs       how long to wait for a reply before showing a notice (default 30000)
  *   initPayload     sent, not shown, when a visitor first opens the chat (default "/greet")
  *   storage         "session" (default: the conversation lasts as long as the tab) or "local"
  *   open            "true" to start open
@@ -37,17 +41,19 @@
   var config = {
     server: server,
     endpoint: setting("endpoint", server + "/webhooks/widget/webhook"),
+    conversationEndpoint: setting("conversationEndpoint", server + "/webhooks/widget/conversation"),
     stylesheet: setting("stylesheet", server + "/webhooks/widget/static/widget.css"),
     title: setting("title", "Clinic assistant"),
     subtitle: setting("subtitle", "Automated assistant, not a doctor"),
     emergencyNumber: setting("emergencyNumber", "911"),
+    clinicPhone: setting("clinicPhone", ""),
     initPayload: setting("initPayload", "/greet"),
     storage: setting("storage", "session"),
     open: setting("open", "false") === "true",
-    timeoutMs: 30000,
+    timeoutMs: Math.max(1000, parseInt(setting("timeoutMs", "30000"), 10) || 30000),
   };
 
-  // ---- storage: the sender id and the transcript survive a reload -------------------------------
+  // ---- storage: the conversation id and the transcript survive a reload ---------------------------
   var STORE_KEY = "clonus-widget:" + config.endpoint;
   var memoryStore = {};
   function store() {
@@ -67,19 +73,16 @@
   }
   var storage = store();
 
-  function newSenderId() {
-    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
-  }
-
+  // The conversation id is minted and signed by the server (no client chooses whose conversation
+  // it is); null until the first message asks for one.
   function loadState() {
     try {
       var saved = JSON.parse(storage.getItem(STORE_KEY) || "null");
-      if (saved && typeof saved.sender === "string" && Array.isArray(saved.messages)) return saved;
+      if (saved && Array.isArray(saved.messages) && (saved.conversation === null || typeof saved.conversation === "string")) {
+        return saved;
+      }
     } catch (e) { /* a damaged entry starts a new conversation */ }
-    return { sender: newSenderId(), messages: [], open: false, started: false };
+    return { conversation: null, messages: [], open: false, started: false };
   }
   var state = loadState();
   function saveState() {
@@ -346,7 +349,8 @@
     // Only a plausible dialable number is offered; anything else falls back to the configured one.
     var call = null;
     if (emergency) {
-      call = /^\+?[0-9][0-9 ().*#-]{0,19}$/.test(String(custom.call || "")) ? String(custom.call) : config.emergencyNumber;
+      var offered = String(custom.call || custom.emergency_number || "");
+      call = /^\+?[0-9][0-9 ().*#-]{0,19}$/.test(offered) ? offered : config.emergencyNumber;
     }
     if (emergency && typeof custom.text === "string" && squash(custom.text) !== squash(text)) {
       // Rasa's own REST channel sends the text and the JSON of one response separately:
@@ -381,23 +385,89 @@
     if (on) scrollDown();
   }
 
-  function post(message) {
+  // Every failure ends in a notice with the number to call: the server's own (413, 429, 503 carry
+  // {"error", "messages"}), or the widget's when the server errs otherwise, times out, cannot be
+  // reached or answers nothing.
+  function ownNotice(reason) {
+    var text = reason + " In an emergency call " + config.emergencyNumber + " now.";
+    if (config.clinicPhone) text += " The clinic's number is " + config.clinicPhone + ".";
+    return { from: "notice", text: text, emergency: false };
+  }
+  var NOT_DELIVERED = "Sorry, your message could not be delivered. Please try again.";
+  var NO_ANSWER = "Sorry, the assistant did not answer. Please try again.";
+  var TIMED_OUT = "Sorry, the assistant is taking too long to answer. Please try again in a moment.";
+
+  function Failure(kind, status, messages) {
+    this.kind = kind;
+    this.status = status;
+    this.messages = messages || [];
+  }
+
+  function request(url, payload) {
     var controller = window.AbortController ? new AbortController() : null;
     var timer = controller ? window.setTimeout(function () { controller.abort(); }, config.timeoutMs) : null;
-    return fetch(config.endpoint, {
+    return fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: state.sender, message: message }),
+      body: JSON.stringify(payload),
       credentials: "omit",
       signal: controller ? controller.signal : undefined,
     }).then(function (res) {
-      if (timer) window.clearTimeout(timer);
-      if (!res.ok) throw new Error("HTTP " + res.status);
-      return res.json();
+      return res.text().then(function (body) {
+        if (timer) window.clearTimeout(timer);
+        var data = null;
+        try { data = body ? JSON.parse(body) : null; } catch (e) { data = null; }
+        if (!res.ok) {
+          var messages = data && Array.isArray(data.messages) ? data.messages : [];
+          throw new Failure("status", res.status, messages);
+        }
+        return data;
+      });
     }, function (err) {
       if (timer) window.clearTimeout(timer);
-      throw err;
+      throw new Failure(err && err.name === "AbortError" ? "timeout" : "network", 0, []);
     });
+  }
+
+  function conversation() {
+    if (state.conversation) return Promise.resolve(state.conversation);
+    return request(config.conversationEndpoint, {}).then(function (data) {
+      if (!data || typeof data.conversation !== "string") throw new Failure("empty", 200, []);
+      state.conversation = data.conversation;
+      saveState();
+      return state.conversation;
+    });
+  }
+
+  function post(message, retried) {
+    return conversation().then(function (id) {
+      return request(config.endpoint, { conversation: id, message: message });
+    }).catch(function (failure) {
+      // An id the server no longer accepts (expired, or signed with an old secret): a new one.
+      if (failure instanceof Failure && failure.status === 401 && !retried) {
+        state.conversation = null;
+        saveState();
+        return post(message, true);
+      }
+      throw failure;
+    });
+  }
+
+  function showFailure(failure) {
+    var shown = 0;
+    if (failure instanceof Failure && failure.kind === "status") {
+      failure.messages.forEach(function (r) {
+        var msg = fromServer(r);
+        if (!msg) return;
+        if (!msg.emergency) msg.from = "notice";
+        addMessage(msg);
+        shown += 1;
+      });
+    }
+    if (!shown) {
+      var timedOut = failure instanceof Failure && failure.kind === "timeout";
+      addMessage(ownNotice(timedOut ? TIMED_OUT : NOT_DELIVERED));
+    }
   }
 
   function send(message, shown) {
@@ -408,18 +478,13 @@
     setTyping(true);
     queue = queue.then(function () {
       return post(message).then(function (replies) {
+        var added = 0;
         (Array.isArray(replies) ? replies : []).forEach(function (r) {
           var msg = fromServer(r);
-          if (msg) addMessage(msg);
+          if (msg) { addMessage(msg); added += 1; }
         });
-      }).catch(function () {
-        addMessage({
-          from: "notice",
-          text: "Sorry, your message could not be delivered. Please try again. " +
-            "In an emergency call " + config.emergencyNumber + " now.",
-          emergency: false,
-        });
-      }).then(function () {
+        if (!added) addMessage(ownNotice(NO_ANSWER));
+      }).catch(showFailure).then(function () {
         pending -= 1;
         if (!pending) setTyping(false);
       });
@@ -484,7 +549,7 @@
     send: function (text) { send(String(text)); },
     reset: function () {
       try { storage.removeItem(STORE_KEY); } catch (e) { /* nothing to remove */ }
-      state = { sender: newSenderId(), messages: [], open: !panel.hidden, started: false };
+      state = { conversation: null, messages: [], open: !panel.hidden, started: false };
       rerender();
     },
   };

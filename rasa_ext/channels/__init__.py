@@ -1,19 +1,44 @@
-"""Input channels of the assistant: the website widget (`widget.WidgetInput`) and the signed
-Twilio SMS webhook (`twilio_sms.TwilioSmsInput`), plus what they share."""
+"""Input channels of the assistant and what they share.
+
+Public channels (open to anyone on the internet):
+  * `widget.WidgetInput`: the website widget; a conversation exists only under an id the server
+    minted and signed (`POST /webhooks/widget/conversation`).
+  * `twilio_sms.TwilioSmsInput`: SMS; a conversation exists only through requests Twilio signed.
+Not public: `dev.DevInput`, the one way for the project's tests and scripts to talk to the
+assistant with an id of their choosing (off unless CLONUS_DEV_CHANNEL_TOKEN is set; loopback only).
+
+Every public channel bounds the body (bytes, JSON depth), the message length and the request rate
+per sender and per client address, and answers a turn the Rasa server failed on with the fail-safe
+messages (`rasa_ext.failsafe`).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import logging
+import os
 import re
-from typing import Any, Dict, List, Sequence
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 
 logger = logging.getLogger(__name__)
 
-# Longest user message handed to the assistant; longer text is cut (nobody types more in a chat,
-# and the NLU pipeline and the triage engine should not be fed megabytes).
+# Longest user message handed to the assistant; a longer one is refused with a notice (nobody
+# types more in a chat, and the NLU pipeline and the triage engine must not be fed megabytes).
 DEFAULT_MAX_MESSAGE_CHARS = 2000
+# How long the fail-safe path may spend screening the text for an emergency (bot.triage).
+FAILSAFE_SCREEN_SECONDS = 2.0
+
+
+# ---- conversation reading ------------------------------------------------------------------------
 
 
 async def last_bot_turn(request: Request, sender_id: str) -> List[Dict[str, Any]]:
@@ -25,8 +50,8 @@ async def last_bot_turn(request: Request, sender_id: str) -> List[Dict[str, Any]
         return []
     try:
         tracker = await store.retrieve(sender_id)
-    except Exception:  # a broken store must not break the channel; the message still goes through
-        logger.exception("could not read the conversation to resolve a reply")
+    except Exception:  # noqa: BLE001 - a broken store must not break the channel; the message still goes through
+        logger.error("could not read the conversation to resolve a reply")
         return []
     if tracker is None:
         return []
@@ -67,5 +92,252 @@ def neutralise_payload(text: str, allowed: Sequence[str]) -> str:
     return _INTENT_PREFIX.sub("", text)
 
 
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit]
+# ---- request bodies ------------------------------------------------------------------------------
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body of a streamed route (`stream=True`), read only up to `limit` bytes.
+
+    A Content-Length above the limit is refused before anything is read; a chunked body is cut
+    off as soon as it passes the limit (Sanic then drops the connection). Raises BodyTooLarge.
+    """
+    declared = request.headers.get("Content-Length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise BodyTooLarge()
+        except ValueError:
+            raise BodyTooLarge() from None
+    stream = getattr(request, "stream", None)
+    if stream is None:  # not a streamed route (in-process tests): the body is already read
+        body = request.body or b""
+        if len(body) > limit:
+            raise BodyTooLarge()
+        return body
+    stream.request_max_size = limit
+    chunks: List[bytes] = []
+    size = 0
+    try:
+        while True:
+            chunk = await stream.read()
+            if chunk is None:
+                break
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge()
+            chunks.append(chunk)
+    except PayloadTooLarge:
+        raise BodyTooLarge() from None
+    return b"".join(chunks)
+
+
+def json_depth_exceeds(body: bytes, max_depth: int) -> bool:
+    """True when the JSON text nests objects/arrays deeper than `max_depth` (checked on the raw
+    bytes before parsing: Python's json module recurses and a few thousand "[" raise
+    RecursionError)."""
+    depth = 0
+    in_string = False
+    escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
+# ---- client address and rate limits --------------------------------------------------------------
+
+
+def client_ip(request: Request) -> str:
+    """The client's address as a rate-limit key: Sanic's `remote_addr` when a trusted proxy is
+    configured (SANIC_PROXIES_COUNT / SANIC_REAL_IP_HEADER / SANIC_FORWARDED_SECRET), else the
+    peer. An IPv6 client counts by its /64 (one subscriber holds a whole /64 and could otherwise
+    take a new address for every request)."""
+    raw = request.remote_addr or request.ip or ""
+    try:
+        address = ipaddress.ip_address(raw.strip("[]"))
+    except ValueError:
+        return raw or "unknown"
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def is_loopback_peer(request: Request) -> bool:
+    try:
+        return ipaddress.ip_address(request.ip).is_loopback
+    except ValueError:
+        return False
+
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour|d|day)s?\s*$", re.I)
+_UNIT = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+def parse_rate(text: str) -> Tuple[int, float]:
+    """'20/minute', '60/hour', '5/10s' -> (count, period in seconds)."""
+    match = _RATE.match(str(text))
+    if not match:
+        raise ValueError(f"not a rate: {text!r} (expected e.g. '20/minute')")
+    count, multiple, unit = int(match.group(1)), match.group(2), match.group(3).lower()
+    period = (int(multiple) if multiple else 1) * _UNIT[unit]
+    if count < 1 or period <= 0:
+        raise ValueError(f"not a rate: {text!r}")
+    return count, float(period)
+
+
+class RateLimiter:
+    """At most `count` requests per `period` seconds per key, with bursts up to `count`
+    (the generic cell rate algorithm: one timestamp per key).
+
+    Hand-written because the `limits` library (what Flask-Limiter and SlowAPI build on) needs
+    packaging>=21 while Rasa 3.6 pins packaging<21, and the Sanic limiters are unmaintained
+    wrappers of it. In memory, per process: the Rasa server runs one. At most `max_keys` keys are
+    kept (least recently used dropped), so a stream of new keys cannot exhaust memory.
+    """
+
+    def __init__(self, rate: str, max_keys: int = 100_000) -> None:
+        self.rate = rate
+        self.count, self.period = parse_rate(rate)
+        self.interval = self.period / self.count
+        self.max_keys = max_keys
+        self._tat: "OrderedDict[str, float]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, now: Optional[float] = None) -> bool:
+        """Count one request for `key`: True if allowed, False if over the limit."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tat = max(self._tat.get(key, now), now)
+            if tat - now > self.period - self.interval:
+                self._tat.move_to_end(key)
+                return False
+            self._tat[key] = tat + self.interval
+            self._tat.move_to_end(key)
+            while len(self._tat) > self.max_keys:
+                self._tat.popitem(last=False)
+            return True
+
+    def retry_after(self, key: str, now: Optional[float] = None) -> int:
+        now = time.monotonic() if now is None else now
+        tat = self._tat.get(key, now)
+        return max(1, int(tat - (self.period - self.interval) - now + 0.999))
+
+
+# ---- secrets from the environment or var/ ---------------------------------------------------------
+
+
+def secret_from_env_or_file(env_name: str, file_name: str) -> str:
+    """The secret in `env_name`, else the one kept in the data directory (var/ or CLONUS_DATA_DIR)
+    under `file_name`, generated there with mode 0600 on first use (like the Rasa token)."""
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    from bot.settings import data_dir
+
+    path = Path(data_dir()) / file_name
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32) + "\n")
+        logger.info("%s not set: generated one in %s (mode 0600)", env_name, path)
+    for _ in range(50):  # another process may be writing it right now
+        value = path.read_text().strip()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty: set {env_name} or delete the file")
+
+
+# ---- what a refused or failed turn says -----------------------------------------------------------
+
+
+def _numbers() -> str:
+    from bot.settings import clinic
+
+    c = clinic()
+    return f"In an emergency call {c.emergency_number} now. The clinic's number is {c.phone}."
+
+
+def emergency_number() -> str:
+    from bot.settings import clinic
+
+    return clinic().emergency_number
+
+
+def notice(kind: str, max_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> str:
+    """The text of a refusal, always with the numbers to call."""
+    if kind == "too_long":
+        return (
+            f"Your message is too long for the assistant (at most {max_chars:,} characters). "
+            f"Please send it in shorter parts. {_numbers()}"
+        )
+    if kind == "too_many":
+        return (
+            "You are sending messages faster than the assistant can answer. "
+            f"Please wait a minute, then try again. {_numbers()}"
+        )
+    if kind == "conversation_invalid":
+        return f"This conversation has expired. Please start a new one. {_numbers()}"
+    raise ValueError(kind)
+
+
+def notice_messages(kind: str, max_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> List[Dict[str, Any]]:
+    return [{"text": notice(kind, max_chars), "custom": {"notice": kind, "emergency_number": emergency_number()}}]
+
+
+_warm = threading.Event()
+
+
+def warm_failsafe() -> None:
+    """Load the triage engine in the background when a channel starts: its first use loads the
+    knowledge base, and the fail-safe path must not spend its time bound on that."""
+    if _warm.is_set():
+        return
+    _warm.set()
+
+    def load() -> None:
+        from rasa_ext import failsafe
+
+        try:
+            failsafe.failsafe_messages("hello")
+        except Exception:  # noqa: BLE001 - warming up only; the real call reports its own failure
+            logger.error("could not warm up the fail-safe path")
+
+    threading.Thread(target=load, name="warm-failsafe", daemon=True).start()
+
+
+async def failsafe_turn(text: str) -> List[Dict[str, Any]]:
+    """`rasa_ext.failsafe.failsafe_messages(text)` off the event loop and bounded in time: when the
+    emergency screen takes too long, the trouble notice (with the numbers) alone."""
+    from rasa_ext import failsafe
+
+    loop = asyncio.get_running_loop()
+    try:
+        return await asyncio.wait_for(
+            loop.run_in_executor(None, failsafe.failsafe_messages, text), FAILSAFE_SCREEN_SECONDS
+        )
+    except Exception as exc:  # noqa: BLE001 - timeout or anything else: the honest notice still goes out
+        logger.error("fail-safe screen did not finish (%s)", type(exc).__name__)
+        return [{"text": failsafe.trouble_text(), "custom": {"failsafe": True, "emergency_number": emergency_number()}}]

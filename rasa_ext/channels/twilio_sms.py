@@ -1,7 +1,17 @@
 """Twilio SMS input channel that checks X-Twilio-Signature (Rasa's built-in `twilio` channel does
 not), answers in TwiML (or through Twilio's REST API), keeps STOP/START/HELP and the opt-out list.
 
-Webhook: POST /webhooks/twilio_sms/webhook. The auth token comes only from TWILIO_AUTH_TOKEN.
+Webhook: POST /webhooks/twilio_sms/webhook. The auth token comes only from TWILIO_AUTH_TOKEN;
+without it every request is refused (403). Signatures are checked and TwiML is written by the
+`twilio` package (RequestValidator, MessagingResponse). An SMS conversation exists only through
+signed requests: its sender id is the E.164 number, which no other channel accepts as an id.
+
+Every signed request must carry a MessageSid; each MessageSid is processed once, recorded in the
+database (clonus_sms_message_seen), so a Twilio retry or a replay is not processed again even
+after a restart. A sender texting faster than `limits.per_sender` gets one SMS saying so (then
+nothing until the window passes); a message longer than max_message_chars gets a reply saying
+so; a turn the assistant failed on gets the fail-safe messages (emergency instructions when the
+text is an emergency, and the trouble notice with the numbers).
 """
 
 from __future__ import annotations
@@ -10,26 +20,44 @@ import asyncio
 import functools
 import logging
 import os
-from collections import OrderedDict
+import re
+from datetime import timedelta
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from urllib.parse import parse_qsl
-from xml.sax.saxutils import escape
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import sms
 from bot.settings import clinic
-from rasa_ext.channels import DEFAULT_MAX_MESSAGE_CHARS, clip, last_bot_turn, neutralise_payload
+from rasa_ext.channels import (
+    DEFAULT_MAX_MESSAGE_CHARS,
+    BodyTooLarge,
+    RateLimiter,
+    client_ip,
+    failsafe_turn,
+    last_bot_turn,
+    neutralise_payload,
+    notice,
+    read_body,
+    sms,
+    warm_failsafe,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024  # a Twilio messaging webhook is a few hundred bytes
 OPTION_REPLY_MAX_CHARS = 80
 TWIML_TYPE = "application/xml; charset=utf-8"
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+MESSAGE_SID_RE = re.compile(r"^(SM|MM|SMS|MG)[0-9A-Za-z]{10,60}$")
+SEEN_KEEP_DAYS = 30  # Twilio retries within minutes; older MessageSids are forgotten
+DEFAULT_LIMITS = {
+    "per_sender": "10/minute",  # messages from one phone number
+    "per_ip": "600/minute",  # requests from one address (all of Twilio's come from a few)
+}
 
 
 class FormParams(dict):
@@ -61,8 +89,36 @@ def parse_form(body: bytes) -> Optional[FormParams]:
 
 
 def twiml(pieces: List[str]) -> str:
-    body = "".join(f"<Message>{escape(p)}</Message>" for p in pieces)
-    return f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>'
+    reply = MessagingResponse()
+    for piece in pieces:
+        reply.message(piece)
+    return str(reply)
+
+
+def _record_message_sid(message_sid: str, url: Optional[str]) -> bool:
+    """Record a MessageSid in the database: True the first time, False when it was seen before.
+
+    The insert itself decides (primary key), so two deliveries at once cannot both pass.
+    """
+    import sqlalchemy as sa
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.db import session_scope
+    from bot.db.models import SmsMessageSeen, utcnow
+
+    try:
+        with session_scope(url) as session:
+            session.add(SmsMessageSeen(message_sid=message_sid))
+            session.flush()
+    except IntegrityError:
+        return False
+    _record_message_sid.count = getattr(_record_message_sid, "count", 0) + 1  # type: ignore[attr-defined]
+    if _record_message_sid.count % 1000 == 1:  # type: ignore[attr-defined]
+        with session_scope(url) as session:
+            session.execute(
+                sa.delete(SmsMessageSeen).where(SmsMessageSeen.received_at < utcnow() - timedelta(days=SEEN_KEEP_DAYS))
+            )
+    return True
 
 
 class _TurnCollector(OutputChannel):
@@ -136,6 +192,10 @@ class TwilioSmsInput(InputChannel):
     rasa_ext.channels.twilio_sms.TwilioSmsInput:
       reply_mode: twiml          # or "api": answer at once, reply through Twilio's REST API
       default_region: US         # for numbers that arrive without a country code
+      max_message_chars: 2000    # a longer message gets a reply asking for shorter parts
+      limits:
+        per_sender: 10/minute    # one SMS says so when exceeded, then nothing until it passes
+        per_ip: 600/minute       # 429 (Twilio's requests come from a few addresses)
     Environment: TWILIO_AUTH_TOKEN (required), TWILIO_WEBHOOK_URL (the public URL Twilio is
     configured with, when a proxy changes what the server sees), and for reply_mode api
     TWILIO_ACCOUNT_SID plus TWILIO_NUMBER or TWILIO_MESSAGING_SERVICE_SID.
@@ -159,6 +219,7 @@ class TwilioSmsInput(InputChannel):
             default_region=str(credentials.get("default_region") or "US"),
             max_message_chars=int(credentials.get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS),
             database_url=credentials.get("database_url") or None,
+            limits=dict(credentials.get("limits") or {}),
         )
 
     def __init__(
@@ -173,16 +234,25 @@ class TwilioSmsInput(InputChannel):
         max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
         database_url: Optional[str] = None,
         api_sender: Optional[TwilioApiSender] = None,
+        limits: Optional[Dict[str, str]] = None,
     ) -> None:
         if reply_mode not in ("twiml", "api"):
             raise ValueError(f"twilio_sms: reply_mode must be 'twiml' or 'api', not {reply_mode!r}")
         self.auth_token = auth_token
+        self.validator = RequestValidator(auth_token) if auth_token else None
         self.webhook_url = webhook_url.strip() if webhook_url else None
         self.reply_mode = reply_mode
         self.default_region = default_region
         self.max_message_chars = max_message_chars
         self.database_url = database_url
-        self._seen: "OrderedDict[str, None]" = OrderedDict()  # recent MessageSids (replays)
+        rates = {**DEFAULT_LIMITS, **(limits or {})}
+        unknown = set(rates) - set(DEFAULT_LIMITS)
+        if unknown:
+            raise ValueError(f"twilio_sms: unknown limits {sorted(unknown)}; known: {sorted(DEFAULT_LIMITS)}")
+        self.per_sender = RateLimiter(rates["per_sender"])
+        self.per_ip = RateLimiter(rates["per_ip"])
+        # One "too many messages" SMS per sender per window, not one per refused message.
+        self.told_to_slow_down = RateLimiter(f"1/{int(self.per_sender.period)}s")
         self._tasks: set = set()
         self.api_sender = api_sender
         if not auth_token:
@@ -196,16 +266,22 @@ class TwilioSmsInput(InputChannel):
                 )
             self.api_sender = TwilioApiSender(account_sid, auth_token, from_number, messaging_service_sid)
 
-    # -- opt-out list (bot.db, synchronous SQLAlchemy: run off the event loop) -------------------
+    # -- database (bot.db, synchronous SQLAlchemy: run off the event loop) -----------------------
+    async def _in_executor(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
     async def _opted_out(self, phone: str) -> bool:
         from bot.db import is_sms_opted_out
 
-        return await asyncio.get_running_loop().run_in_executor(None, is_sms_opted_out, phone, self.database_url)
+        return await self._in_executor(is_sms_opted_out, phone, self.database_url)
 
     async def _set_opt_out(self, phone: str, value: bool) -> None:
         from bot.db import set_sms_opt_out
 
-        await asyncio.get_running_loop().run_in_executor(None, set_sms_opt_out, phone, value, self.database_url)
+        await self._in_executor(set_sms_opt_out, phone, value, self.database_url)
+
+    async def _first_delivery(self, message_sid: str) -> bool:
+        return await self._in_executor(_record_message_sid, message_sid, self.database_url)
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         if self.api_sender is None:
@@ -226,25 +302,26 @@ class TwilioSmsInput(InputChannel):
             url += "?" + request.query_string
         return url
 
-    def _replayed(self, message_sid: Optional[str]) -> bool:
-        if not message_sid:
+    def signature_valid(self, request: Request, params: FormParams) -> bool:
+        """Fail closed: no token, no signature or a wrong one is never valid."""
+        signature = request.headers.get("X-Twilio-Signature")
+        if self.validator is None or not signature:
             return False
-        if message_sid in self._seen:
-            return True
-        self._seen[message_sid] = None
-        if len(self._seen) > 10_000:
-            self._seen.popitem(last=False)
-        return False
+        try:
+            return bool(self.validator.validate(self.signed_url(request), params, signature))
+        except Exception:  # noqa: BLE001 - a malformed URL or signature is simply not valid
+            return False
 
     # -- the webhook ---------------------------------------------------------------------------
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("twilio_sms_webhook", __name__)
+        warm_failsafe()
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        @hook.route("/webhook", methods=["POST"])
+        @hook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
             return await self._receive(request, on_new_message)
 
@@ -255,25 +332,47 @@ class TwilioSmsInput(InputChannel):
         return response.text(twiml(pieces), content_type=TWIML_TYPE)
 
     async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
-        body = request.body or b""
-        if len(body) > MAX_BODY_BYTES:
+        if not self.per_ip.hit(client_ip(request)):
+            return response.text(
+                "too many requests", status=429, headers={"Retry-After": str(self.per_ip.retry_after(client_ip(request)))}
+            )
+        try:
+            body = await read_body(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
             return response.text("payload too large", status=413)
         params = parse_form(body)
-        signature = request.headers.get("X-Twilio-Signature")
-        if params is None or not sms.validate_signature(self.auth_token, self.signed_url(request), params, signature):
+        if params is None or not self.signature_valid(request, params):
+            signature = request.headers.get("X-Twilio-Signature")
             logger.warning("twilio_sms: refused a request with %s signature", "a wrong" if signature else "no")
             return response.text("forbidden", status=403)
 
-        if self._replayed(params.first("MessageSid")):
-            logger.info("twilio_sms: ignored a repeated MessageSid")
-            return response.text(EMPTY_TWIML, content_type=TWIML_TYPE)
-
+        message_sid = params.first("MessageSid") or ""
+        if not MESSAGE_SID_RE.match(message_sid):
+            logger.warning("twilio_sms: refused a signed request without a MessageSid")
+            return response.text("bad request: MessageSid required", status=400)
         phone = sms.normalize_e164(params.first("From"), self.default_region)
         if phone is None:
             logger.warning("twilio_sms: signed request without a usable From number")
             return response.text("bad request", status=400)
-        masked = sms.mask_phone(phone)
         text = (params.first("Body") or "").strip()
+        try:
+            return await self._signed(request, on_new_message, message_sid, phone, text)
+        except Exception as exc:  # noqa: BLE001 - the database is down, or anything else: the fail-safe answer
+            logger.error("twilio_sms: could not handle a message from %s (%s)", sms.mask_phone(phone), type(exc).__name__)
+            return self._reply([sms.render_turn(await failsafe_turn(text[: self.max_message_chars]))])
+
+    async def _signed(
+        self,
+        request: Request,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        message_sid: str,
+        phone: str,
+        text: str,
+    ) -> HTTPResponse:
+        if not await self._first_delivery(message_sid):
+            logger.info("twilio_sms: ignored a repeated MessageSid")
+            return self._reply([])
+        masked = sms.mask_phone(phone)
         profile = clinic()
 
         keyword = sms.classify_keyword(text)
@@ -293,22 +392,30 @@ class TwilioSmsInput(InputChannel):
             # Carriers forbid any message to an opted-out number until START: nothing is sent,
             # and the message is not handed to the assistant.
             logger.info("twilio_sms: message from opted-out number %s not processed", masked)
-            return response.text(EMPTY_TWIML, content_type=TWIML_TYPE)
+            return self._reply([])
+        if not self.per_sender.hit(phone):
+            logger.warning("twilio_sms: %s is over the message rate limit", masked)
+            if self.told_to_slow_down.hit(phone):
+                return self._reply([notice("too_many")])
+            return self._reply([])
         if not text:
             return self._reply(["Sorry, I can only read text messages. Please describe what is happening in words."])
+        if len(text) > self.max_message_chars:
+            logger.info("twilio_sms: refused a message over %d characters from %s", self.max_message_chars, masked)
+            return self._reply([notice("too_long", self.max_message_chars)])
 
         chosen = None
         if len(text) <= OPTION_REPLY_MAX_CHARS:
             # Only a short reply can pick an option (a number or a button's title): reading the
             # conversation for the buttons it was shown is skipped for longer messages.
             chosen = sms.select_option(text, sms.turn_buttons(await last_bot_turn(request, phone)))
-        text = chosen if chosen is not None else neutralise_payload(clip(text, self.max_message_chars), [])
+        text = chosen if chosen is not None else neutralise_payload(text, [])
 
         if self.reply_mode == "api":
             task = asyncio.ensure_future(self._handle_and_send(on_new_message, text, phone))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-            return response.text(EMPTY_TWIML, content_type=TWIML_TYPE)
+            return self._reply([])
         reply = await self._handle(on_new_message, text, phone)
         return self._reply([reply] if reply else [])
 
@@ -316,18 +423,17 @@ class TwilioSmsInput(InputChannel):
         collector = _TurnCollector()
         try:
             await on_new_message(UserMessage(text, collector, phone, input_channel=self.name()))
-        except Exception as exc:
-            # The exception's text may quote the message: its type only at ERROR, the rest at DEBUG.
+        except Exception as exc:  # noqa: BLE001 - The exception's text may quote the message: its type only.
             logger.error(
                 "twilio_sms: the assistant failed (%s) on a message from %s", type(exc).__name__, sms.mask_phone(phone)
             )
-            logger.debug("twilio_sms: failure details", exc_info=True)
-            profile = clinic()
-            return (
-                f"Sorry, something went wrong on our side. If this is an emergency call "
-                f"{profile.emergency_number} now. Otherwise call {profile.name} at {profile.phone}."
-            )
-        return sms.render_turn(collector.messages)
+            return sms.render_turn(await failsafe_turn(text))
+        reply = sms.render_turn(collector.messages)
+        if not reply:
+            # The assistant said nothing: the person is not left without an answer.
+            logger.error("twilio_sms: the assistant gave no reply to a message from %s", sms.mask_phone(phone))
+            return sms.render_turn(await failsafe_turn(text))
+        return reply
 
     async def _handle_and_send(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, phone: str

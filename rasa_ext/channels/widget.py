@@ -4,30 +4,59 @@ the response).
 
     GET  /webhooks/widget/demo              demo page (strict Content-Security-Policy)
     GET  /webhooks/widget/static/<file>     widget.js, widget.css, demo.css
-    POST /webhooks/widget/webhook           {"sender": "<id>", "message": "<text>"} -> [messages]
+    POST /webhooks/widget/conversation      {} -> 201 {"conversation": "<signed id>"}
+    POST /webhooks/widget/webhook           {"conversation": "<signed id>", "message": "<text>"}
+                                            -> 200 [messages]
 
-Compared with Rasa's `rest` channel: a response's text, buttons and custom JSON arrive as one
-message (so an emergency is one message); the sender id and the body are checked; the JSON
-content type is required (a cross-site form cannot post it without CORS); typed text that looks
-like a Rasa payload is neutralised; message text is never logged.
+No caller chooses whose conversation it is: the server mints a random conversation id and signs
+it (HMAC-SHA256 with CLONUS_WIDGET_SECRET, or a secret generated into the data directory with
+mode 0600), and a message is taken only under a signed id that is not too old. The tracker's
+sender id is the random part alone (the signature is never stored).
+
+Refusals are JSON objects {"error": "<code>", "messages": [...]} whose messages (text with the
+numbers to call) the widget shows: 400 bad JSON or fields, 401 unknown or expired conversation,
+413 body or message too long, 415 not JSON, 429 too many requests (Retry-After), 503 the
+assistant failed on the turn (the fail-safe messages: emergency instructions when the text is an
+emergency, and the honest trouble notice). Text, buttons and custom JSON of one response arrive as
+one message (so an emergency is one message); the JSON content type is required (a cross-site
+form cannot post it without CORS); typed text that looks like a Rasa payload is neutralised;
+message text is never logged.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import logging
 import re
+import secrets
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text, Tuple
 
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.settings import clinic
-from rasa_ext.channels import DEFAULT_MAX_MESSAGE_CHARS, button_payloads, clip, last_bot_turn, neutralise_payload
+from rasa_ext.channels import (
+    DEFAULT_MAX_MESSAGE_CHARS,
+    BodyTooLarge,
+    RateLimiter,
+    button_payloads,
+    client_ip,
+    emergency_number,
+    failsafe_turn,
+    json_depth_exceeds,
+    last_bot_turn,
+    neutralise_payload,
+    notice_messages,
+    read_body,
+    secret_from_env_or_file,
+    warm_failsafe,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +66,18 @@ STATIC_FILES = {  # the only files served: no path ever comes from the request
     "widget.css": "text/css; charset=utf-8",
     "demo.css": "text/css; charset=utf-8",
 }
-SENDER_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# The tracker's sender id of a widget conversation: this prefix and 24 random URL-safe characters.
+CONVERSATION_PREFIX = "web-"
+CONVERSATION_ID_RE = re.compile(r"^web-[A-Za-z0-9_-]{24}$")
+SIGNER_SALT = "clonus-widget-conversation"
 MAX_BODY_BYTES = 16 * 1024
+MAX_JSON_DEPTH = 4
+DEFAULT_LIMITS = {
+    "per_conversation": "20/minute",  # messages in one conversation
+    "per_ip": "120/minute",  # messages from one client address
+    "new_conversations_per_ip": "60/hour",
+}
+DEFAULT_MAX_AGE_DAYS = 7
 DEMO_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -83,13 +122,32 @@ class WidgetOutput(OutputChannel):
         await self.send_response(recipient_id, {"text": text})
 
 
+
+class Refusal(Exception):
+    """A request the widget channel answers with an error status and notice messages."""
+
+    def __init__(self, status: int, error: str, messages: Optional[List[Dict[str, Any]]] = None, **headers: str):
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.messages = messages
+        self.headers = headers
+
+
 class WidgetInput(InputChannel):
     """credentials.yml:
 
     rasa_ext.channels.widget.WidgetInput:
       init_payload: /greet           # sent (not shown) when a visitor first opens the widget
       cors_origins: []               # other sites that embed the widget, e.g. ["https://clinic.example"]
-      max_message_chars: 2000
+      max_message_chars: 2000        # a longer message is refused (413) with a notice
+      max_age_days: 7                # a conversation id older than this is refused (401)
+      limits:                        # requests beyond these get 429 with a notice
+        per_conversation: 20/minute
+        per_ip: 120/minute
+        new_conversations_per_ip: 60/hour
+    Environment: CLONUS_WIDGET_SECRET (the key that signs conversation ids; generated into the
+    data directory as widget_secret, mode 0600, when unset).
     """
 
     @classmethod
@@ -104,6 +162,8 @@ class WidgetInput(InputChannel):
             cors_origins=list(credentials.get("cors_origins") or []),
             max_message_chars=int(credentials.get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS),
             static_dir=credentials.get("static_dir") or None,
+            limits=dict(credentials.get("limits") or {}),
+            max_age_days=float(credentials.get("max_age_days") or DEFAULT_MAX_AGE_DAYS),
         )
 
     def __init__(
@@ -112,11 +172,45 @@ class WidgetInput(InputChannel):
         cors_origins: Sequence[str] = (),
         max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
         static_dir: Optional[str] = None,
+        limits: Optional[Dict[str, str]] = None,
+        max_age_days: float = DEFAULT_MAX_AGE_DAYS,
+        secret: Optional[str] = None,
     ) -> None:
         self.init_payload = init_payload
         self.cors_origins = {o.rstrip("/") for o in cors_origins}
         self.max_message_chars = max_message_chars
         self.static_dir = Path(static_dir) if static_dir else WIDGET_DIR
+        rates = {**DEFAULT_LIMITS, **(limits or {})}
+        unknown = set(rates) - set(DEFAULT_LIMITS)
+        if unknown:
+            raise ValueError(f"widget: unknown limits {sorted(unknown)}; known: {sorted(DEFAULT_LIMITS)}")
+        self.per_conversation = RateLimiter(rates["per_conversation"])
+        self.per_ip = RateLimiter(rates["per_ip"])
+        self.new_per_ip = RateLimiter(rates["new_conversations_per_ip"])
+        self.max_age_seconds = int(max_age_days * 86400)
+        key = secret or secret_from_env_or_file("CLONUS_WIDGET_SECRET", "widget_secret")
+        self.signer = TimestampSigner(key, salt=SIGNER_SALT, digest_method=hashlib.sha256)
+
+    # -- conversation ids ------------------------------------------------------------------------
+    def mint(self) -> str:
+        """A new signed conversation id: 'web-<24 random chars>.<timestamp>.<signature>'."""
+        conversation_id = CONVERSATION_PREFIX + secrets.token_urlsafe(18)
+        return self.signer.sign(conversation_id).decode("ascii")
+
+    def conversation_id(self, token: Any) -> str:
+        """The tracker sender id of a signed conversation id; Refusal(401) when it was not minted
+        here (or with another secret) or is older than max_age_days."""
+        if not isinstance(token, str) or not token or len(token) > 200:
+            raise Refusal(400, "missing conversation")  # a client error, not a visitor's expired id
+        try:
+            value = self.signer.unsign(token, max_age=self.max_age_seconds).decode("ascii")
+        except SignatureExpired:
+            raise Refusal(401, "conversation expired", notice_messages("conversation_invalid")) from None
+        except (BadSignature, UnicodeDecodeError):
+            raise Refusal(401, "unknown conversation", notice_messages("conversation_invalid")) from None
+        if not CONVERSATION_ID_RE.match(value):
+            raise Refusal(401, "unknown conversation", notice_messages("conversation_invalid"))
+        return value
 
     # -- CORS (only for the origins listed; same-origin use needs none) ------------------------
     def _cors(self, request: Request) -> Dict[str, str]:
@@ -126,6 +220,7 @@ class WidgetInput(InputChannel):
                 "Access-Control-Allow-Origin": origin,
                 "Access-Control-Allow-Methods": "POST, OPTIONS",
                 "Access-Control-Allow-Headers": "Content-Type",
+                "Access-Control-Expose-Headers": "Retry-After",
                 "Access-Control-Max-Age": "600",
                 "Vary": "Origin",
             }
@@ -166,6 +261,7 @@ class WidgetInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("widget_webhook", __name__)
+        warm_failsafe()
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -187,43 +283,85 @@ class WidgetInput(InputChannel):
             # its own headers to this response, and a preflight must succeed for those to count.
             return response.empty(status=204, headers=self._cors(request))
 
-        @hook.route("/webhook", methods=["POST"])
+        @hook.route("/conversation", methods=["OPTIONS"])
+        async def preflight_conversation(request: Request) -> HTTPResponse:
+            return response.empty(status=204, headers=self._cors(request))
+
+        @hook.route("/conversation", methods=["POST"], stream=True)
+        async def new_conversation(request: Request) -> HTTPResponse:
+            return await self._answer(request, self._new_conversation(request))
+
+        @hook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
-            headers = {**SECURITY_HEADERS, "Cache-Control": "no-store", **self._cors(request)}
-            status, result = await self._receive(request, on_new_message)
-            return response.json(result, status=status, headers=headers)
+            return await self._answer(request, self._receive(request, on_new_message))
 
         return hook
 
-    async def _receive(
-        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> "tuple[int, Any]":
-        if len(request.body or b"") > MAX_BODY_BYTES:
-            return 413, {"error": "message too large"}
+    async def _answer(self, request: Request, work: Awaitable[Tuple[int, Any]]) -> HTTPResponse:
+        headers = {**SECURITY_HEADERS, "Cache-Control": "no-store", **self._cors(request)}
+        try:
+            status, result = await work
+        except Refusal as refusal:
+            status = refusal.status
+            result = {"error": refusal.error, "messages": refusal.messages or []}
+            headers.update(refusal.headers)
+        return response.json(result, status=status, headers=headers)
+
+    def _limit(self, limiter: RateLimiter, key: str) -> None:
+        if not limiter.hit(key):
+            raise Refusal(
+                429, "too many requests", notice_messages("too_many"), **{"Retry-After": str(limiter.retry_after(key))}
+            )
+
+    async def _json_body(self, request: Request) -> Dict[str, Any]:
+        try:
+            body = await read_body(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
+            raise Refusal(413, "message too large", notice_messages("too_long", self.max_message_chars)) from None
         content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            return 415, {"error": "expected application/json"}
+            raise Refusal(415, "expected application/json")
+        if json_depth_exceeds(body, MAX_JSON_DEPTH):
+            raise Refusal(400, "JSON nested too deeply")
         try:
-            data = json.loads(request.body or b"")
-        except (ValueError, UnicodeDecodeError):
-            return 400, {"error": "invalid JSON"}
+            data = json.loads(body or b"")
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise Refusal(400, "invalid JSON") from None
         if not isinstance(data, dict):
-            return 400, {"error": "expected a JSON object"}
-        sender, text = data.get("sender"), data.get("message")
-        if not isinstance(sender, str) or not SENDER_RE.match(sender):
-            return 400, {"error": "invalid sender"}
+            raise Refusal(400, "expected a JSON object")
+        return data
+
+    async def _new_conversation(self, request: Request) -> "Tuple[int, Any]":
+        self._limit(self.new_per_ip, client_ip(request))
+        try:
+            await read_body(request, 1024)
+        except BodyTooLarge:
+            raise Refusal(413, "request too large") from None
+        content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if content_type != "application/json":  # as for messages: no cross-site simple request
+            raise Refusal(415, "expected application/json")
+        return 201, {"conversation": self.mint(), "emergency_number": emergency_number()}
+
+    async def _receive(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> "Tuple[int, Any]":
+        self._limit(self.per_ip, client_ip(request))
+        data = await self._json_body(request)
+        sender = self.conversation_id(data.get("conversation"))
+        self._limit(self.per_conversation, sender)
+        text = data.get("message")
         if not isinstance(text, str) or not text.strip():
-            return 400, {"error": "empty message"}
-        text = clip(text.strip(), self.max_message_chars)
+            raise Refusal(400, "empty message")
+        text = text.strip()
+        if len(text) > self.max_message_chars:
+            raise Refusal(413, "message too long", notice_messages("too_long", self.max_message_chars))
         if text.lstrip().startswith("/"):
             allowed = [self.init_payload] + button_payloads(await last_bot_turn(request, sender))
             text = neutralise_payload(text, allowed)
         collector = WidgetOutput()
         try:
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
-        except Exception as exc:
-            # The exception's text may quote the message: its type only at ERROR.
-            logger.error("widget: the assistant failed on a message (%s)", type(exc).__name__)
-            logger.debug("widget: failure details", exc_info=True)
-            return 500, {"error": "the assistant could not answer"}
+        except Exception as exc:  # noqa: BLE001 - The exception's text may quote the message: its type only, never the details.
+            logger.error("widget: the assistant failed on a turn (%s)", type(exc).__name__)
+            raise Refusal(503, "the assistant could not answer", await failsafe_turn(text)) from None
         return 200, collector.messages

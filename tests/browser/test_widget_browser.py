@@ -104,11 +104,12 @@ class Widget:
         return [t.strip() for t in self.page.locator(".cw-msg .cw-text").all_inner_texts()]
 
     def sender(self) -> str:
+        """The tracker's sender id of the conversation the server minted for this page."""
         raw = self.page.evaluate(
             "() => { for (let i = 0; i < sessionStorage.length; i++) { const k = sessionStorage.key(i);"
             " if (k.startsWith('clonus-widget:')) return sessionStorage.getItem(k); } return null; }"
         )
-        return json.loads(raw)["sender"]
+        return json.loads(raw)["conversation"].split(".")[0]
 
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)

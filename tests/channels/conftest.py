@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 from pathlib import Path
 from typing import Iterator, List
 
@@ -18,9 +17,10 @@ import pytest
 import requests
 import sqlalchemy as sa
 import yaml
+from requests_toolbelt.adapters.source import SourceAddressAdapter
+from twilio.request_validator import RequestValidator
 
-from bot import sms
-from tests.e2e.stack import ROOT, VENV_BIN, Stack, create_postgres_database, drop_postgres_database, wait_for
+from tests.e2e.stack import ROOT, Stack, create_postgres_database, drop_postgres_database
 
 TWILIO_TOKEN = "test-" + secrets.token_hex(16)
 os.environ["TWILIO_AUTH_TOKEN"] = TWILIO_TOKEN
@@ -30,68 +30,26 @@ WIDGET = "rasa_ext.channels.widget.WidgetInput"
 SMS = "rasa_ext.channels.twilio_sms.TwilioSmsInput"
 SMS_PATH = "/webhooks/twilio_sms/webhook"
 WIDGET_PATH = "/webhooks/widget/webhook"
+CONVERSATION_PATH = "/webhooks/widget/conversation"
+DEV = "rasa_ext.channels.dev.DevInput"
 
 
 def channels_configured() -> bool:
     creds = yaml.safe_load((ROOT / "credentials.yml").read_text()) or {}
-    return WIDGET in creds and SMS in creds
+    return WIDGET in creds and SMS in creds and DEV in creds
 
 
 class ChannelStack(Stack):
-    """Stack.start with a credentials file that enables the widget and SMS channels."""
+    """Stack with a credentials file that enables the widget and SMS channels."""
 
-    def start(self) -> "ChannelStack":
-        from bot.db import migrate
-
-        migrate(self.database_url)
+    def credentials(self) -> Path:
         creds = yaml.safe_load((ROOT / "credentials.yml").read_text()) or {}
         creds.setdefault(WIDGET, None)
         creds.setdefault(SMS, None)
-        credentials = self.workdir / "credentials.yml"
-        credentials.write_text(yaml.safe_dump(creds))
-        endpoints = self.workdir / "endpoints.yml"
-        endpoints.write_text(
-            (ROOT / "endpoints.yml").read_text().replace("http://localhost:5055/webhook", f"{self.action_url}/webhook")
-        )
-        action_log = self.workdir / "actions.log"
-        self.procs.append(
-            subprocess.Popen(
-                [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
-                cwd=ROOT,
-                env=self.env(),
-                stdout=action_log.open("w"),
-                stderr=subprocess.STDOUT,
-            )
-        )
-        rasa_log = self.workdir / "rasa.log"
-        self.procs.append(
-            subprocess.Popen(
-                [
-                    str(VENV_BIN / "rasa"),
-                    "run",
-                    "--model",
-                    str(self.model),
-                    "--endpoints",
-                    str(endpoints),
-                    "--credentials",
-                    str(credentials),
-                    "--enable-api",
-                    "--auth-token",
-                    self.auth_token,
-                    "--interface",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.rasa_port),
-                ],
-                cwd=ROOT,
-                env=self.env(),
-                stdout=rasa_log.open("w"),
-                stderr=subprocess.STDOUT,
-            )
-        )
-        wait_for(f"{self.action_url}/health", 120, self.procs[0], action_log)
-        wait_for(f"{self.rasa_url}/status?token={self.auth_token}", 300, self.procs[1], rasa_log)
-        return self
+        creds.setdefault(DEV, None)
+        path = self.workdir / "credentials.yml"
+        path.write_text(yaml.safe_dump(creds))
+        return path
 
 
 class RunningServer:
@@ -150,10 +108,57 @@ def sms_post(
     """POST a Twilio-style form to the SMS webhook, signed like Twilio would sign it."""
     url = stack.rasa_url + SMS_PATH
     if signature is None:
-        signature = sms.compute_signature(token or twilio_token(), sign_url or url, params)
+        signature = sign(token or twilio_token(), sign_url or url, params)
     all_headers = {"X-Twilio-Signature": signature} if signature else {}
     all_headers.update(headers or {})
     return requests.post(url, data=params if data is None else data, headers=all_headers, timeout=90)
+
+
+def sign(token: str, url: str, params) -> str:
+    """The X-Twilio-Signature Twilio would send (the `twilio` package is the oracle)."""
+    return RequestValidator(token).compute_signature(url, params or {})
+
+
+# ---- the widget: a client is one visitor at one address -------------------------------------------
+
+
+def loopback_address() -> str:
+    """A loopback address of its own (127.x.y.z all reach a server on 127.0.0.1), so that the
+    per-address limits of one test do not spill into another."""
+    while True:
+        address = f"127.{secrets.randbelow(250) + 1}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
+        if address not in _addresses:
+            _addresses.add(address)
+            return address
+
+
+_addresses: set = {"127.0.0.1"}
+
+
+def visitor(address: str = None) -> requests.Session:
+    """An HTTP client that connects from its own loopback address."""
+    session = requests.Session()
+    adapter = SourceAddressAdapter(address or loopback_address())
+    session.mount("http://", adapter)
+    return session
+
+
+def new_conversation(stack: Stack, client: requests.Session = None) -> str:
+    """A conversation id minted by the server (what the widget does when it first opens)."""
+    resp = (client or visitor()).post(stack.rasa_url + CONVERSATION_PATH, json={}, timeout=30)
+    assert resp.status_code == 201, resp.text
+    return resp.json()["conversation"]
+
+
+def conversation_sender(conversation: str) -> str:
+    """The tracker's sender id of a signed conversation id (its first part)."""
+    return conversation.split(".")[0]
+
+
+def widget_post(stack: Stack, conversation: str, message: str, client: requests.Session = None, **kwargs):
+    return (client or visitor()).post(
+        stack.rasa_url + WIDGET_PATH, json={"conversation": conversation, "message": message}, timeout=90, **kwargs
+    )
 
 
 def sms_params(phone: str, body: str) -> dict:

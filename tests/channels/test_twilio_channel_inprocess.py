@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import urllib.parse
 from types import SimpleNamespace
 from typing import List
 
 import pytest
 
-from bot import sms
 from rasa_ext.channels.twilio_sms import TwilioSmsInput, parse_form
+from tests.channels.conftest import sign
 
 TOKEN = "unit-token"
 PATH = "/webhooks/twilio_sms/webhook"
@@ -27,6 +28,7 @@ class FakeRequest:
         self.body = urllib.parse.urlencode(params).encode()
         self.headers = {"X-Twilio-Signature": signature} if signature else {}
         self.app = SimpleNamespace(ctx=SimpleNamespace(agent=None))
+        self.ip, self.remote_addr = "127.0.0.1", ""
 
 
 class FakeSender:
@@ -48,13 +50,22 @@ def no_database(monkeypatch):
     async def set_opt_out(self, phone, value):
         store[phone] = value
 
+    seen = set()
+
+    async def first_delivery(self, message_sid):
+        if message_sid in seen:
+            return False
+        seen.add(message_sid)
+        return True
+
     monkeypatch.setattr(TwilioSmsInput, "_opted_out", opted_out)
     monkeypatch.setattr(TwilioSmsInput, "_set_opt_out", set_opt_out)
+    monkeypatch.setattr(TwilioSmsInput, "_first_delivery", first_delivery)
     return store
 
 
 def params(body="hello", phone="+13125550123"):
-    return {"MessageSid": "SM" + body.encode().hex()[:30], "From": phone, "Body": body}
+    return {"MessageSid": "SM" + secrets.token_hex(16), "From": phone, "Body": body}
 
 
 async def echo(message):
@@ -70,10 +81,10 @@ def test_public_url_behind_a_proxy_is_what_is_signed():
     channel = TwilioSmsInput(auth_token=TOKEN, webhook_url=public)
     p = params()
     # The server sees http://10.0.0.5:5005/...; Twilio signed the public https URL.
-    ok = FakeRequest("http://10.0.0.5:5005" + PATH, p, sms.compute_signature(TOKEN, public, p))
+    ok = FakeRequest("http://10.0.0.5:5005" + PATH, p, sign(TOKEN, public, p))
     assert receive(channel, ok).status == 200
     seen_by_server = FakeRequest(
-        "http://10.0.0.5:5005" + PATH, p, sms.compute_signature(TOKEN, "http://10.0.0.5:5005" + PATH, p)
+        "http://10.0.0.5:5005" + PATH, p, sign(TOKEN, "http://10.0.0.5:5005" + PATH, p)
     )
     assert receive(channel, seen_by_server).status == 403
 
@@ -91,7 +102,7 @@ def test_without_a_token_everything_is_refused_and_one_warning_logged(caplog):
         channel = TwilioSmsInput.from_credentials({})  # TWILIO_AUTH_TOKEN unset by the fixture below
     assert [r for r in caplog.records if "TWILIO_AUTH_TOKEN" in r.getMessage()]
     p = params()
-    for signature in (None, "", sms.compute_signature("", "http://h" + PATH, p), "anything"):
+    for signature in (None, "", sign("x", "http://h" + PATH, p), "anything"):
         assert receive(channel, FakeRequest("http://h" + PATH, p, signature)).status == 403
 
 
@@ -108,7 +119,7 @@ def test_api_mode_answers_at_once_and_sends_through_the_rest_api():
     url = "http://h" + PATH
 
     async def run():
-        resp = await channel._receive(FakeRequest(url, p, sms.compute_signature(TOKEN, url, p)), echo)
+        resp = await channel._receive(FakeRequest(url, p, sign(TOKEN, url, p)), echo)
         await asyncio.gather(*list(channel._tasks))
         return resp
 
@@ -133,7 +144,7 @@ def test_failing_assistant_still_gives_the_emergency_number():
     async def broken(message):
         raise RuntimeError("action server down: " + message.text)
 
-    resp = receive(channel, FakeRequest(url, p, sms.compute_signature(TOKEN, url, p)), broken)
+    resp = receive(channel, FakeRequest(url, p, sign(TOKEN, url, p)), broken)
     assert resp.status == 200
     assert b"911" in resp.body
 
@@ -147,7 +158,7 @@ def test_failing_assistant_does_not_log_the_message(caplog):
         raise RuntimeError("failed on: " + message.text)
 
     with caplog.at_level(logging.INFO):
-        receive(channel, FakeRequest(url, p, sms.compute_signature(TOKEN, url, p)), broken)
+        receive(channel, FakeRequest(url, p, sign(TOKEN, url, p)), broken)
     logged = caplog.text
     assert "secret words" not in logged and "+13125550123" not in logged
     assert "RuntimeError" in logged and "+1********23" in logged
@@ -161,7 +172,7 @@ def test_long_reply_is_split_into_twiml_messages_of_at_most_1600():
     async def verbose(message):
         await message.output_channel.send_response(message.sender_id, {"text": "Clonus facts. " * 400})
 
-    resp = receive(channel, FakeRequest(url, p, sms.compute_signature(TOKEN, url, p)), verbose)
+    resp = receive(channel, FakeRequest(url, p, sign(TOKEN, url, p)), verbose)
     import xml.etree.ElementTree as ET
 
     messages = [m.text for m in ET.fromstring(resp.body).findall("Message")]  # noqa: S314

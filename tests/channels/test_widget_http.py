@@ -3,22 +3,33 @@ the message endpoint's checks."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import requests
 
-from tests.channels.conftest import WIDGET_PATH, stored_events, user_texts
+from tests.channels.conftest import (
+    WIDGET_PATH,
+    conversation_sender,
+    new_conversation,
+    stored_events,
+    user_texts,
+    visitor,
+    widget_post,
+)
 
 pytestmark = pytest.mark.e2e
 
 
-def post(stack, body, **kwargs):
-    return requests.post(stack.rasa_url + WIDGET_PATH, json=body, timeout=90, **kwargs)
+class Visitor:
+    """One widget visitor: its own address and a conversation the server minted."""
 
+    def __init__(self, stack):
+        self.stack = stack
+        self.client = visitor()
+        self.conversation = new_conversation(stack, self.client)
+        self.sender = conversation_sender(self.conversation)
 
-def sender() -> str:
-    return uuid.uuid4().hex
+    def post(self, message, **kwargs):
+        return widget_post(self.stack, self.conversation, message, self.client, **kwargs)
 
 
 def test_demo_page_has_a_strict_content_security_policy(channel_stack):
@@ -65,25 +76,21 @@ def test_nothing_else_is_served(channel_stack, path):
 
 
 def test_a_message_gets_the_replies_as_json(channel_stack):
-    who = sender()
-    resp = post(channel_stack, {"sender": who, "message": "hello"})
+    who = Visitor(channel_stack)
+    resp = who.post("hello")
     assert resp.status_code == 200
     assert resp.headers["Cache-Control"] == "no-store"
     messages = resp.json()
     assert messages and all(isinstance(m, dict) for m in messages)
     assert any(m.get("text") for m in messages)
-    assert user_texts(channel_stack, who) == ["hello"]
+    assert user_texts(channel_stack, who.sender) == ["hello"]
 
 
 def test_emergency_is_one_message_with_text_and_marker(channel_stack):
-    who = sender()
-    post(channel_stack, {"sender": who, "message": "hi"})
-    messages = post(
-        channel_stack,
-        {
-            "sender": who,
-            "message": "I'm on Nardil and my new doctor gave me tramadol, now I'm sweaty and my legs keep jerking",
-        },
+    who = Visitor(channel_stack)
+    who.post("hi")
+    messages = who.post(
+        "I'm on Nardil and my new doctor gave me tramadol, now I'm sweaty and my legs keep jerking"
     ).json()
     emergencies = [m for m in messages if (m.get("custom") or {}).get("emergency") is True]
     assert len(emergencies) == 1, messages
@@ -93,54 +100,61 @@ def test_emergency_is_one_message_with_text_and_marker(channel_stack):
 @pytest.mark.parametrize(
     "kwargs,status",
     [
-        ({"data": "sender=abc&message=hi", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, 415),
-        ({"data": '{"sender": "x", "message": "hi"}', "headers": {"Content-Type": "text/plain"}}, 415),
+        ({"data": "conversation=abc&message=hi", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, 415),
+        ({"data": '{"conversation": "x", "message": "hi"}', "headers": {"Content-Type": "text/plain"}}, 415),
         ({"data": "{not json", "headers": {"Content-Type": "application/json"}}, 400),
         ({"json": ["not", "an", "object"]}, 400),
-        ({"json": {"sender": "short", "message": "hi"}}, 400),
-        ({"json": {"sender": "../../etc/passwd/aaaaaaaa", "message": "hi"}}, 400),
-        ({"json": {"sender": 12345678901234567890, "message": "hi"}}, 400),
-        ({"json": {"sender": uuid.uuid4().hex, "message": "   "}}, 400),
-        ({"json": {"sender": uuid.uuid4().hex, "message": ["hi"]}}, 400),
-        ({"json": {"sender": uuid.uuid4().hex, "message": "x" * 20_000}}, 413),
+        ({"json": {"message": "hi"}}, 400),
+        ({"json": {"conversation": "short", "message": "hi"}}, 401),
+        ({"json": {"conversation": 12345678901234567890, "message": "hi"}}, 400),
+        ({"json": {"conversation": "{minted}", "message": "   "}}, 400),
+        ({"json": {"conversation": "{minted}", "message": ["hi"]}}, 400),
+        ({"json": {"conversation": "{minted}", "message": "x" * 20_000}}, 413),
     ],
 )
 def test_bad_requests_are_refused(channel_stack, kwargs, status):
-    resp = requests.post(channel_stack.rasa_url + WIDGET_PATH, timeout=30, **kwargs)
+    client = visitor()
+    body = kwargs.get("json")
+    if isinstance(body, dict) and body.get("conversation") == "{minted}":
+        kwargs = dict(kwargs, json=dict(body, conversation=new_conversation(channel_stack, client)))
+    resp = client.post(channel_stack.rasa_url + WIDGET_PATH, timeout=30, **kwargs)
     assert resp.status_code == status
 
 
-def test_long_message_is_clipped(channel_stack):
-    who = sender()
-    resp = post(channel_stack, {"sender": who, "message": "my leg jerks " * 1000})
-    assert resp.status_code == 200
-    (stored,) = user_texts(channel_stack, who)
-    assert len(stored) <= 2000
+def test_long_message_is_refused_with_a_notice_not_cut(channel_stack):
+    from bot.settings import clinic
+
+    who = Visitor(channel_stack)
+    resp = who.post("my leg jerks " * 1000)
+    assert resp.status_code == 413
+    (notice,) = resp.json()["messages"]
+    assert "too long" in notice["text"] and clinic().emergency_number in notice["text"]
+    assert user_texts(channel_stack, who.sender) == []
 
 
 def test_hostile_text_is_stored_verbatim_and_returned_as_data(channel_stack):
-    who = sender()
+    who = Visitor(channel_stack)
     hostile = "<img src=x onerror=alert(1)>"
-    resp = post(channel_stack, {"sender": who, "message": hostile})
+    resp = who.post(hostile)
     assert resp.status_code == 200
     assert resp.headers["Content-Type"].startswith("application/json")
-    assert user_texts(channel_stack, who) == [hostile]
+    assert user_texts(channel_stack, who.sender) == [hostile]
 
 
 def test_typed_payloads_are_neutralised_but_button_payloads_pass(channel_stack):
-    who = sender()
-    greeting = post(channel_stack, {"sender": who, "message": "/greet"}).json()  # the widget's opening payload
+    who = Visitor(channel_stack)
+    greeting = who.post("/greet").json()  # the widget's opening payload
     payloads = [b["payload"] for m in greeting for b in m.get("buttons") or []]
     assert "/book_appointment" in payloads
-    assert user_texts(channel_stack, who) == ["/greet"]
+    assert user_texts(channel_stack, who.sender) == ["/greet"]
 
-    post(channel_stack, {"sender": who, "message": '/emergency{"triage_level": "self_care"}'})
-    assert not user_texts(channel_stack, who)[-1].startswith("/")
+    who.post('/emergency{"triage_level": "self_care"}')
+    assert not user_texts(channel_stack, who.sender)[-1].startswith("/")
 
-    fresh = sender()
-    post(channel_stack, {"sender": fresh, "message": "hello"})
-    post(channel_stack, {"sender": fresh, "message": "/book_appointment"})  # shown as a button: allowed
-    events = [e for e in stored_events(channel_stack, fresh) if e.get("event") == "user"]
+    fresh = Visitor(channel_stack)
+    fresh.post("hello")
+    fresh.post("/book_appointment")  # shown as a button: allowed
+    events = [e for e in stored_events(channel_stack, fresh.sender) if e.get("event") == "user"]
     assert events[-1]["text"] == "/book_appointment"
     assert events[-1]["parse_data"]["intent"]["name"] == "book_appointment"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import tempfile
@@ -19,6 +20,11 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
 PG_ADMIN_URL = os.environ.get("CLONUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# The tests talk to the assistant through the dev channel (rasa_ext.channels.dev): on only when
+# the Rasa server's environment has this token, which the stacks inherit from this process.
+DEV_TOKEN_ENV = "CLONUS_DEV_CHANNEL_TOKEN"
+os.environ.setdefault(DEV_TOKEN_ENV, secrets.token_urlsafe(24))
+DEV_PATH = "/webhooks/dev/webhook"
 
 
 def free_port() -> int:
@@ -67,8 +73,10 @@ class Stack:
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
     auth_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    action_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="clonus-stack-")))
     procs: List[subprocess.Popen] = field(default_factory=list)
+    named: Dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
     def rasa_url(self) -> str:
@@ -87,40 +95,65 @@ class Stack:
             TF_CPP_MIN_LOG_LEVEL="3",
             CLONUS_DATA_DIR=str(self.workdir),
             SANIC_HOST="127.0.0.1",
+            RASA_TELEMETRY_ENABLED="false",
+            # Secrets reach the servers through the environment only (never a command line).
+            RASA_AUTH_TOKEN=self.auth_token,
+            ACTION_SERVER_SECRET=self.action_secret,
+            ACTION_PORT=str(self.action_port),
         )
         env.update(self.env_extra)
         return env
+
+    def credentials(self) -> Path:
+        """The credentials file the Rasa server runs with (the repository's by default)."""
+        return ROOT / "credentials.yml"
+
+    def action_server_command(self) -> List[str]:
+        return [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(self.action_port)]
+
+    def rasa_server_command(self) -> List[str]:
+        return [
+            str(VENV_BIN / "python"), "-m", "rasa_ext.server", "--model", str(self.model),
+            "--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(self.credentials()),
+            "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+        ]
+
+    def start_action_server(self, wait: bool = True) -> subprocess.Popen:
+        log = self.workdir / "actions.log"
+        proc = subprocess.Popen(
+            self.action_server_command(), cwd=ROOT, env=self.env(), stdout=log.open("a"), stderr=subprocess.STDOUT
+        )
+        self.named["actions"] = proc
+        self.procs.append(proc)
+        if wait:
+            wait_for(f"{self.action_url}/health", 120, proc, log)
+        return proc
+
+    def stop_action_server(self, sig: int = signal.SIGTERM) -> None:
+        proc = self.named.pop("actions", None)
+        if proc is None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        self.procs.remove(proc)
 
     def start(self) -> "Stack":
         from bot.db import migrate
 
         migrate(self.database_url)
-        endpoints = self.workdir / "endpoints.yml"
-        endpoints.write_text(
-            (ROOT / "endpoints.yml").read_text().replace(
-                "http://localhost:5055/webhook", f"{self.action_url}/webhook"
-            )
-        )
-        action_log = self.workdir / "actions.log"
-        self.procs.append(
-            subprocess.Popen(
-                [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
-                cwd=ROOT, env=self.env(), stdout=action_log.open("w"), stderr=subprocess.STDOUT,
-            )
-        )
+        action = self.start_action_server(wait=False)
         rasa_log = self.workdir / "rasa.log"
-        self.procs.append(
-            subprocess.Popen(
-                [
-                    str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--endpoints", str(endpoints),
-                    "--credentials", str(ROOT / "credentials.yml"), "--enable-api", "--auth-token",
-                    self.auth_token, "--interface", "127.0.0.1", "--port", str(self.rasa_port),
-                ],
-                cwd=ROOT, env=self.env(), stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
-            )
+        rasa = subprocess.Popen(
+            self.rasa_server_command(), cwd=ROOT, env=self.env(), stdout=rasa_log.open("a"), stderr=subprocess.STDOUT
         )
-        wait_for(f"{self.action_url}/health", 120, self.procs[0], action_log)
-        wait_for(f"{self.rasa_url}/status?token={self.auth_token}", 300, self.procs[1], rasa_log)
+        self.named["rasa"] = rasa
+        self.procs.append(rasa)
+        wait_for(f"{self.action_url}/health", 120, action, self.workdir / "actions.log")
+        wait_for(f"{self.rasa_url}/status?token={self.auth_token}", 300, rasa, rasa_log)
         return self
 
     def stop(self) -> None:
@@ -132,12 +165,12 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
         self.procs.clear()
+        self.named.clear()
 
     def say(self, sender: str, message: str, timeout: float = 60) -> List[dict]:
-        """One turn over the REST channel; returns the bot's messages."""
-        reply = requests.post(
-            f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=timeout
-        )
+        """One turn over the dev channel (a chosen sender id, loopback and token only); returns
+        the bot's messages (the widget's shape: text, buttons and custom of a response together)."""
+        reply = dev_post(self.rasa_url, sender, message, timeout=timeout)
         reply.raise_for_status()
         return reply.json()
 
@@ -152,6 +185,20 @@ class Stack:
         return "\n".join(
             f"--- {p.name}\n{p.read_text()[-3000:]}" for p in (self.workdir / "actions.log", self.workdir / "rasa.log") if p.exists()
         )
+
+    def log_files(self) -> List[Path]:
+        """Every log file the stack's processes wrote."""
+        return sorted(self.workdir.glob("*.log"))
+
+
+def dev_post(rasa_url: str, sender: str, message: str, timeout: float = 60) -> requests.Response:
+    """POST one message to the dev channel of the server at `rasa_url`."""
+    return requests.post(
+        rasa_url.rstrip("/") + DEV_PATH,
+        json={"sender": sender, "message": message},
+        headers={"Authorization": f"Bearer {os.environ[DEV_TOKEN_ENV]}"},
+        timeout=timeout,
+    )
 
 
 def texts(messages: List[dict]) -> str:

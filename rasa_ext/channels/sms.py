@@ -1,92 +1,17 @@
-"""Plain-Python helpers for the SMS channel: Twilio signatures, phone numbers, carrier keywords,
-numbered options and message splitting. No Rasa imports, so every rule here is unit-testable."""
+"""Plain-Python helpers for the SMS channel: phone numbers, carrier keywords, numbered options,
+message splitting and one bot turn as SMS text. No Rasa imports, so every rule here is
+unit-testable. (Signatures and TwiML come from the `twilio` package: see twilio_sms.py.)"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 import unicodedata
-from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, Iterable, List, Mapping, Optional, Sequence
 
 import phonenumbers
 
 # Twilio refuses a message body longer than 1,600 characters.
 SMS_MAX_CHARS = 1600
-
-Params = Mapping[str, Union[str, Sequence[str]]]
-
-
-# --- X-Twilio-Signature ------------------------------------------------------------------------
-# Twilio's documented algorithm (https://www.twilio.com/docs/usage/security#validating-requests):
-# take the full URL Twilio requested (scheme, host, path, query), append each POST parameter's
-# name and value with no delimiter, parameters sorted by name; HMAC-SHA1 with the account's auth
-# token; base64. Twilio is inconsistent about an explicit default port, so, like its own helper
-# libraries, both the URL with and without ":443"/":80" are accepted.
-
-
-def _values(params: Params, name: str) -> List[str]:
-    getall = getattr(params, "getall", None) or getattr(params, "getlist", None)
-    value = getall(name) if getall else params[name]
-    if isinstance(value, (str, bytes)):
-        value = [value]
-    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in value]
-
-
-def signature_base(url: str, params: Optional[Params]) -> str:
-    """The string Twilio signs: the URL followed by name+value of every parameter, sorted."""
-    parts = [url]
-    for name in sorted(set(params or {})):
-        # Repeated names: values sorted too, as Twilio's helper libraries do.
-        for value in sorted(set(_values(params, name))):  # type: ignore[arg-type]
-            parts.append(name + value)
-    return "".join(parts)
-
-
-def compute_signature(auth_token: str, url: str, params: Optional[Params]) -> str:
-    """The X-Twilio-Signature value Twilio would send for this URL and these POST parameters."""
-    mac = hmac.new(auth_token.encode("utf-8"), signature_base(url, params).encode("utf-8"), hashlib.sha1)
-    return base64.b64encode(mac.digest()).decode("ascii")
-
-
-def _url_variants(url: str) -> Tuple[str, str]:
-    """The URL without and with the scheme's default port (Twilio signs either form)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    userinfo = parts.netloc.rpartition("@")[0]
-    prefix = f"{userinfo}@" if userinfo else ""
-    default_port = 443 if parts.scheme == "https" else 80
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port is None:
-        without = url
-        with_port = urlunsplit(parts._replace(netloc=f"{prefix}{host}:{default_port}"))
-    else:
-        without = urlunsplit(parts._replace(netloc=f"{prefix}{host}"))
-        with_port = url
-    return without, with_port
-
-
-def validate_signature(auth_token: Optional[str], url: str, params: Optional[Params], signature: Optional[str]) -> bool:
-    """True only when `signature` is what Twilio computes for this URL and body with this token.
-
-    A missing token or signature never validates (fail closed).
-    """
-    if not auth_token or not signature:
-        return False
-    given = signature.strip().encode("ascii", "replace")
-    ok = False
-    for candidate in set(_url_variants(url)):
-        expected = compute_signature(auth_token, candidate, params).encode("ascii")
-        # Constant-time comparison; evaluate every variant so timing does not depend on which matched.
-        ok |= hmac.compare_digest(expected, given)
-    return ok
 
 
 # --- phone numbers ---------------------------------------------------------------------------

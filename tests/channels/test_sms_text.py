@@ -1,76 +1,11 @@
-"""bot.sms: Twilio signatures, E.164, masking, carrier keywords, numbered options, splitting."""
+"""rasa_ext.channels.sms: E.164, masking, carrier keywords, numbered options, splitting, one turn as
+SMS text. (Signatures are the `twilio` package's: see test_sms_webhook.py.)"""
 
 from __future__ import annotations
 
 import pytest
-from twilio.request_validator import RequestValidator
 
-from bot import sms
-
-TOKEN = "12345"
-# The worked example of Twilio's security documentation (URL, parameters and expected signature).
-DOC_URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
-DOC_PARAMS = {
-    "CallSid": "CA1234567890ABCDE",
-    "Caller": "+12349013030",
-    "Digits": "1234",
-    "From": "+12349013030",
-    "To": "+18005551212",
-}
-DOC_SIGNATURE = "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
-
-
-class MultiDict(dict):
-    """A form with repeated names, like sanic's RequestParameters (name -> list of values)."""
-
-    def getall(self, name):
-        return self[name]
-
-
-def test_signature_matches_twilio_documentation_example():
-    assert sms.compute_signature(TOKEN, DOC_URL, DOC_PARAMS) == DOC_SIGNATURE
-    assert sms.validate_signature(TOKEN, DOC_URL, DOC_PARAMS, DOC_SIGNATURE)
-
-
-@pytest.mark.parametrize(
-    "url,params",
-    [
-        ("https://example.org/webhooks/twilio_sms/webhook", {"Body": "héllo 👋 <b>&amp;", "From": "+15550100199"}),
-        ("http://127.0.0.1:5005/webhooks/twilio_sms/webhook?x=1", {"Body": "", "From": "+15550100199"}),
-        ("https://example.org/w", {}),
-        ("https://example.org/w", MultiDict({"MediaUrl": ["b", "a"], "Body": ["x"]})),
-    ],
-)
-def test_signature_agrees_with_twilio_helper_library(url, params):
-    assert sms.compute_signature("s3cr3t", url, params) == RequestValidator("s3cr3t").compute_signature(url, params)
-
-
-def test_default_port_is_accepted_either_way():
-    sig_without = sms.compute_signature(TOKEN, "https://example.org/w", DOC_PARAMS)
-    assert sms.validate_signature(TOKEN, "https://example.org:443/w", DOC_PARAMS, sig_without)
-    sig_with = sms.compute_signature(TOKEN, "https://example.org:443/w", DOC_PARAMS)
-    assert sms.validate_signature(TOKEN, "https://example.org/w", DOC_PARAMS, sig_with)
-
-
-@pytest.mark.parametrize(
-    "token,url,params,signature",
-    [
-        (TOKEN, DOC_URL, {**DOC_PARAMS, "Digits": "1235"}, DOC_SIGNATURE),  # tampered body
-        (TOKEN, DOC_URL, {**DOC_PARAMS, "Extra": ""}, DOC_SIGNATURE),  # added parameter
-        (TOKEN, "https://mycompany.com/myapp.php?foo=1&bar=3", DOC_PARAMS, DOC_SIGNATURE),  # other query
-        (TOKEN, "https://evil.example/myapp.php?foo=1&bar=2", DOC_PARAMS, DOC_SIGNATURE),  # other host
-        (TOKEN, "http://mycompany.com/myapp.php?foo=1&bar=2", DOC_PARAMS, DOC_SIGNATURE),  # other scheme
-        ("54321", DOC_URL, DOC_PARAMS, DOC_SIGNATURE),  # other account
-        (TOKEN, DOC_URL, DOC_PARAMS, ""),  # missing signature
-        (TOKEN, DOC_URL, DOC_PARAMS, None),
-        ("", DOC_URL, DOC_PARAMS, DOC_SIGNATURE),  # no token configured: fail closed
-        (None, DOC_URL, DOC_PARAMS, DOC_SIGNATURE),
-        (TOKEN, DOC_URL, DOC_PARAMS, "0/KCTR6DLpKmkAf8muzZqo1nDgQ"),  # truncated
-        (TOKEN, DOC_URL, DOC_PARAMS, "ü" * 28),  # non-ASCII garbage
-    ],
-)
-def test_signature_rejects(token, url, params, signature):
-    assert not sms.validate_signature(token, url, params, signature)
+from rasa_ext.channels import sms
 
 
 @pytest.mark.parametrize(

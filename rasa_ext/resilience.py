@@ -1,0 +1,213 @@
+"""The Rasa server answers by itself when the action server or the database fails.
+
+Two seams of Rasa 3.6, installed by `install()` (called by the server entry point
+rasa_ext/server.py and when the tracker store is loaded, so a plain `rasa run` gets them too):
+
+- Custom actions (rasa.core.actions.action.RemoteAction, what `action_for_name_or_text` builds for
+  every action of the action server, form validations included) run under a short timeout. When the
+  call fails (refused, reset mid-turn, 5xx, slower than the timeout), the server answers itself
+  instead of Rasa's "the actions events are lost": an emergency in the conversation gets the
+  emergency message with the number to call (the same engine and text as action_triage, and the
+  same slots, so EmergencyPolicy then waits for the person); anything else gets the honest trouble
+  notice with the numbers; the turn ends there (FollowupAction(action_listen)) so that nothing
+  keeps calling a server that is down. `action_session_start` falls back to Rasa's own session
+  start with the clinic slots and the automated-not-a-doctor welcome.
+  Timeouts: CLONUS_EMERGENCY_ACTION_TIMEOUT (seconds, default 1.0) when the conversation holds an
+  unannounced emergency, CLONUS_ACTION_TIMEOUT (default 5) otherwise.
+
+- The tracker store: Rasa's Agent wraps every tracker store in FailSafeTrackerStore, which logs a
+  failed save and keeps the conversation in memory only, and answers a failed retrieve with a new,
+  empty conversation ("I haven't found any warning signs"). Here the wrapper re-raises instead
+  (rasa_ext.tracker_store.TrackerStoreUnavailable), so the channel that called the Rasa server
+  answers 503 with rasa_ext.failsafe.failsafe_messages and nothing is answered as if stored.
+  MessageProcessor.handle_message replaces what a collecting channel gathered during such a turn
+  by the fail-safe messages before re-raising, so even a channel that ignores the error (Rasa's
+  stock REST channel answers 200 with its collector) cannot send an answer that was not stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any, List, Optional
+
+from rasa.core.actions import action as rasa_action
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME, REQUESTED_SLOT
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    Event,
+    FollowupAction,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+
+from bot.settings import clinic
+from bot.triage import assess, is_stated_emergency
+from rasa_ext import failsafe
+
+logger = logging.getLogger(__name__)
+
+
+def _seconds(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, "") or default)
+    except ValueError:
+        value = default
+    return value if value > 0 else default
+
+
+def action_timeout() -> float:
+    return _seconds("CLONUS_ACTION_TIMEOUT", 5.0)
+
+
+def emergency_action_timeout() -> float:
+    return _seconds("CLONUS_EMERGENCY_ACTION_TIMEOUT", 1.0)
+
+
+def _user_texts(tracker: Any) -> List[str]:
+    return [e.text for e in tracker.events if isinstance(e, UserUttered) and e.text]
+
+
+def _stated_emergency(tracker: Any) -> bool:
+    latest = tracker.latest_message
+    if not isinstance(latest, UserUttered):
+        return False
+    intent = latest.intent or {}
+    return is_stated_emergency(latest.text or "", intent.get("name"), intent.get("confidence"), clinic().emergency_number)
+
+
+def pending_emergency(tracker: Any) -> Optional[dict]:
+    """The emergency message (and slots) the conversation needs and has not been given, or None."""
+    texts = _user_texts(tracker)
+    stated = _stated_emergency(tracker)
+    try:
+        assessment = assess(texts)
+        flags = [f.id for f in assessment.red_flags]
+        level = assessment.triage_level
+    except Exception:  # noqa: BLE001 - the fail-safe path must answer whatever the engine does
+        logger.error("triage engine failed in the fail-safe path")
+        flags, level = [], None
+    announced = set(tracker.get_slot("red_flags") or [])
+    new_flag = level == "emergency" and not set(flags) <= announced
+    # Saying it is an emergency always gets the message again (as action_triage does).
+    if not (new_flag or stated):
+        return None
+    message = failsafe.emergency_message(texts, stated_emergency=stated)
+    if message is None:
+        return None
+    return {"message": message, "red_flags": flags}
+
+
+class FailsafeRemoteAction(RemoteAction):
+    """RemoteAction with a short timeout and an answer of the Rasa server's own when it fails."""
+
+    async def run(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
+        emergency = None
+        try:
+            emergency = pending_emergency(tracker)
+        except Exception:  # noqa: BLE001 - never let the guard itself take the turn down
+            logger.error("could not check the conversation for an emergency before %s", self.name())
+        timeout = emergency_action_timeout() if emergency else action_timeout()
+        try:
+            return await asyncio.wait_for(super().run(output_channel, nlg, tracker, domain), timeout)
+        except ActionExecutionRejection:
+            raise
+        except asyncio.TimeoutError:
+            logger.error("custom action %s took longer than %.1f s: the Rasa server answered by itself", self.name(), timeout)
+        except Exception as exc:  # noqa: BLE001 - connection refused/reset, 5xx, bad answer
+            logger.error("custom action %s failed (%s): the Rasa server answered by itself", self.name(), type(exc).__name__)
+        return await self.fallback(output_channel, nlg, tracker, domain, emergency)
+
+    async def fallback(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any, emergency: Optional[dict]) -> List[Event]:
+        if self.name() == ACTION_SESSION_START_NAME:
+            return await session_start_events(output_channel, nlg, tracker)
+        events: List[Event] = []
+        if emergency is None:
+            try:
+                emergency = pending_emergency(tracker)
+            except Exception:  # noqa: BLE001 - the trouble notice still goes out
+                emergency = None
+        if emergency is not None:
+            events.append(create_bot_utterance(dict(emergency["message"])))
+            events += [SlotSet("triage_level", "emergency"), SlotSet("red_flags", emergency["red_flags"])]
+            if tracker.active_loop_name:
+                events += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
+        events.append(create_bot_utterance(failsafe.trouble_message()))
+        events.append(FollowupAction(ACTION_LISTEN_NAME))
+        return events
+
+
+async def session_start_events(output_channel: Any, nlg: Any, tracker: Any) -> List[Event]:
+    """What actions/session.py does, done by the Rasa server: carried-over slots, clinic slots, welcome."""
+    events: List[Event] = [SessionStarted()]
+    for key, value in tracker.current_slot_values().items():
+        if value is not None and key != REQUESTED_SLOT:
+            events.append(SlotSet(key, value))
+    events += [SlotSet(key, value) for key, value in clinic().as_slots().items()]
+    if not tracker.get_slot("disclaimer_given"):
+        welcome = await nlg.generate("utter_welcome", tracker, output_channel.name(), **clinic().as_slots())
+        if welcome:
+            events.append(create_bot_utterance(dict(welcome)))
+        events.append(SlotSet("disclaimer_given", True))
+    events.append(ActionExecuted(ACTION_LISTEN_NAME))
+    return events
+
+
+def _raise(error: Exception) -> None:
+    from rasa_ext.tracker_store import TrackerStoreUnavailable
+
+    if isinstance(error, TrackerStoreUnavailable):
+        raise error
+    raise TrackerStoreUnavailable(type(error).__name__) from error
+
+
+_installed = False
+
+
+def install() -> None:
+    """Put both seams in place (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    # action_for_name_or_text builds `RemoteAction(...)` from this module's namespace.
+    rasa_action.RemoteAction = FailsafeRemoteAction
+
+    from rasa.core.agent import Agent
+    from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
+
+    def _create_tracker_store(store: Any, domain: Any) -> Any:
+        if store is not None:
+            store.domain = domain
+            return FailSafeTrackerStore(store, on_tracker_store_error=_raise)
+        return FailSafeTrackerStore(InMemoryTrackerStore(domain))
+
+    Agent._create_tracker_store = staticmethod(_create_tracker_store)
+
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.processor import MessageProcessor
+
+    from rasa_ext.tracker_store import TrackerStoreUnavailable
+
+    handle_message = MessageProcessor.handle_message
+
+    async def handle_message_or_refuse(self: Any, message: Any) -> Any:
+        try:
+            return await handle_message(self, message)
+        except TrackerStoreUnavailable:
+            # What was collected for this turn must not go out as if it were stored: a channel
+            # that answers with its collector despite the error sends the fail-safe notice (and
+            # the emergency message when the text is one) instead. The channel decides the status.
+            out = message.output_channel
+            if isinstance(out, CollectingOutputChannel):
+                out.messages[:] = [
+                    out._message(message.sender_id, text=m["text"], custom=m.get("custom"))
+                    for m in failsafe.failsafe_messages(message.text or "")
+                ]
+            raise
+
+    MessageProcessor.handle_message = handle_message_or_refuse

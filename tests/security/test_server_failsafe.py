@@ -1,0 +1,129 @@
+"""Issue 8 item 4: the emergency answer never depends on the action server.
+
+Against the real Rasa server and action server: the action server stopped, frozen (it accepts
+connections and never answers: a slow server), killed in the middle of a turn, and restarted. An
+emergency still gets the instructions with the number to call, anything else the honest trouble
+notice with the numbers, and no reply ever shows an unfilled value ("call None", "{slot}").
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import uuid
+
+import pytest
+
+from tests.e2e.stack import Stack, create_postgres_database, drop_postgres_database, texts
+from tests.security.server_helpers import (
+    CLINIC_PHONE,
+    EMERGENCY_TEXT,
+    assert_no_unfilled_value,
+    freeze_action_server,
+    is_emergency,
+    is_failsafe,
+    talk,
+    thaw_action_server,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(trained_model):
+    stack = Stack(model=trained_model, database_url=create_postgres_database())
+    try:
+        yield stack.start()
+    finally:
+        stack.stop()
+        drop_postgres_database(stack.database_url)
+
+
+@pytest.fixture
+def actions_down(stack):
+    stack.stop_action_server()
+    try:
+        yield
+    finally:
+        stack.start_action_server()
+
+
+def sender() -> str:
+    return "t-" + uuid.uuid4().hex
+
+
+def test_emergency_on_a_new_conversation_with_the_action_server_stopped(stack, actions_down):
+    reply = talk(stack, sender(), EMERGENCY_TEXT, timeout=10)
+    assert is_emergency(reply), reply
+    assert_no_unfilled_value(reply)
+
+
+def test_emergency_on_an_existing_conversation_with_the_action_server_stopped(stack):
+    who = sender()
+    talk(stack, who, "hello")
+    stack.stop_action_server()
+    try:
+        reply = talk(stack, who, EMERGENCY_TEXT, timeout=10)
+    finally:
+        stack.start_action_server()
+    assert reply, "an empty answer hides the emergency"
+    assert is_emergency(reply), reply
+    assert_no_unfilled_value(reply)
+
+
+def test_other_message_gets_the_trouble_notice_with_the_numbers(stack, actions_down):
+    who = sender()
+    reply = talk(stack, who, "hello", timeout=10)
+    reply += talk(stack, who, "I take baclofen", timeout=10)
+    assert is_failsafe(reply), reply
+    assert "911" in texts(reply) and CLINIC_PHONE in texts(reply), reply
+    assert_no_unfilled_value(reply)
+
+
+def test_emergency_when_the_action_server_is_slow(stack):
+    who = sender()
+    talk(stack, who, "hello")
+    freeze_action_server(stack)
+    try:
+        # Rasa's own timeout for a custom action is 5 minutes; the emergency must not wait for it.
+        reply = talk(stack, who, EMERGENCY_TEXT, timeout=10)
+    finally:
+        thaw_action_server(stack)
+    assert is_emergency(reply), reply
+    assert_no_unfilled_value(reply)
+
+
+def test_emergency_when_the_action_server_is_killed_mid_turn(stack):
+    who = sender()
+    talk(stack, who, "hello")
+    freeze_action_server(stack)
+    result = {}
+
+    def turn():
+        result["reply"] = talk(stack, who, EMERGENCY_TEXT, timeout=10)
+
+    thread = threading.Thread(target=turn)
+    thread.start()
+    try:
+        threading.Event().wait(0.3)  # the turn is waiting on the frozen action server
+        stack.stop_action_server(signal.SIGKILL)
+        thread.join(15)
+    finally:
+        stack.start_action_server()
+    assert is_emergency(result.get("reply") or []), result
+
+
+def test_no_unfilled_clinic_value_after_the_action_server_restarts(stack):
+    """A conversation that started while the action server was down later says the real number."""
+    who = sender()
+    stack.stop_action_server()
+    try:
+        first = talk(stack, who, "hello", timeout=10)
+    finally:
+        stack.start_action_server()
+    later = talk(stack, who, "I want to talk to a real person")
+    later += talk(stack, who, "bye")
+    assert_no_unfilled_value(first + later)
+    assert CLINIC_PHONE in texts(first + later), first + later
+    # Everything up again: the normal answers, not the fail-safe.
+    assert not is_failsafe(later), later
