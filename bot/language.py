@@ -52,6 +52,8 @@ MIN_LETTERS = 7
 MIN_CONFIDENCE = 0.6
 #: The same when not one word is English ("hola, tomo sertralina" -> "hola tomo").
 MIN_CONFIDENCE_NO_ENGLISH = 0.4
+#: Fewest words outside English a Latin-script message needs to be called another language.
+MIN_FOREIGN_WORDS = 2
 #: A message whose letters are at least this share in ordinary English words is English.
 ENGLISH_SHARE = 0.5
 
@@ -111,6 +113,11 @@ def _english_letters(words: List[str]) -> int:
     )
 
 
+def _english_count(words: List[str]) -> int:
+    english = english_words()
+    return sum(1 for w in words if (w.replace("'", "") in _SHORT_ENGLISH if len(w) <= 3 else w.replace("'", "") in english))
+
+
 def _latin(word: str) -> bool:
     return all(ch < "\u0250" for ch in word)
 
@@ -136,6 +143,9 @@ def detect(text: str) -> str:
         return DEFAULT
     english_letters = _english_letters(words)
     if english_letters >= ENGLISH_SHARE * letters:
+        return DEFAULT
+    if len(words) - _english_count(words) < MIN_FOREIGN_WORDS:
+        # One unknown word among English ones is a name or a medicine ("zanaflex and brixadone").
         return DEFAULT
     needed = MIN_CONFIDENCE if english_letters else MIN_CONFIDENCE_NO_ENGLISH
     for value in _detector().compute_language_confidence_values(" ".join(words)):

@@ -27,7 +27,7 @@ from bot.knowledge_base import (  # noqa: F401  (re-exported: bot.medications is
     _alias_key,
     load_knowledge,
 )
-from bot.text_utils import KNOWLEDGE_DIR, clean, days_ago, english_words, osa_distance
+from bot.text_utils import KNOWLEDGE_DIR, clean, days_ago, non_medicine_words, osa_distance
 from bot.vocab import SEROTONERGIC_CLASSES  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -230,7 +230,7 @@ def _compile_index(kb: Knowledge) -> _Index:
                 for first in _first_letters(low[0]):
                     fuzzy.setdefault(first, []).append((low, med.name))
     longest = max((len(k) for k in phrases), default=1)
-    return _Index(kb, phrases, longest, fuzzy, english_words(), frozenset(kb.alias_index))
+    return _Index(kb, phrases, longest, fuzzy, non_medicine_words(), frozenset(kb.alias_index))
 
 
 def _cache_dir() -> Path:
@@ -241,7 +241,8 @@ def _cache_dir() -> Path:
 
 def _knowledge_hash(path: Path) -> str:
     h = hashlib.sha256(f"index-v{_INDEX_VERSION}".encode())
-    for p in (path, KNOWLEDGE_DIR / "english_words.txt", Path(__file__), Path(__file__).with_name("knowledge_base.py")):
+    for p in (path, KNOWLEDGE_DIR / "english_words.txt", Path(__file__), Path(__file__).with_name("knowledge_base.py"),
+              Path(__file__).with_name("text_utils.py")):
         h.update(p.read_bytes())
     return h.hexdigest()[:32]
 

@@ -140,8 +140,18 @@ def english_words() -> FrozenSet[str]:
         "heyy hiya hii thanks asap tho thru lastnight rn thats whats theres heres wheres lets youre were "
         "theyve weve youve wouldnt couldnt shouldnt arent werent aint yall imma dunno lemme gimme kinda "
         "hows whos its id youd hed shed wed theyd ill youll hell shell theyll".split()
-        # Common Spanish words of patients' messages (never medicine names).
-        + "esposo esposa marido mujer hijo hija madre padre mama papa abuela abuelo toma tomo toman dieron "
+    )
+    return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def non_medicine_words() -> FrozenSet[str]:
+    """Words that are never medicine names: ordinary English (`english_words`), plus common Spanish
+    words of patients' messages and clinical words of this domain. The recogniser skips these; the
+    language identifier does not use them (Spanish words must not count as English there)."""
+    return english_words() | frozenset(
+        # Common Spanish words of patients' messages.
+        "esposo esposa marido mujer hijo hija madre padre mama papa abuela abuelo toma tomo toman dieron "
         "ahora tengo tiene pastillas medicina medicinas dolor piernas pierna pie espasmos fiebre".split()
         # Clinical words of this domain that are not medicines.
         + "clonus myoclonus spasticity hyperreflexia hypertonia neurology neurologic intrathecal baclofen_pump "
@@ -149,7 +159,6 @@ def english_words() -> FrozenSet[str]:
         "benzo benzos antidepressant antidepressants antibiotic antibiotics supplement supplements "
         "infusion infusions injection injections".split()
     )
-    return frozenset(words)
 
 
 def osa_distance(a: str, b: str, limit: int = 2) -> int:

@@ -43,7 +43,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.text_utils import english_words, osa_distance  # noqa: E402
+from bot.text_utils import non_medicine_words, osa_distance  # noqa: E402
 
 KNOWLEDGE = ROOT / "bot" / "knowledge"
 CURATED = KNOWLEDGE / "medicines.curated.yml"
@@ -200,7 +200,7 @@ class Builder:
         self.dropped: Dict[str, List[str]] = collections.defaultdict(list)
         self.unclassified: List[str] = []
         self.renamed: Dict[str, str] = {}  # name without its note -> the vocabulary's canonical name
-        self.english = english_words()
+        self.english = non_medicine_words()
         self.curated = yaml.safe_load(CURATED.read_text(encoding="utf-8"))
         self.dner = load_dner()
         # Brands the FDA list gives as brand names (type bn) or the dictionary flags as brands: US or
