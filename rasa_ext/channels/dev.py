@@ -121,7 +121,12 @@ class DevInput(InputChannel):
             return 400, {"error": "empty message"}
         if len(text) > DEFAULT_MAX_MESSAGE_CHARS:
             return 413, {"error": "message too long"}
-        if await self._foreign(request, sender):
+        try:
+            foreign = await self._foreign(request, sender)
+        except Exception as exc:  # noqa: BLE001 - the database is down: the same 503 as a failed turn
+            logger.error("dev: could not read the conversation (%s)", type(exc).__name__)
+            return 503, {"error": "the assistant could not answer", "messages": await failsafe_turn(text)}
+        if foreign:
             return 403, {"error": "that conversation belongs to another channel"}
         collector = WidgetOutput()
         try:
