@@ -12,8 +12,10 @@ rasa_ext/server.py and when the tracker store is loaded, so a plain `rasa run` g
   notice with the numbers; the turn ends there (FollowupAction(action_listen)) so that nothing
   keeps calling a server that is down. `action_session_start` falls back to Rasa's own session
   start with the clinic slots and the automated-not-a-doctor welcome.
-  Timeouts: CLONUS_EMERGENCY_ACTION_TIMEOUT (seconds, default 1.0) when the conversation holds an
-  unannounced emergency, CLONUS_ACTION_TIMEOUT (default 5) otherwise.
+  Timeouts: CLONUS_EMERGENCY_ACTION_TIMEOUT (seconds, default 1.0) for action_session_start and when
+  the conversation holds an unannounced or stated emergency, CLONUS_ACTION_TIMEOUT (default 5)
+  otherwise. After a failure, the same conversation's next custom action within 5 s (the rest of
+  the turn) is answered by the server without calling the action server again.
 
 - The tracker store: Rasa's Agent wraps every tracker store in FailSafeTrackerStore, which logs a
   failed save and keeps the conversation in memory only, and answers a failed retrieve with a new,
@@ -30,7 +32,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any, List, Optional
+import time
+from typing import Any, Dict, List, Optional
 
 from rasa.core.actions import action as rasa_action
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
@@ -102,6 +105,20 @@ def pending_emergency(tracker: Any) -> Optional[dict]:
     return {"message": message, "red_flags": flags}
 
 
+# Conversations whose last custom action failed, and when: the next call within this many seconds
+# (the rest of the same turn: session start, then action_triage) is not attempted again, so that a
+# frozen action server costs one timeout per turn, not one per action.
+RECENT_FAILURE_SECONDS = 5.0
+_recent_failures: Dict[str, float] = {}
+
+
+def _failed_recently(sender_id: str) -> bool:
+    now = time.monotonic()
+    for key in [k for k, t in _recent_failures.items() if now - t > RECENT_FAILURE_SECONDS]:
+        _recent_failures.pop(key, None)
+    return sender_id in _recent_failures
+
+
 class FailsafeRemoteAction(RemoteAction):
     """RemoteAction with a short timeout and an answer of the Rasa server's own when it fails."""
 
@@ -111,15 +128,24 @@ class FailsafeRemoteAction(RemoteAction):
             emergency = pending_emergency(tracker)
         except Exception:  # noqa: BLE001 - never let the guard itself take the turn down
             logger.error("could not check the conversation for an emergency before %s", self.name())
-        timeout = emergency_action_timeout() if emergency else action_timeout()
+        # Session start is cheap and comes before the message is in the tracker: it gets the short
+        # timeout too, so that an emergency in a new conversation is not kept waiting behind it.
+        short = emergency is not None or self.name() == ACTION_SESSION_START_NAME
+        timeout = emergency_action_timeout() if short else action_timeout()
+        if _failed_recently(tracker.sender_id):
+            logger.error("custom action %s not attempted: the action server just failed", self.name())
+            return await self.fallback(output_channel, nlg, tracker, domain, emergency)
         try:
-            return await asyncio.wait_for(super().run(output_channel, nlg, tracker, domain), timeout)
+            events = await asyncio.wait_for(super().run(output_channel, nlg, tracker, domain), timeout)
+            _recent_failures.pop(tracker.sender_id, None)
+            return events
         except ActionExecutionRejection:
             raise
         except asyncio.TimeoutError:
             logger.error("custom action %s took longer than %.1f s: the Rasa server answered by itself", self.name(), timeout)
         except Exception as exc:  # noqa: BLE001 - connection refused/reset, 5xx, bad answer
             logger.error("custom action %s failed (%s): the Rasa server answered by itself", self.name(), type(exc).__name__)
+        _recent_failures[tracker.sender_id] = time.monotonic()
         return await self.fallback(output_channel, nlg, tracker, domain, emergency)
 
     async def fallback(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any, emergency: Optional[dict]) -> List[Event]:

@@ -36,7 +36,8 @@ def rasa_argv(args: List[str], token: str) -> List[str]:
     argv = ["rasa", "run", *args]
     if "--enable-api" not in argv:
         argv.append("--enable-api")
-    return argv + ["--auth-token", token]
+    # One argument, so that a token starting with "-" is not taken for an option.
+    return argv + [f"--auth-token={token}"]
 
 
 def main(args: Optional[List[str]] = None) -> None:

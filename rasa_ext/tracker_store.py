@@ -33,10 +33,6 @@ from rasa_ext import resilience
 
 logger = logging.getLogger(__name__)
 
-# The Rasa server re-raises tracker store errors instead of hiding them (see resilience.py).
-resilience.install()
-
-
 class TrackerStoreUnavailable(RasaException):
     """The conversation could not be read or stored: the turn must not be answered as if it were."""
 
@@ -111,3 +107,8 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         except Exception as exc:  # noqa: BLE001 - every database error means the same to the channel
             logger.error("could not read a conversation (%s)", type(exc).__name__)
             raise TrackerStoreUnavailable("the conversation could not be read") from None
+
+
+# The Rasa server re-raises tracker store errors instead of hiding them (see resilience.py); last,
+# because resilience imports TrackerStoreUnavailable from here.
+resilience.install()

@@ -152,8 +152,12 @@ class Stack:
         )
         self.named["rasa"] = rasa
         self.procs.append(rasa)
-        wait_for(f"{self.action_url}/health", 120, action, self.workdir / "actions.log")
-        wait_for(f"{self.rasa_url}/status?token={self.auth_token}", 300, rasa, rasa_log)
+        try:
+            wait_for(f"{self.action_url}/health", 120, action, self.workdir / "actions.log")
+            wait_for(f"{self.rasa_url}/status?token={self.auth_token}", 300, rasa, rasa_log)
+        except BaseException:
+            self.stop()  # a stack that did not come up leaves no server running
+            raise
         return self
 
     def stop(self) -> None:

@@ -74,7 +74,9 @@ def test_emergency_on_an_existing_conversation_with_the_action_server_stopped(st
 def test_other_message_gets_the_trouble_notice_with_the_numbers(stack, actions_down):
     who = sender()
     reply = talk(stack, who, "hello", timeout=10)
-    reply += talk(stack, who, "I take baclofen", timeout=10)
+    # "why?" is answered by a custom action (action_explain_triage); answers the Rasa server gives
+    # by itself (a greeting, an education topic) need no fail-safe.
+    reply += talk(stack, who, "why?", timeout=10)
     assert is_failsafe(reply), reply
     assert "911" in texts(reply) and CLINIC_PHONE in texts(reply), reply
     assert_no_unfilled_value(reply)

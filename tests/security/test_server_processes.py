@@ -44,7 +44,7 @@ def proc_children(pid: int) -> List[int]:
 
 def cmdline(pid: int) -> str:
     try:
-        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
     except OSError:
         return ""
 
@@ -59,7 +59,7 @@ def programs(supervisor: int) -> Dict[str, int]:
     for pid in proc_children(supervisor):
         line = cmdline(pid)
         for name, marker in PROGRAMS.items():
-            if f"-m {marker} " in line + " " or line.endswith(f" {marker}"):
+            if f" -m {marker} " in line + " " or line.endswith(f" {marker}"):
                 found[name] = pid
     return found
 
