@@ -328,6 +328,12 @@ def warm_failsafe() -> None:
     threading.Thread(target=load, name="warm-failsafe", daemon=True).start()
 
 
+async def emergency_screen(text: str) -> List[Dict[str, Any]]:
+    """The emergency instructions for `text` when it is an emergency (else []): for a message the
+    channel refuses (over a rate limit), so that a refusal never withholds them."""
+    return [m for m in await failsafe_turn(text) if (m.get("custom") or {}).get("emergency")]
+
+
 async def failsafe_turn(text: str) -> List[Dict[str, Any]]:
     """`rasa_ext.failsafe.failsafe_messages(text)` off the event loop and bounded in time: when the
     emergency screen takes too long, the trouble notice (with the numbers) alone."""

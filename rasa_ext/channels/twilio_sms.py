@@ -38,6 +38,7 @@ from rasa_ext.channels import (
     BodyTooLarge,
     RateLimiter,
     client_ip,
+    emergency_screen,
     failsafe_turn,
     last_bot_turn,
     neutralise_payload,
@@ -395,9 +396,11 @@ class TwilioSmsInput(InputChannel):
             return self._reply([])
         if not self.per_sender.hit(phone):
             logger.warning("twilio_sms: %s is over the message rate limit", masked)
+            # Not handed to the assistant, but an emergency still gets its instructions.
+            urgent = await emergency_screen(text) if text and len(text) <= self.max_message_chars else []
             if self.told_to_slow_down.hit(phone):
-                return self._reply([notice("too_many")])
-            return self._reply([])
+                return self._reply([sms.render_turn(urgent + [{"text": notice("too_many")}])])
+            return self._reply([sms.render_turn(urgent)] if urgent else [])
         if not text:
             return self._reply(["Sorry, I can only read text messages. Please describe what is happening in words."])
         if len(text) > self.max_message_chars:

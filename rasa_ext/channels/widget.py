@@ -48,6 +48,7 @@ from rasa_ext.channels import (
     button_payloads,
     client_ip,
     emergency_number,
+    emergency_screen,
     failsafe_turn,
     json_depth_exceeds,
     last_bot_turn,
@@ -348,13 +349,22 @@ class WidgetInput(InputChannel):
         self._limit(self.per_ip, client_ip(request))
         data = await self._json_body(request)
         sender = self.conversation_id(data.get("conversation"))
-        self._limit(self.per_conversation, sender)
         text = data.get("message")
         if not isinstance(text, str) or not text.strip():
+            self._limit(self.per_conversation, sender)
             raise Refusal(400, "empty message")
         text = text.strip()
         if len(text) > self.max_message_chars:
+            self._limit(self.per_conversation, sender)
             raise Refusal(413, "message too long", notice_messages("too_long", self.max_message_chars))
+        if not self.per_conversation.hit(sender):
+            # Refused, but an emergency still gets its instructions with the number to call.
+            raise Refusal(
+                429,
+                "too many requests",
+                await emergency_screen(text) + notice_messages("too_many"),
+                **{"Retry-After": str(self.per_conversation.retry_after(sender))},
+            )
         if text.lstrip().startswith("/"):
             allowed = [self.init_payload] + button_payloads(await last_bot_turn(request, sender))
             text = neutralise_payload(text, allowed)

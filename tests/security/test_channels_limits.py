@@ -129,6 +129,39 @@ def test_too_many_messages_in_one_conversation_get_429_with_a_notice(channel_sta
     assert len(user_texts(channel_stack, conversation_sender(conversation))) == statuses.count(200)
 
 
+EMERGENCY_TEXT = "i took zoloft and tramadol and now i have a fever, heavy sweating and my legs jerk on their own"
+
+
+def test_an_emergency_over_the_conversation_limit_still_gets_its_instructions(channel_stack):
+    """Outside test, finding D: the 429 refusal withheld the emergency instructions."""
+    conversation = new_conversation(channel_stack, visitor())
+    statuses = []
+    while len(statuses) < 60 and 429 not in statuses:
+        statuses.append(widget_post(channel_stack, conversation, "", visitor()).status_code)
+    assert statuses[-1] == 429, statuses
+    refused = widget_post(channel_stack, conversation, EMERGENCY_TEXT, visitor())
+    assert refused.status_code == 429
+    messages = refused.json()["messages"]
+    emergency = [m for m in messages if (m.get("custom") or {}).get("emergency")]
+    assert emergency, messages
+    assert clinic().emergency_number in emergency[0]["text"]
+    assert "faster" in messages[-1]["text"]
+    # A message that is not an emergency gets the notice alone (if the rate has not refilled yet).
+    other = widget_post(channel_stack, conversation, "what is clonus", visitor())
+    if other.status_code == 429:
+        (notice_only,) = other.json()["messages"]
+        assert "faster" in notice_only["text"]
+
+
+def test_an_sms_emergency_over_the_rate_still_gets_its_instructions(channel_stack):
+    phone = new_phone()
+    for _ in range(10):
+        sms_post(channel_stack, sms_params(phone, ""))
+    (slow_down,) = twiml_messages(sms_post(channel_stack, sms_params(phone, EMERGENCY_TEXT)))
+    assert "faster" in slow_down and "EMERGENCY" in slow_down and clinic().emergency_number in slow_down
+    assert user_texts(channel_stack, phone) == []
+
+
 def test_too_many_requests_from_one_address_get_429(channel_stack):
     client = visitor()
     conversation = new_conversation(channel_stack, client)
