@@ -237,12 +237,14 @@ def main() -> None:
                 work = tmp / f"blind-{name}"
                 work.mkdir()
                 print(f"blind set, {name} ({config})", file=sys.stderr, flush=True)
-                results.setdefault(f"blind:{args.blind.parent.name or args.blind.stem}", {})[name] = blind(config, args.blind, work)
+                r = results.setdefault(f"blind:{args.blind.parent.name or args.blind.stem}", {})[name] = blind(config, args.blind, work)
+                print(f"  macro-F1 {r['macro_f1']:.3f}, emergency F1 {r['emergency_f1']:.3f}", file=sys.stderr, flush=True)
             if not args.no_cv:
                 work = tmp / f"cv-{name}"
                 work.mkdir()
                 print(f"cross-validation, {args.folds} folds, {name} ({config})", file=sys.stderr, flush=True)
-                results.setdefault(f"cv{args.folds}", {})[name] = cross_validation(config, args.folds, work)
+                r = results.setdefault(f"cv{args.folds}", {})[name] = cross_validation(config, args.folds, work)
+                print(f"  macro-F1 {r['macro_f1']:.3f}, emergency F1 {r['emergency_f1']:.3f}", file=sys.stderr, flush=True)
     print(table(results))
     if args.errors:
         for measure, by_config in results.items():
