@@ -27,6 +27,7 @@ import asyncio
 import json
 import logging
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -124,7 +125,7 @@ def scores(gold: List[str], pred: List[str]) -> dict:
 
     labels = sorted(set(gold))
     _, _, f1, support = precision_recall_fscore_support(gold, pred, labels=labels, zero_division=0)
-    per = {label: float(v) for label, v in zip(labels, f1)}
+    per = {label: float(v) for label, v in zip(labels, f1, strict=True)}
     # Rasa's own intent report counts `education` as one intent; kept for comparison with `rasa test nlu`.
     merged_gold = [g.split("/")[0] for g in gold]
     merged_pred = [p.split("/")[0] for p in pred]
@@ -132,21 +133,24 @@ def scores(gold: List[str], pred: List[str]) -> dict:
     return {
         "n": len(gold),
         "macro_f1": float(statistics.mean(per.values())),
-        "accuracy": sum(g == p for g, p in zip(gold, pred)) / len(gold),
+        "accuracy": sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold),
         "emergency_f1": per.get(EMERGENCY, float("nan")),
         "rasa_intent_macro_f1": float(f1_score(merged_gold, merged_pred, labels=merged_labels, average="macro", zero_division=0)),
         "per_label": per,
-        "support": {label: int(s) for label, s in zip(labels, support)},
+        "support": {label: int(s) for label, s in zip(labels, support, strict=True)},
     }
 
 
 def errors_of(gold, pred, texts) -> List[dict]:
-    return [{"text": t, "gold": g, "predicted": p} for g, p, t in zip(gold, pred, texts) if g != p]
+    return [{"text": t, "gold": g, "predicted": p} for g, p, t in zip(gold, pred, texts, strict=True) if g != p]
 
 
-def blind(config: Path, blind_path: Path, work: Path) -> dict:
+def blind(config: Path, blind_path: Path, work: Path, keep: Optional[Path] = None) -> dict:
     data = load_nlu(blind_path)
     model = train(config, ROOT / "data", work)
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.copy(model, keep / f"{config.stem}-{model.name}")
     texts, pred, times, fallbacks = asyncio.run(predict(model, data.intent_examples))
     gold = [gold_label(e) for e in data.intent_examples]
     res = scores(gold, pred)
@@ -225,6 +229,7 @@ def main() -> None:
                         help="comma-separated: project (config.yml), default (Rasa's default) or config paths")
     parser.add_argument("--json", type=Path, help="write all figures (and the misclassified messages) here")
     parser.add_argument("--errors", action="store_true", help="print the misclassified blind messages")
+    parser.add_argument("--keep-models", type=Path, help="copy the NLU models trained on all of data/ here")
     args = parser.parse_args()
 
     logging.getLogger().setLevel(logging.WARNING)
@@ -237,7 +242,7 @@ def main() -> None:
                 work = tmp / f"blind-{name}"
                 work.mkdir()
                 print(f"blind set, {name} ({config})", file=sys.stderr, flush=True)
-                r = results.setdefault(f"blind:{args.blind.parent.name or args.blind.stem}", {})[name] = blind(config, args.blind, work)
+                r = results.setdefault(f"blind:{args.blind.parent.name or args.blind.stem}", {})[name] = blind(config, args.blind, work, args.keep_models)
                 print(f"  macro-F1 {r['macro_f1']:.3f}, emergency F1 {r['emergency_f1']:.3f}", file=sys.stderr, flush=True)
             if not args.no_cv:
                 work = tmp / f"cv-{name}"
