@@ -1,5 +1,7 @@
 """Benchmark of the fail-safe path: how long an emergency takes to be answered when the action
-server is stopped, frozen (accepts connections, never answers) or up, over the dev channel.
+server is stopped, frozen (accepts connections, never answers) or up, and when the SQLite database
+is locked by another process (the answer is then the 503 with the emergency message), over the
+dev channel, on a new conversation and on one that already has a turn.
 
     .venv/bin/python benchmarks/bench_failsafe.py [--conversations 10]
 
@@ -10,6 +12,7 @@ Starts the real action server and Rasa server on free ports against a throwaway 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -26,20 +29,24 @@ from tests.security.server_helpers import (  # noqa: E402
     EMERGENCY_TEXT,
     freeze_action_server,
     is_emergency,
+    sqlite_locked,
     talk,
     thaw_action_server,
 )
 
 
-def measure(stack: Stack, n: int, greet_first: bool) -> list:
+def measure(stack: Stack, n: int, greet_first: bool, during=contextlib.nullcontext) -> list:
+    """Seconds until the answer to the emergency text, `n` conversations; `during()` is the
+    condition (entered after the greeting, left after the answer)."""
     times = []
     for _ in range(n):
         who = "bench-" + uuid.uuid4().hex
         if greet_first:
             talk(stack, who, "hello", timeout=30)
-        start = time.monotonic()
-        reply = talk(stack, who, EMERGENCY_TEXT, timeout=30)
-        times.append(time.monotonic() - start)
+        with during():
+            start = time.monotonic()
+            reply = talk(stack, who, EMERGENCY_TEXT, timeout=30)
+            times.append(time.monotonic() - start)
         if not is_emergency(reply):
             print("NOT AN EMERGENCY ANSWER:", reply)
     return times
@@ -60,14 +67,18 @@ def main() -> None:
     try:
         talk(stack, "warm-" + uuid.uuid4().hex, EMERGENCY_TEXT, timeout=60)
         report("action server up", measure(stack, args.conversations, True))
-        freeze_action_server(stack)
-        try:
-            report("action server frozen (slow)", measure(stack, args.conversations, False))
-        finally:
-            thaw_action_server(stack)
-        stack.stop_action_server()
-        report("action server stopped, new", measure(stack, args.conversations, False))
-        stack.start_action_server()
+        for greet, kind in ((False, "new"), (True, "existing")):
+            freeze_action_server(stack)
+            try:
+                report(f"action server frozen, {kind}", measure(stack, args.conversations, greet))
+            finally:
+                thaw_action_server(stack)
+            stack.stop_action_server()
+            try:
+                report(f"action server stopped, {kind}", measure(stack, args.conversations, greet))
+            finally:
+                stack.start_action_server()
+            report(f"database locked, {kind}", measure(stack, args.conversations, greet, lambda: sqlite_locked(db)))
     finally:
         stack.stop()
 

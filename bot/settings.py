@@ -120,3 +120,13 @@ def database_url() -> str:
         # Heroku-style URLs name the dialect "postgres", which SQLAlchemy 1.4 rejects.
         return "postgresql://" + url[len("postgres://"):] if url.startswith("postgres://") else url
     return f"sqlite:///{data_dir() / 'clonus.sqlite3'}"
+
+
+def db_timeout() -> float:
+    """CLONUS_DB_TIMEOUT: how many seconds a conversation turn waits for the database (a lock, a
+    connection) before it gives up and the channel answers with the fail-safe notice. Default 2."""
+    try:
+        value = float(os.environ.get("CLONUS_DB_TIMEOUT", "") or 2.0)
+    except ValueError:
+        return 2.0
+    return max(0.1, value)

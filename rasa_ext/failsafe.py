@@ -19,11 +19,21 @@ from bot.triage_text import describe
 logger = logging.getLogger(__name__)
 
 
-def trouble_text() -> str:
+# What the person is told about their message when the turn failed as a whole: True (it was
+# stored; nothing to say), False (it could not be stored: the database is down), None (unknown).
+SAVED_NOTE = {
+    True: "",
+    False: " Your message could not be saved, so please send it again in a few minutes.",
+    None: " Your message may not have been saved; if it matters, please send it again in a few minutes.",
+}
+
+
+def trouble_text(saved: Optional[bool] = True) -> str:
     c = clinic()
     return (
         "The assistant is having trouble right now. "
         f"In an emergency call {c.emergency_number}. The clinic's number is {c.phone}."
+        + SAVED_NOTE[saved]
     )
 
 
@@ -63,21 +73,25 @@ def emergency_message(texts: Sequence[str], stated_emergency: bool = False) -> O
     return {"text": text, "custom": emergency_custom(text)}
 
 
-def trouble_message() -> Dict[str, Any]:
+def trouble_message(saved: Optional[bool] = True) -> Dict[str, Any]:
     c = clinic()
-    return {"text": trouble_text(), "custom": {"failsafe": True, "emergency_number": c.emergency_number, "phone": c.phone}}
+    custom = {"failsafe": True, "emergency_number": c.emergency_number, "phone": c.phone}
+    if saved is not True:
+        custom["saved"] = saved
+    return {"text": trouble_text(saved), "custom": custom}
 
 
-def failsafe_messages(text: str, history: Sequence[str] = ()) -> List[Dict[str, Any]]:
+def failsafe_messages(text: str, history: Sequence[str] = (), saved: Optional[bool] = None) -> List[Dict[str, Any]]:
     """Bot messages (Rasa's collector shape: text and custom) for a turn that failed.
 
     An emergency in `text` (or in the earlier messages `history`, when the caller has them) gets
     the full emergency message (with the number to call) first; every answer ends with the honest
-    trouble notice and the numbers.
+    trouble notice and the numbers, and says whether the message was kept (`saved`: False when it
+    could not be stored, None when that is unknown), so nobody believes the assistant remembers it.
     """
     messages: List[Dict[str, Any]] = []
     emergency = emergency_message([*history, text or ""])
     if emergency is not None:
         messages.append(emergency)
-    messages.append(trouble_message())
+    messages.append(trouble_message(saved))
     return messages

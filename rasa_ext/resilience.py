@@ -14,8 +14,8 @@ rasa_ext/server.py and when the tracker store is loaded, so a plain `rasa run` g
   start with the clinic slots and the automated-not-a-doctor welcome.
   Timeouts: CLONUS_EMERGENCY_ACTION_TIMEOUT (seconds, default 1.0) for action_session_start and when
   the conversation holds an unannounced or stated emergency, CLONUS_ACTION_TIMEOUT (default 5)
-  otherwise. After a failure, the same conversation's next custom action within 5 s (the rest of
-  the turn) is answered by the server without calling the action server again.
+  otherwise. After a failure, the rest of the same turn (the same user message; at most 5 s) is
+  answered by the server without calling the action server again; the next message tries again.
 
 - The tracker store: Rasa's Agent wraps every tracker store in FailSafeTrackerStore, which logs a
   failed save and keeps the conversation in memory only, and answers a failed retrieve with a new,
@@ -33,7 +33,7 @@ import asyncio
 import logging
 import os
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa.core.actions import action as rasa_action
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
@@ -105,18 +105,27 @@ def pending_emergency(tracker: Any) -> Optional[dict]:
     return {"message": message, "red_flags": flags}
 
 
-# Conversations whose last custom action failed, and when: the next call within this many seconds
-# (the rest of the same turn: session start, then action_triage) is not attempted again, so that a
-# frozen action server costs one timeout per turn, not one per action.
+# Turns (conversation, user message) whose custom action failed, and when: the other custom
+# actions of the same turn (session start, then action_triage, a form's validation) are not
+# attempted again, so that a frozen action server costs one timeout per turn, not one per action.
+# The next message of the conversation is a new turn and tries the action server again (it may be
+# back). Entries older than this many seconds are dropped.
 RECENT_FAILURE_SECONDS = 5.0
-_recent_failures: Dict[str, float] = {}
+_recent_failures: Dict[Tuple[str, int], float] = {}
 
 
-def _failed_recently(sender_id: str) -> bool:
+def _turn_key(tracker: Any, action_name: str) -> Tuple[str, int]:
+    """(conversation, number of the user message this turn answers). Session start runs before the
+    turn's message is in the tracker, so it counts that message ahead."""
+    users = sum(1 for e in tracker.events if isinstance(e, UserUttered))
+    return (tracker.sender_id, users + 1 if action_name == ACTION_SESSION_START_NAME else users)
+
+
+def _failed_recently(key: Tuple[str, int]) -> bool:
     now = time.monotonic()
-    for key in [k for k, t in _recent_failures.items() if now - t > RECENT_FAILURE_SECONDS]:
-        _recent_failures.pop(key, None)
-    return sender_id in _recent_failures
+    for old in [k for k, t in _recent_failures.items() if now - t > RECENT_FAILURE_SECONDS]:
+        _recent_failures.pop(old, None)
+    return key in _recent_failures
 
 
 class FailsafeRemoteAction(RemoteAction):
@@ -132,12 +141,13 @@ class FailsafeRemoteAction(RemoteAction):
         # timeout too, so that an emergency in a new conversation is not kept waiting behind it.
         short = emergency is not None or self.name() == ACTION_SESSION_START_NAME
         timeout = emergency_action_timeout() if short else action_timeout()
-        if _failed_recently(tracker.sender_id):
+        turn = _turn_key(tracker, self.name())
+        if _failed_recently(turn):
             logger.error("custom action %s not attempted: the action server just failed", self.name())
             return await self.fallback(output_channel, nlg, tracker, domain, emergency)
         try:
             events = await asyncio.wait_for(super().run(output_channel, nlg, tracker, domain), timeout)
-            _recent_failures.pop(tracker.sender_id, None)
+            _recent_failures.pop(turn, None)
             return events
         except ActionExecutionRejection:
             raise
@@ -145,7 +155,7 @@ class FailsafeRemoteAction(RemoteAction):
             logger.error("custom action %s took longer than %.1f s: the Rasa server answered by itself", self.name(), timeout)
         except Exception as exc:  # noqa: BLE001 - connection refused/reset, 5xx, bad answer
             logger.error("custom action %s failed (%s): the Rasa server answered by itself", self.name(), type(exc).__name__)
-        _recent_failures[tracker.sender_id] = time.monotonic()
+        _recent_failures[turn] = time.monotonic()
         return await self.fallback(output_channel, nlg, tracker, domain, emergency)
 
     async def fallback(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any, emergency: Optional[dict]) -> List[Event]:
@@ -232,7 +242,7 @@ def install() -> None:
             if isinstance(out, CollectingOutputChannel):
                 out.messages[:] = [
                     out._message(message.sender_id, text=m["text"], custom=m.get("custom"))
-                    for m in failsafe.failsafe_messages(message.text or "")
+                    for m in failsafe.failsafe_messages(message.text or "", saved=False)
                 ]
             raise
 

@@ -17,7 +17,6 @@ An SQLite file is kept readable by its owner only.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any, Dict, Optional, Text
 
@@ -28,20 +27,13 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
-from bot.settings import database_url
+from bot.settings import database_url, db_timeout
 from rasa_ext import resilience
 
 logger = logging.getLogger(__name__)
 
 class TrackerStoreUnavailable(RasaException):
     """The conversation could not be read or stored: the turn must not be answered as if it were."""
-
-
-def db_timeout() -> float:
-    try:
-        return max(0.1, float(os.environ.get("CLONUS_DB_TIMEOUT", "") or 2.0))
-    except ValueError:
-        return 2.0
 
 
 def engine_options(url: str) -> Dict[str, Any]:
@@ -101,8 +93,24 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
             logger.error("could not store a conversation turn (%s)", type(exc).__name__)
             raise TrackerStoreUnavailable("the conversation could not be stored") from None
 
+    def _probe_writable(self) -> None:
+        """SQLite: take the write lock and give it back. Readers are never blocked under WAL, so a
+        database that another process has locked (or a read-only file) reads fine and only fails
+        when the turn is saved, after the actions ran and waited for it too. The probe refuses
+        the turn at its start instead, within CLONUS_DB_TIMEOUT."""
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("ROLLBACK")
+            cursor.close()
+        finally:
+            raw.close()
+
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         try:
+            if self.engine.dialect.name == "sqlite":
+                self._probe_writable()
             return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
         except Exception as exc:  # noqa: BLE001 - every database error means the same to the channel
             logger.error("could not read a conversation (%s)", type(exc).__name__)

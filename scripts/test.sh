@@ -3,7 +3,7 @@
 # PostgreSQL, NLU and dialogue quality, end-to-end over real HTTP, browser tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0 PYTHONPATH="$PWD"
+export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0 PYTHONPATH="$PWD" RASA_TELEMETRY_ENABLED=false
 
 if [ -x scripts/install_browser.sh ] || [ -f scripts/install_browser.sh ]; then
   bash scripts/install_browser.sh

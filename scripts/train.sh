@@ -1,7 +1,41 @@
 #!/usr/bin/env bash
-# Trains the Rasa model into models/ only when data, domain or config changed: Rasa compares the
-# fingerprint of the newest model with the project and skips training when they match.
+# Trains the Rasa model into models/ only when what the model is made from changed.
+#
+# Rasa 3.6 has no "skip when nothing changed" of its own: `rasa train` always runs the training
+# graph (its cache in ~/.rasa/cache only saves some components, and is empty on a new machine).
+# So the fingerprint of what a model is built from (config, domain, training data, the custom
+# components' code, the pinned requirements) is written next to each model as
+# models/<model>.fingerprint, and training is skipped when the newest model's fingerprint is the
+# project's. `--force` trains anyway; other arguments go to `rasa train`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0
-.venv/bin/rasa train --config config.yml --domain domain.yml --data data --out models --quiet "$@"
+export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0 RASA_TELEMETRY_ENABLED=false
+
+force=0
+args=()
+for a in "$@"; do
+  if [ "$a" = "--force" ]; then force=1; else args+=("$a"); fi
+done
+
+fingerprint() {
+  # Sorted file list, then each file's content: a rename or an added file changes it too.
+  {
+    find config.yml domain.yml data rasa_ext/medication_extractor.py rasa_ext/emergency_policy.py \
+      requirements.txt -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.txt' \) \
+      -print | LC_ALL=C sort | while read -r f; do
+        printf '%s\n' "$f"
+        sha256sum "$f" | cut -d' ' -f1
+      done
+  } | sha256sum | cut -d' ' -f1
+}
+
+want=$(fingerprint)
+newest=$(ls -t models/*.tar.gz 2>/dev/null | head -1 || true)
+if [ "$force" = 0 ] && [ -n "$newest" ] && [ "$(cat "${newest%.tar.gz}.fingerprint" 2>/dev/null)" = "$want" ]; then
+  echo "model up to date: $newest"
+  exit 0
+fi
+
+.venv/bin/rasa train --config config.yml --domain domain.yml --data data --out models --quiet "${args[@]+"${args[@]}"}"
+newest=$(ls -t models/*.tar.gz | head -1)
+echo "$want" > "${newest%.tar.gz}.fingerprint"

@@ -18,12 +18,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool, StaticPool
 
-from bot.settings import database_url
+from bot.settings import database_url, db_timeout
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-SQLITE_BUSY_TIMEOUT_S = 15
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -43,7 +42,9 @@ def _make_engine(url: str) -> Engine:
         kwargs: dict = {
             "future": True,
             "hide_parameters": True,  # bound values (message text, phone numbers) never reach logs or errors
-            "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S},
+            # A turn (the action server's writes) gives up after CLONUS_DB_TIMEOUT, as the tracker
+            # store does, instead of holding the turn past the action timeout on a locked file.
+            "connect_args": {"timeout": db_timeout()},
         }
         if memory:
             kwargs["connect_args"]["check_same_thread"] = False
@@ -61,6 +62,7 @@ def _make_engine(url: str) -> Engine:
     kwargs = {"future": True, "hide_parameters": True}
     if u.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
+        kwargs["connect_args"] = {"connect_timeout": max(1, int(round(db_timeout())))}
     return sa.create_engine(url, **kwargs)
 
 

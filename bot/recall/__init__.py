@@ -91,7 +91,7 @@ def _propose(text: str) -> Tuple[Tuple[str, float], ...]:
         for j, p in enumerate(probs):
             if p > best[j]:
                 best[j] = float(p)
-    return tuple((f, round(p, 6)) for f, p in zip(FEATURES, best))
+    return tuple((f, round(p, 6)) for f, p in zip(FEATURES, best, strict=True))
 
 
 def propose(text: str) -> Dict[str, float]:

@@ -15,6 +15,7 @@ messages (`rasa_ext.failsafe`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import os
@@ -334,16 +335,32 @@ async def emergency_screen(text: str) -> List[Dict[str, Any]]:
     return [m for m in await failsafe_turn(text) if (m.get("custom") or {}).get("emergency")]
 
 
-async def failsafe_turn(text: str) -> List[Dict[str, Any]]:
+def saved_after(error: Optional[BaseException]) -> Optional[bool]:
+    """Whether a turn that raised `error` was stored: False when the database refused it, None
+    when unknown (another failure), True when nothing failed (the assistant only said nothing)."""
+    if error is None:
+        return True
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from rasa_ext.tracker_store import TrackerStoreUnavailable
+
+    return False if isinstance(error, (TrackerStoreUnavailable, SQLAlchemyError)) else None
+
+
+async def failsafe_turn(text: str, error: Optional[BaseException] = None) -> List[Dict[str, Any]]:
     """`rasa_ext.failsafe.failsafe_messages(text)` off the event loop and bounded in time: when the
-    emergency screen takes too long, the trouble notice (with the numbers) alone."""
+    emergency screen takes too long, the trouble notice (with the numbers) alone. `error` is what
+    the turn raised (None: it raised nothing but gave no answer); it decides what the notice says
+    about the message being saved."""
     from rasa_ext import failsafe
 
+    saved = saved_after(error)
     loop = asyncio.get_running_loop()
     try:
         return await asyncio.wait_for(
-            loop.run_in_executor(None, failsafe.failsafe_messages, text), FAILSAFE_SCREEN_SECONDS
+            loop.run_in_executor(None, functools.partial(failsafe.failsafe_messages, text, saved=saved)),
+            FAILSAFE_SCREEN_SECONDS,
         )
     except Exception as exc:  # noqa: BLE001 - timeout or anything else: the honest notice still goes out
         logger.error("fail-safe screen did not finish (%s)", type(exc).__name__)
-        return [{"text": failsafe.trouble_text(), "custom": {"failsafe": True, "emergency_number": emergency_number()}}]
+        return [failsafe.trouble_message(saved)]

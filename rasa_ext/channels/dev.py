@@ -128,5 +128,5 @@ class DevInput(InputChannel):
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
         except Exception as exc:  # noqa: BLE001 - answered like the widget, logged without the text
             logger.error("dev: the assistant failed on a turn (%s)", type(exc).__name__)
-            return 503, {"error": "the assistant could not answer", "messages": await failsafe_turn(text)}
+            return 503, {"error": "the assistant could not answer", "messages": await failsafe_turn(text, exc)}
         return 200, collector.messages

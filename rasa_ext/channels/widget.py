@@ -373,5 +373,5 @@ class WidgetInput(InputChannel):
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
         except Exception as exc:  # noqa: BLE001 - The exception's text may quote the message: its type only, never the details.
             logger.error("widget: the assistant failed on a turn (%s)", type(exc).__name__)
-            raise Refusal(503, "the assistant could not answer", await failsafe_turn(text)) from None
+            raise Refusal(503, "the assistant could not answer", await failsafe_turn(text, exc)) from None
         return 200, collector.messages

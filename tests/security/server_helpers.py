@@ -146,14 +146,24 @@ class TcpProxy:
 
     def cut(self) -> None:
         """The database is gone: new connections are refused, open ones are reset."""
+        # close() alone does not wake a thread blocked in accept() or recv() on Linux: the socket
+        # stays open (still listening, still connected) until that call returns. shutdown() does.
         if self._listener is not None:
-            self._listener.close()
+            for step in (lambda: self._listener.shutdown(socket.SHUT_RDWR), self._listener.close):
+                try:
+                    step()
+                except OSError:
+                    pass
             self._listener = None
         with self._lock:
             conns, self._conns = self._conns, []
         for s in conns:
             try:
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            try:
                 s.close()
             except OSError:
                 pass

@@ -68,6 +68,9 @@ def assert_trouble_notice(text: str) -> None:
     c = clinic()
     assert "trouble" in text and c.emergency_number in text and c.phone in text, text
     assert "None" not in text and "{" not in text
+    # The person is told the message was not kept (finding A: nobody should believe the assistant
+    # remembers a warning it could not store).
+    assert "could not be saved" in text and "send it again" in text, text
 
 
 @pytest.mark.parametrize("emergency", [False, True])
@@ -79,6 +82,7 @@ def test_widget_turn_that_cannot_be_stored_gets_503_with_the_failsafe_messages(c
     assert resp.status_code == 503, resp.text[:500]
     messages = resp.json()["messages"]
     assert_trouble_notice(messages[-1]["text"])
+    assert messages[-1]["custom"]["saved"] is False
     emergencies = [m for m in messages if (m.get("custom") or {}).get("emergency") is True]
     if emergency:
         (message,) = emergencies

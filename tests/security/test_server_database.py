@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.stack import Stack, create_postgres_database, drop_postgres_database
+from tests.e2e.stack import Stack, create_postgres_database, drop_postgres_database, texts
 from tests.security.server_helpers import (
     EMERGENCY_TEXT,
     TcpProxy,
@@ -45,6 +45,8 @@ def converse_through_an_outage(stack: Stack, database_url: str, outage) -> None:
     assert is_failsafe(during), during
     assert is_failsafe(emergency) and is_emergency(emergency), emergency
     assert_no_unfilled_value(during + emergency)
+    for reply in (during, emergency):
+        assert "could not be saved" in texts(reply), reply
     # Recovery: the conversation is the one it was (not a new, empty one).
     after = talk(stack, who, TURNS[2])
     assert after and not is_failsafe(after), after
@@ -59,12 +61,6 @@ def converse_through_an_outage(stack: Stack, database_url: str, outage) -> None:
     assert "what about my medicines?" not in stored
 
 
-# Known open defects of issue 8 (it stays open). Not strict: the PostgreSQL case depends on timing
-# (which pooled connection the cut hits). They run every time; remove the marks with the fix.
-@pytest.mark.xfail(
-    strict=False,
-    reason="open defect (issue 8): after the SQLite lock is released the next turn still gets the fail-safe notice",
-)
 def test_sqlite_locked_mid_conversation_loses_nothing(trained_model, tmp_path):
     db_file = tmp_path / "clonus.sqlite3"
     url = f"sqlite:///{db_file}"
@@ -76,11 +72,6 @@ def test_sqlite_locked_mid_conversation_loses_nothing(trained_model, tmp_path):
         stack.stop()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open defect (issue 8): with the TCP proxy to PostgreSQL cut, a turn is still answered normally "
-    "(an open pooled connection or the proxy's cut is not effective; not diagnosed)",
-)
 def test_postgresql_cut_mid_conversation_loses_nothing(trained_model):
     direct = create_postgres_database()
     proxy = TcpProxy().start()

@@ -129,3 +129,19 @@ def test_no_unfilled_clinic_value_after_the_action_server_restarts(stack):
     assert CLINIC_PHONE in texts(first + later), first + later
     # Everything up again: the normal answers, not the fail-safe.
     assert not is_failsafe(later), later
+
+
+def test_the_next_message_after_a_failed_turn_tries_the_action_server_again(stack):
+    """A failure is remembered for the rest of its own turn only: once the action server answers
+    again, the very next message gets the normal answer, not the fail-safe notice."""
+    who = sender()
+    talk(stack, who, "hello")
+    freeze_action_server(stack)
+    try:
+        failed = talk(stack, who, "why?", timeout=15)
+    finally:
+        thaw_action_server(stack)
+    assert is_failsafe(failed), failed
+    # Straight away (well inside the old 5-second memory of the failure).
+    after = talk(stack, who, "why?", timeout=15)
+    assert after and not is_failsafe(after), after
