@@ -159,6 +159,8 @@ TRIGGERS: List[Trigger] = (
         r"is there a risk", r"risk of", r"chance of", r"can (?:it|that|this|they) cause", r"could (?:it|that|this) cause",
         r"does (?:it|that|this) cause", r"would (?:i|he|she) get", r"before (?:i|he|she) (?:start|take|try)",
         r"asking (?:about|for) a friend", r"in general", r"generally", r"for future reference",
+        r"(?:lets |let us |just )?say (?:i|he|she|we|you|someone) (?:took|take|takes|had|mixed|started|used|did|tried)",
+        r"(?:i|he|she) havent (?:done|tried|taken) (?:it|that|them) yet",
     ], window=14)
     + _t(HISTORICAL, FORWARD, [
         r"used to", r"use to", r"in the past", r"history of", r"previously", r"formerly", r"back in",
