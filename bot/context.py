@@ -161,6 +161,8 @@ TRIGGERS: List[Trigger] = (
         r"asking (?:about|for) a friend", r"in general", r"generally", r"for future reference",
         r"(?:lets |let us |just )?say (?:i|he|she|we|you|someone) (?:took|take|takes|had|mixed|started|used|did|tried)",
         r"(?:i|he|she) havent (?:done|tried|taken) (?:it|that|them) yet",
+        # asking whether a medicine can cause it: "si la sertralina puede causar clonus"
+        r"(?:puede|pueden|podria|podrían|podrian) (?:causar|dar|provocar)",
     ], window=14)
     + _t(HISTORICAL, FORWARD, [
         r"used to", r"use to", r"in the past", r"history of", r"previously", r"formerly", r"back in",

@@ -14,7 +14,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from bot.context import SELF, Patient, context, patient_of, speaks_for_self
 from bot.medications import Mention, analyse, knowledge
@@ -154,9 +154,41 @@ def _as_text(text: object) -> str:
     return "" if text is None else text if isinstance(text, str) else str(text)
 
 
+#: Words that are Spanish and (nearly) never English: two of them make a message Spanish enough to read
+#: with bot.lang_es as well ("empece a tomar lexapro hace 3 dias y ahora tengo el corazon acelerado").
+_SPANISH_CUES = re.compile(
+    r"\b(?:tengo|tiene|tienen|estoy|esta|está|estan|están|muy|pero|hace|ahora|porque|desde|empece|empecé|"
+    r"tomo|tomar|tomando|dias|días|mucho|mucha|muchisimo|muchísimo|tuvo|tuve|para|cuando|despues|después|siento|"
+    r"siente|puede|pueden|mi|mis|su|sus|el|la|los|las|del|con|que|de|se|le|me|ni|sin|y|hijo|hija|mamá|mama|esposo|esposa)\b",
+    re.IGNORECASE,
+)
+
+
+def _spanish(text: str) -> Optional[Tuple[FrozenSet[str], FrozenSet[str]]]:
+    """(present, denied) features of a message in Spanish (or Spanglish), else None."""
+    cues = {m.group(0).lower() for m in _SPANISH_CUES.finditer(text)}
+    if len(cues) < 3:
+        return None
+    from bot.lang_es import spanish_findings
+
+    present, denied = spanish_findings(text)
+    return (present, denied) if present or denied else None
+
+
 def _read(text: str, patient: Optional[str]) -> _Message:
     rec = analyse(text, patient)
     report = extract(text, patient)
+    lex = lexicon()
+    es = _spanish(text)
+    if es is not None:
+        # Spanish words for the same features (bot.lang_es); a Spanish denial ("no tengo fiebre ni
+        # sudor") is a denial like the English one, said last in the message.
+        said = {f.feature for f in report.findings}
+        end = len(text)
+        present, denied = es
+        found = tuple(Finding(f, end, end) for f in sorted(present - said) if f in lex)
+        found += tuple(Finding(f, end + 1, end + 1, negated=True) for f in sorted(denied - present) if f in lex)
+        report = replace(report, findings=report.findings + found)
     extra = proposed_features(text, report, patient)
     if extra:
         end = len(text)
