@@ -370,7 +370,7 @@ class Context:
                 if any(ps <= m.start() < pe or ps < m.end() <= pe for ps, pe in pseudo):
                     continue
                 cs, ce = self.clause(m.start())
-                if trig.direction in (FORWARD, BOTH):
+                if trig.direction in (FORWARD, BOTH) and not self._closes_segment(trig.category, m, cs):
                     end = self._forward_end(trig.category, m.end(), ce, trig.window)
                     scopes.append(_Scope(trig.category, m.end(), end))
                 if trig.direction in (BACKWARD, BOTH):
@@ -379,6 +379,22 @@ class Context:
         scopes += self._relation_scopes()
         scopes += self._time_scopes()
         return scopes
+
+    def _closes_segment(self, category: str, m: "re.Match[str]", clause_start: int) -> bool:
+        """'had a stroke 2 years ago, left leg clonus is getting worse': a time said AFTER what it dates
+        ('... years ago', '... back') belongs to the words before it; it opens no scope forward past
+        the next comma or 'and'. ('years ago i had a seizure' still does: nothing dated comes before.)"""
+        if category != HISTORICAL or not re.search(r"(?:ago|back)$", m.group(0)):
+            return False
+        before = self.norm[clause_start:m.start()]
+        seg = re.split(r",|\band\b|\bbut\b", before)[-1]
+        words = [w for w in seg.split() if not re.fullmatch(r"\d+|a|an|the|few|couple|of|like|about|around|maybe|some|many|"
+                                                             r"several|two|three|four|five|ten|twenty|years?|months?|ages|"
+                                                             r"decades?|long|so|way|while", w)]
+        if not words:
+            return False
+        after = self.norm[m.end():]
+        return bool(re.match(r"\s*(?:,|and\b|but\b|;|$)", after))
 
     def _forward_end(self, category: str, start: int, clause_end: int, window: int) -> int:
         end = _words_until(self.norm, start, clause_end, window)
