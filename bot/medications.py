@@ -640,8 +640,11 @@ def _switched_to(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], re
         between = low[spans[k][1]:spans[k + 1][0]]
         if result[k + 1]["status"] != "current" or any(w in _SENTENCE_END for w in between):
             continue
+        lead = low[max(0, spans[k][0] - 3):spans[k][0]]
         if any(w in _SWITCH for w in between) and "to" in between and "from" not in between:
             old(k)
+        elif any(w in _SWITCH for w in lead) and "from" not in lead and between in (["to"], ["for"], ["over", "to"]):
+            old(k)  # "switched my cipro to amoxicillin", "swapped his baclofen for tizanidine"
         elif between and between[0] in {"replaced", "replacing"}:
             old(k + 1)  # "briviact replaced keppra"
     # "..., now X": X is what the person takes now; the names before it in the sentence were before.
