@@ -264,17 +264,21 @@ def normalise(text: str) -> Tuple[str, List[int]]:
 _SMS_WORDS = {"n": "and", "&": "and", "bc": "because", "b/c": "because", "cuz": "because", "coz": "because",
               "w/": "with", "w/o": "without", "rn": "right now", "thru": "through", "tho": "though",
               "abt": "about", "becuz": "because", "becuase": "because", "nothin": "nothing", "somethin": "something"}
-#: Dictionary words that in a message are nearly always a dropped g ("jerkin" the jacket is rare).
-_DROPPED_G = frozenset({"jerkin"})
 _SMS = re.compile(r"(?<!\S)(?:n|&|bc|b/c|cuz|coz|w/o|w/|rn|thru|tho|abt|becuz|becuase)(?=\s)|\b[a-z]{3,}in\b")
+
+
+@lru_cache(maxsize=1)
+def _dropped_g() -> frozenset:
+    """'-in' spellings of '-ing' words (bot/knowledge/dropped_g.txt, made by scripts/build_dropped_g.py)."""
+    from bot.text_utils import KNOWLEDGE_DIR
+
+    with (KNOWLEDGE_DIR / "dropped_g.txt").open(encoding="utf-8") as handle:
+        return frozenset(line.strip() for line in handle if line.strip() and not line.startswith("#"))
 
 
 def _sms(norm: str, where: List[int]) -> Tuple[str, List[int]]:
     if not _SMS.search(norm):
         return norm, where
-    from bot.text_utils import english_words
-
-    words = None
     parts: List[str] = []
     pos: List[int] = []
     last = 0
@@ -283,9 +287,7 @@ def _sms(norm: str, where: List[int]) -> Tuple[str, List[int]]:
         if word in _SMS_WORDS:
             new = _SMS_WORDS[word]
         else:
-            if words is None:
-                words = english_words()
-            if (word in words and word not in _DROPPED_G) or word + "g" not in words:
+            if word not in _dropped_g():
                 continue  # "begin", "within", "skin"; only a dropped g ("shakin", "jerkin", "sweatin")
             new = word + "g"
         parts.append(norm[last:m.start()])
