@@ -122,7 +122,14 @@ PSEUDO = [re.compile(rf"\b(?:{p})\b") for p in (
     r"wont (?:respond|answer|wake)\w*", r"doesnt (?:respond|answer)\w*",
     r"(?:wouldnt|didnt|did not|would not|wasnt|couldnt|isnt) (?:respond\w*|answer\w*|react\w*|wake)",
     r"(?:didnt|did not|doesnt) know where",
+    # idioms of candour, not denial ("not gonna lie i know how id do it")
+    r"not (?:gonna|going to|gon na) (?:lie|sugar ?coat|pretend)", r"ngl", r"no lie", r"not (?:kidding|joking)",
+    r"no joke", r"no kidding", r"wont lie", r"cant lie", r"not lying",
 )]
+
+#: After "was on": not a medicine but a place, an activity or a device ("was on the couch").
+_NOT_PLACE = (r"(?! (?:the|my way|his way|her way|our way|this|that|it|top|vacation|holiday|call|duty|"
+              r"shift|phone|break|fire|edge|board|stage|line|tv|camera|speaker|hold)\b)")
 
 TRIGGERS: List[Trigger] = (
     _t(NEGATED, FORWARD, [
@@ -152,6 +159,10 @@ TRIGGERS: List[Trigger] = (
         r"is there a risk", r"risk of", r"chance of", r"can (?:it|that|this|they) cause", r"could (?:it|that|this) cause",
         r"does (?:it|that|this) cause", r"would (?:i|he|she) get", r"before (?:i|he|she) (?:start|take|try)",
         r"asking (?:about|for) a friend", r"in general", r"generally", r"for future reference",
+        r"(?:lets |let us |just )?say (?:i|he|she|we|you|someone) (?:took|take|takes|had|mixed|started|used|did|tried)",
+        r"(?:i|he|she) havent (?:done|tried|taken) (?:it|that|them) yet",
+        # asking whether a medicine can cause it: "si la sertralina puede causar clonus"
+        r"(?:puede|pueden|podria|podrían|podrian) (?:causar|dar|provocar)",
     ], window=14)
     + _t(HISTORICAL, FORWARD, [
         r"used to", r"use to", r"in the past", r"history of", r"previously", r"formerly", r"back in",
@@ -161,7 +172,11 @@ TRIGGERS: List[Trigger] = (
         r"old (?:meds?|medicines?|medications?|pills?|prescriptions?)", r"finished (?:the |my |his |her )?course",
         r"finished (?:taking|off)?", r"completed (?:the |a )?course", r"(?:had|did|took|got) a (?:short )?course of", r"at one point", r"once upon",
         r"a while back", r"ages ago", r"last time (?:i|he|she) was", r"tried \w+ (?:years|months|ages) ago",
-        r"had been on", r"was on", r"were on", r"was taking", r"were taking", r"back when", r"years back",
+        # "was on prozac" is a past medicine; "was on the couch", "was on a walk" is only where
+        # someone was (the jerking that followed is not in the past).
+        r"had been on" + _NOT_PLACE, r"was on" + _NOT_PLACE, r"were on" + _NOT_PLACE,
+        r"was taking(?! (?:a|an|the|this|that|it|some|care|off|out|forever)\b)",
+        r"were taking(?! (?:a|an|the|this|that|it|some|care|off|out)\b)", r"back when", r"years back",
         r"decades ago", r"as a young", r"in (?:19|20)\d\d",
     ], window=10)
     + _t(HISTORICAL, BACKWARD, [
@@ -224,21 +239,66 @@ class _Scope:
 
 
 def normalise(text: str) -> Tuple[str, List[int]]:
-    """Lowercase, apostrophes removed; with the original offset of every normalised character (plus
-    one past the end), so spans found on the normalised text map back to the person's words."""
+    """Lowercase, apostrophes removed, the spellings of text messages written out ("shakin" ->
+    "shaking", "n" -> "and", "bc" -> "because", "w/" -> "with"); with the original offset of every
+    normalised character (plus one past the end), so spans found on the normalised text map back to
+    the person's words."""
     lower = text.lower()
     if len(lower) == len(text) and "'" not in text:
-        return lower, list(range(len(text) + 1))  # the common case: offsets unchanged
-    out: List[str] = []
-    where: List[int] = []
-    for i, ch in enumerate(text):
-        if ch == "'":
-            continue
-        low = ch.lower()
-        out.append(low if len(low) == 1 else ch)
-        where.append(i)
-    where.append(len(text))
-    return "".join(out), where
+        out_s, where = lower, list(range(len(text) + 1))  # the common case: offsets unchanged
+    else:
+        out: List[str] = []
+        where = []
+        for i, ch in enumerate(text):
+            if ch == "'":
+                continue
+            low = ch.lower()
+            out.append(low if len(low) == 1 else ch)
+            where.append(i)
+        where.append(len(text))
+        out_s = "".join(out)
+    return _sms(out_s, where)
+
+
+#: Text-message spellings, written out so that every lexicon pattern and context trigger reads them.
+_SMS_WORDS = {"n": "and", "&": "and", "bc": "because", "b/c": "because", "cuz": "because", "coz": "because",
+              "w/": "with", "w/o": "without", "rn": "right now", "thru": "through", "tho": "though",
+              "abt": "about", "becuz": "because", "becuase": "because", "nothin": "nothing", "somethin": "something"}
+_SMS = re.compile(r"(?<!\S)(?:n|&|bc|b/c|cuz|coz|w/o|w/|rn|thru|tho|abt|becuz|becuase)(?=\s)|\b[a-z]{3,}in\b")
+
+
+@lru_cache(maxsize=1)
+def _dropped_g() -> frozenset:
+    """'-in' spellings of '-ing' words (bot/knowledge/dropped_g.txt, made by scripts/build_dropped_g.py)."""
+    from bot.text_utils import KNOWLEDGE_DIR
+
+    with (KNOWLEDGE_DIR / "dropped_g.txt").open(encoding="utf-8") as handle:
+        return frozenset(line.strip() for line in handle if line.strip() and not line.startswith("#"))
+
+
+def _sms(norm: str, where: List[int]) -> Tuple[str, List[int]]:
+    if not _SMS.search(norm):
+        return norm, where
+    parts: List[str] = []
+    pos: List[int] = []
+    last = 0
+    for m in _SMS.finditer(norm):
+        word = m.group(0)
+        if word in _SMS_WORDS:
+            new = _SMS_WORDS[word]
+        else:
+            if word not in _dropped_g():
+                continue  # "begin", "within", "skin"; only a dropped g ("shakin", "jerkin", "sweatin")
+            new = word + "g"
+        parts.append(norm[last:m.start()])
+        pos.extend(where[last:m.start()])
+        parts.append(new)
+        # every written-out character maps to the first character of the person's word
+        pos.extend([where[m.start()]] * len(new))
+        last = m.end()
+    parts.append(norm[last:])
+    pos.extend(where[last:])
+    return "".join(parts), pos
 
 
 def _words_until(text: str, start: int, end: int, limit: int) -> int:
@@ -312,7 +372,7 @@ class Context:
                 if any(ps <= m.start() < pe or ps < m.end() <= pe for ps, pe in pseudo):
                     continue
                 cs, ce = self.clause(m.start())
-                if trig.direction in (FORWARD, BOTH):
+                if trig.direction in (FORWARD, BOTH) and not self._closes_segment(trig.category, m, cs):
                     end = self._forward_end(trig.category, m.end(), ce, trig.window)
                     scopes.append(_Scope(trig.category, m.end(), end))
                 if trig.direction in (BACKWARD, BOTH):
@@ -321,6 +381,22 @@ class Context:
         scopes += self._relation_scopes()
         scopes += self._time_scopes()
         return scopes
+
+    def _closes_segment(self, category: str, m: "re.Match[str]", clause_start: int) -> bool:
+        """'had a stroke 2 years ago, left leg clonus is getting worse': a time said AFTER what it dates
+        ('... years ago', '... back') belongs to the words before it; it opens no scope forward past
+        the next comma or 'and'. ('years ago i had a seizure' still does: nothing dated comes before.)"""
+        if category != HISTORICAL or not re.search(r"(?:ago|back)$", m.group(0)):
+            return False
+        before = self.norm[clause_start:m.start()]
+        seg = re.split(r",|\band\b|\bbut\b", before)[-1]
+        words = [w for w in seg.split() if not re.fullmatch(r"\d+|a|an|the|few|couple|of|like|about|around|maybe|some|many|"
+                                                             r"several|two|three|four|five|ten|twenty|years?|months?|ages|"
+                                                             r"decades?|long|so|way|while", w)]
+        if not words:
+            return False
+        after = self.norm[m.end():]
+        return bool(re.match(r"\s*(?:,|and\b|but\b|;|$)", after))
 
     def _forward_end(self, category: str, start: int, clause_end: int, window: int) -> int:
         end = _words_until(self.norm, start, clause_end, window)
@@ -344,9 +420,11 @@ class Context:
             relation = m.group(1)
             if relation == self.patient:
                 continue
-            if self.patient is None and self.pronoun not in (None, "you") and relation not in EXTENDED_FAMILY \
-                    and RELATIONS[relation] in (self.pronoun, "they"):
-                continue  # a caregiver who said "she" first and "my daughter" later speaks of one person
+            if self.patient is None and self.pronoun not in (None, "you") and RELATIONS[relation] in (self.pronoun, "they") \
+                    and (relation not in EXTENDED_FAMILY or not _FAMILY_HISTORY.search(self.norm)):
+                # a caregiver who said "she" first and "my daughter" (or "my grandma is on remeron") later
+                # speaks of one person; family history ("my aunt had a stroke") stays someone else's
+                continue
             after = self.norm[m.end():m.end() + 40]
             if not re.match(r"\s*(?:also |too |both |just |recently )?(?:has|had|have|got|gets|takes|took|is|was|"
                             r"s |died|passed|suffered|suffers|developed|went|gets|on\b|used to|keeps|started|"
@@ -479,10 +557,12 @@ def patient_of(messages: Sequence[str]) -> Patient:
         own = _self_symptom(norm)
         history = bool(_FAMILY_HISTORY.search(norm))
         rel = None
+        someone_else = False
         if not own and not history:
             for m in _FOR_RELATION.finditer(norm):
                 relation = m.group(1) or m.group(2)
-                if m.group(1) and relation in EXTENDED_FAMILY:
+                if m.group(1) and relation in EXTENDED_FAMILY and not _cares_for(norm, relation):
+                    someone_else = True
                     continue  # "my sister takes effexor": someone else, unless a cue of care says otherwise
                 rel = m
                 break
@@ -492,10 +572,29 @@ def patient_of(messages: Sequence[str]) -> Patient:
         if own or _SELF.search(norm):
             return SELF
         pron = _PRONOUN_SUBJECT.search(norm)
-        if pron is not None and not history:
+        if pron is not None and not history and not someone_else:  # "my sister ... made her sweat": the sister
             word = pron.group(0)
             return Patient(None, "he" if word in ("he", "hes", "him", "his") else "she")
     return SELF
+
+
+_BODY = (r"(?:legs?|foot|feet|ankles?|arms?|hands?|body|muscles?|eyes?|knees?|calf|calves|jaw|face|head|back|neck|"
+         r"heart|reflexes|skin|temp|temperature|fever|clonus|spasms?|spasticity|speech|vision|bladder|pump|breathing|"
+         r"lips)")
+
+
+def _cares_for(norm: str, relation: str) -> bool:
+    """A cue that the person speaks FOR this relation now: their body or symptoms in the present
+    ("my brother has a spinal cord injury, his spasms got way worse"), or a worry about them now."""
+    pron = RELATIONS[relation]
+    if pron == "they":
+        return False
+    poss, subj = ("his", "he") if pron == "he" else ("her", "she")
+    return bool(re.search(
+        rf"\b{poss}\s+(?:\w+\s+)?{_BODY}\b|\b(?:{subj}s|{subj} is|{subj} keeps|{subj} cant|{subj} wont|{subj} seems)\s+"
+        r"(?!(?:fine|ok|okay|good|great|doing (?:fine|well|great))\b)"
+        r"|\b(?:is|was) (?:on|taking)\b[^.!?;]{0,40}\b(?:and|but) (?:now|today|tonight|since)\b",
+        norm))
 
 
 def speaks_for_self(text: str) -> bool:

@@ -99,6 +99,9 @@ _PAST_WORDS = {
     "stopped": ("past", True), "quit": ("past", True), "quitted": ("past", True), "discontinued": ("past", True),
     "missed": ("past", True), "forgot": ("past", True), "off": ("past", True), "previously": ("past", False),
     "formerly": ("past", False), "finished": ("past", True), "stop": ("past", True), "stopping": ("past", True),
+    # Spanish: "dejé el clonazepam de golpe", "suspendí la sertralina"
+    "deje": ("past", True), "dejé": ("past", True), "dejo": ("past", True), "dejó": ("past", True),
+    "suspendi": ("past", True), "suspendí": ("past", True), "suspendio": ("past", True), "suspendió": ("past", True),
 }
 _TRAILING_STOP = frozenset("stopped quit discontinued".split())
 _AFTER_TRAILING_STOP = frozenset(
@@ -521,6 +524,9 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
                     continue
         if word in _PAST_WORDS and not (word == "off" and i > 0 and low[i - 1] in {"turned", "wore", "wears", "wearing", "wear", "showed"}):
             state, stop_event = _PAST_WORDS[word]
+            if stop_event and i + 1 < n and low[i + 1] in _TAKE_VERBS:
+                i = _skip_verbs(low, i + 1, n)  # "stopped taking her clonazepam": the verb is part of the stop
+                continue
         elif word == "from" and i > 0 and switching:
             state, stop_event = "past", True
         elif word == "to" and switching:
@@ -634,8 +640,11 @@ def _switched_to(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], re
         between = low[spans[k][1]:spans[k + 1][0]]
         if result[k + 1]["status"] != "current" or any(w in _SENTENCE_END for w in between):
             continue
+        lead = low[max(0, spans[k][0] - 3):spans[k][0]]
         if any(w in _SWITCH for w in between) and "to" in between and "from" not in between:
             old(k)
+        elif any(w in _SWITCH for w in lead) and "from" not in lead and between in (["to"], ["for"], ["over", "to"]):
+            old(k)  # "switched my cipro to amoxicillin", "swapped his baclofen for tizanidine"
         elif between and between[0] in {"replaced", "replacing"}:
             old(k + 1)  # "briviact replaced keppra"
     # "..., now X": X is what the person takes now; the names before it in the sentence were before.
@@ -644,6 +653,10 @@ def _switched_to(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], re
         before = low[max(0, s - 3):s]
         after = low[spans[k][1]:spans[k][1] + 3]
         if "now" not in before or result[k]["status"] != "current":
+            continue
+        if before[-2:] == ["and", "now"] and before[0] != ",":
+            # "neurontin three times a day and now percocet": added, not instead (the cautious reading);
+            # "biaxin gave me a metal taste, erythromycin upset my stomach, and now minocycline": instead
             continue
         if any(w in _NOT_INSTEAD for w in before + after) or "currently" in before:
             continue
@@ -700,6 +713,15 @@ def _trailing_cues(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
                 if found:
                     result[k].update(days_since_stop=found[0], _timed=True)
                 _apply_to_list(spans, result, k, clause_of, status="past", stopped=True)
+            elif word in {"until", "till", "til", "untill", "hasta"} and result[k]["status"] == "past" and not result[k]["stopped"]:
+                # "was on cymbalta until about a week ago": a stop, with its time
+                result[k]["stopped"] = True
+                stop_end = j + 1
+                while stop_end < limit and clause_of[stop_end] == clause_of[s]:
+                    stop_end += 1
+                found = days_ago(doc[j + 1:stop_end].text, allow_duration=False)
+                if found:
+                    result[k].update(days_since_stop=found[0], _timed=True)
             elif j - e > 3:
                 continue  # "dose went up" must follow the name closely to be about it
             elif word in {"went", "gone", "go", "was", "got", "been"} and nxt in {"up", "increased", "raised", "doubled", "added", "started"}:

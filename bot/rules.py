@@ -299,6 +299,8 @@ def _asked(meds: Iterable[Med]) -> bool:
 # ------------------------------------------------------------------------------ section 2
 
 CLONUS_FEATURES = ("spontaneous_clonus", "inducible_clonus", "clonus", "muscle_jerks")
+#: Movements that, with loss of consciousness, are a seizure (RF-SEIZURE).
+CONVULSIVE_FEATURES = CLONUS_FEATURES + ("tremor", "hypertonia", "clonus_sustained")
 # FDA warning signs (FDA DSC 22 Mar 2016), grouped as the policy lists them: each group is one sign.
 FDA_SIGNS: Dict[str, Tuple[str, ...]] = {
     "agitation": ("agitation",),
@@ -612,7 +614,9 @@ BACLOFEN_WITHDRAWAL_SIGNS = ("fever", "confusion", "rebound_spasticity", "hypert
 def _baclofen_problem(s: ConversationState) -> Tuple[List[str], bool]:
     """(what went wrong, in words; whether baclofen is involved at all)."""
     baclofen = s.meds.get("baclofen")
-    pump_known = baclofen is not None or s.has("pump_context")
+    # A pump named without saying which counts as the intrathecal baclofen pump: the patients of this
+    # clinic who say "my pump" mean it (an insulin or a breast pump is named as such: pump_mentioned).
+    pump_known = baclofen is not None or s.has("pump_context", "pump_mentioned")
     poss = s.who.poss
     problems = []
     if pump_known:
@@ -754,7 +758,9 @@ def rf_meningitis(s: ConversationState) -> Fired:
 def rf_seizure(s: ConversationState) -> Fired:
     if s.has("seizure"):
         return fire("emergency", "You describe a seizure.")
-    if s.has("loss_of_consciousness", "unresponsive") and s.has(*CLONUS_FEATURES):
+    # "Jerking with loss of consciousness": a caregiver rarely says "jerking"; shaking all over or
+    # going stiff while not responding is how a convulsion is usually told.
+    if s.has("loss_of_consciousness", "unresponsive") and s.has(*CONVULSIVE_FEATURES):
         return fire("emergency", "You describe jerking with passing out; this can be a seizure.")
     return None
 
@@ -786,7 +792,7 @@ def rf_breathing(s: ConversationState) -> Fired:
 def rf_injury(s: ConversationState) -> Fired:
     if "recent_injury" not in s.features:
         return None
-    signs = [f for f in CLONUS_FEATURES + ("one_sided_weakness", "both_legs_weak") if f in s.features]
+    signs = [f for f in CLONUS_FEATURES + ("one_sided_weakness", "both_legs_weak", "limb_weakness") if f in s.features]
     if not signs:
         return None
     return fire(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, FrozenSet, List, Optional, Pattern, Set, Tuple
@@ -230,6 +230,23 @@ def _beats(text: str) -> Optional[float]:
     return best
 
 
+#: Features named by their medical word, which people also ask about without having them.
+_NAMED_IN_QUESTIONS = frozenset({"clonus"})
+_REPORT_CUE = re.compile(
+    r"\b(?:my|his|her|their|our) (?:\w+ )?(?:legs?|foot|feet|ankles?|calf|calves|arms?|hands?|knees?|muscles?|toes?|"
+    r"wrists?|body|clonus|spasms?|jerk\w*|twitch\w*|reflexes)\b"
+    r"|\b(?:i|im|ive|he|hes|she|shes|they|theyre|we) (?:\w+ )?(?:have|has|get|gets|am having|is having|are having|keep|keeps|"
+    r"noticed|notice|started|been having|feel|feels)\b|\b(?:having|getting|got) (?:\w+ )?clon"
+)
+
+
+def _asks_about(text: str, start: int, end: int) -> bool:
+    """The clause is a question that names the feature without reporting it for anyone now:
+    "is clonus a thing with prozac?", "can the clonus she had come back?"."""
+    after = text[end:end + 2]
+    return "?" in after and not _REPORT_CUE.search(text, start, end)
+
+
 _AUTO = "\0auto"
 
 
@@ -263,6 +280,8 @@ def _extract_cached(original: str, patient: Optional[str]) -> SymptomReport:
             if feature.unless is not None and feature.unless.search(text, cs, ce):
                 continue
             mods = ctx.at(m.start(), m.end())
+            if feature.name in _NAMED_IN_QUESTIONS and _asks_about(text, cs, ce):
+                mods = replace(mods, hypothetical=True)  # "is clonus a thing with prozac?": asked, not reported
             # "zofran for chemo nausea", "baclofen for spasms": why a medicine is taken, not a new sign.
             indication = feature.kind == "symptom" and _is_indication(text, m.start())
             use = feature.modifiers

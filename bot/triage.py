@@ -11,9 +11,10 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from bot.context import SELF, Patient, context, patient_of, speaks_for_self
 from bot.medications import Mention, analyse, knowledge
@@ -28,7 +29,9 @@ log = logging.getLogger(__name__)
 #: ones is still kept by the Rasa slots). Keeps one request bounded whatever a client sends.
 MAX_MESSAGES = 200
 # Context features that are bookkeeping, not something to report as a symptom.
-_NOT_REPORTED = frozenset({"correction", "chronic"})
+_NOT_REPORTED = frozenset({"correction", "chronic", "pump_mentioned"})
+#: Features that say an intrathecal (baclofen) pump is in place.
+_PUMP = frozenset({"pump_context", "pump_mentioned"})
 
 # ------------------------------------------------------------------------------ the recall layer seam
 #: A feature the recall layer (bot.recall.propose: paraphrase -> {feature: probability}) proposes joins
@@ -124,21 +127,75 @@ class _Message:
     unrecognised: List[str]
     report: SymptomReport
     correction: bool
+    #: the message says, without naming it, that the medicine asked about is taken after all
+    #: ("ok so i took it 3 hrs ago anyway", "the doc already prescribed it and i took one")
+    takes_it: bool = False
+
+
+#: "took it", "started them", "already prescribed it", "im on it": a medicine named before, taken.
+_TAKES_IT = re.compile(
+    r"\b(?:took|take|taking|taken|started|start|starting|am on|im on|been on|been taking|used|using|had|swallowed|"
+    r"popped|tried|prescribed|gave (?:me|him|her|them)|put (?:me|him|her|them) on|went ahead and (?:took|take|did))\s+"
+    r"(?:it|them|one|both|some|a dose|a pill|the first (?:dose|one|pill)|those|that|that one|one of them|two|a couple)\b"
+    r"(?!\s+(?:easy|slow|off|back|apart|out|over))"
+)
+
+
+def _takes_it(text: str, patient: Optional[str]) -> bool:
+    ctx = context(text, patient)
+    for m in _TAKES_IT.finditer(ctx.norm):
+        mods = ctx.at(m.start(), m.end())
+        if mods.asserted:
+            return True
+    return False
 
 
 def _as_text(text: object) -> str:
     return "" if text is None else text if isinstance(text, str) else str(text)
 
 
+#: Words that are Spanish and (nearly) never English: two of them make a message Spanish enough to read
+#: with bot.lang_es as well ("empece a tomar lexapro hace 3 dias y ahora tengo el corazon acelerado").
+_SPANISH_CUES = re.compile(
+    r"\b(?:tengo|tiene|tienen|estoy|esta|está|estan|están|muy|pero|hace|ahora|porque|desde|empece|empecé|"
+    r"tomo|tomar|tomando|dias|días|mucho|mucha|muchisimo|muchísimo|tuvo|tuve|para|cuando|despues|después|siento|"
+    r"siente|puede|pueden|mi|mis|su|sus|el|la|los|las|del|con|que|de|se|le|me|ni|sin|y|hijo|hija|mamá|mama|esposo|esposa)\b",
+    re.IGNORECASE,
+)
+
+
+def _spanish(text: str) -> Optional[Tuple[FrozenSet[str], FrozenSet[str]]]:
+    """(present, denied) features of a message in Spanish (or Spanglish), else None."""
+    cues = {m.group(0).lower() for m in _SPANISH_CUES.finditer(text)}
+    if len(cues) < 3:
+        return None
+    from bot.lang_es import spanish_findings
+
+    present, denied = spanish_findings(text)
+    return (present, denied) if present or denied else None
+
+
 def _read(text: str, patient: Optional[str]) -> _Message:
     rec = analyse(text, patient)
     report = extract(text, patient)
+    lex = lexicon()
+    es = _spanish(text)
+    if es is not None:
+        # Spanish words for the same features (bot.lang_es); a Spanish denial ("no tengo fiebre ni
+        # sudor") is a denial like the English one, said last in the message.
+        said = {f.feature for f in report.findings}
+        end = len(text)
+        present, denied = es
+        found = tuple(Finding(f, end, end) for f in sorted(present - said) if f in lex)
+        found += tuple(Finding(f, end + 1, end + 1, negated=True) for f in sorted(denied - present) if f in lex)
+        report = replace(report, findings=report.findings + found)
     extra = proposed_features(text, report, patient)
     if extra:
         end = len(text)
         report = replace(report, findings=report.findings + tuple(Finding(f, end, end) for f in extra))
     correction = "correction" in report.present
-    return _Message(text, rec.mentions, rec.unrecognised, report, correction)
+    takes_it = not any(m.status == "current" for m in rec.mentions) and _takes_it(text, patient)
+    return _Message(text, rec.mentions, rec.unrecognised, report, correction, takes_it)
 
 
 def _apply(state: ConversationState, msg: _Message) -> None:
@@ -167,6 +224,17 @@ def _apply(state: ConversationState, msg: _Message) -> None:
                     )
             elif m.days_since_stop is not None and med.days_since_stop is None:
                 med.days_since_stop = m.days_since_stop
+    if msg.takes_it:
+        # "is it ok to take imitrex with celexa?" ... "ok so i took it anyway": what was only asked
+        # about is taken now (the more cautious reading: every medicine of that question).
+        for med in state.meds.values():
+            if med.hypothetical and not med.current and not med.stopped:
+                med.current = True
+                med.started_recently = True
+    if _PUMP & msg.report.present and "baclofen" not in state.meds and "baclofen" in kb.medicines:
+        # An intrathecal pump in place delivers baclofen: the person takes it now, even unnamed.
+        state.meds["baclofen"] = Med(name="baclofen", classes=frozenset(kb.medicines["baclofen"].classes),
+                                     mentioned_as="pump", current=True)
     state.features |= set(msg.report.present)
     state.chronic |= set(msg.report.chronic)
     if msg.report.temperature_c is not None:
