@@ -128,7 +128,9 @@ class Server:
 
     def tracker(self, sender: str) -> dict:
         reply = requests.get(
-            f"{self.rasa_url}/conversations/{requests.utils.quote(sender, safe='')}/tracker",
+            # The id as it is: an SMS id's "+" is literal in a path, and Rasa's route reads "%2B" as
+            # another conversation (an empty tracker).
+            f"{self.rasa_url}/conversations/{sender}/tracker",
             params={"token": self.auth_token, "include_events": "ALL"},
             timeout=60,
         )
@@ -453,7 +455,9 @@ def start_stack(model: Path, database_url: Optional[str] = None) -> Conversation
     workdir = Path(tempfile.mkdtemp(prefix="clonus-conversations-"))
     url = database_url or f"sqlite:///{workdir / 'clonus.sqlite3'}"
     twilio_token = "runner-" + secrets.token_hex(16)
-    stack = ConversationStack(model=model, database_url=url, workdir=workdir, env_extra={"TWILIO_AUTH_TOKEN": twilio_token})
+    stack = ConversationStack(
+        model=model, database_url=url, workdir=workdir, env_extra={"TWILIO_AUTH_TOKEN": twilio_token}, start_timeout=900
+    )
     stack.twilio_token = twilio_token  # type: ignore[attr-defined]
     stack.start()
     return stack
@@ -535,7 +539,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 logger.error("no model in models/: run scripts/train.sh or pass --model")
                 return 2
             logger.info("starting the stack with %s", model.name)
-            stack = start_stack(model, args.database_url)
+            try:
+                stack = start_stack(model, args.database_url)
+            except (RuntimeError, TimeoutError) as exc:
+                logger.error("the stack did not start: %s", str(exc).splitlines()[0])
+                return 2
             server = server_of(stack)
             server.sms_interval = args.sms_interval
             logger.info("stack up after %.0f s", time.monotonic() - started)
