@@ -77,6 +77,7 @@ class Stack:
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="clonus-stack-")))
     procs: List[subprocess.Popen] = field(default_factory=list)
     named: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    start_timeout: float = 300  # seconds for the Rasa server to load the model (longer on a busy machine)
 
     @property
     def rasa_url(self) -> str:
@@ -154,7 +155,7 @@ class Stack:
         self.procs.append(rasa)
         try:
             wait_for(f"{self.action_url}/health", 120, action, self.workdir / "actions.log")
-            wait_for(f"{self.rasa_url}/status?token={self.auth_token}", 300, rasa, rasa_log)
+            wait_for(f"{self.rasa_url}/status?token={self.auth_token}", self.start_timeout, rasa, rasa_log)
         except BaseException:
             self.stop()  # a stack that did not come up leaves no server running
             raise
