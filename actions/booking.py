@@ -117,6 +117,9 @@ def _read_back_answer(text: str, tracker: Tracker) -> Dict[Text, Any]:
     correction = parse_correction(text, clinic())
     if correction is None:
         return {}  # yes / no: the slot mappings read them
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    if correction.value is None and intent.get("name") == "affirm" and not re.search(r"\b(?:wrong|incorrect|not right|typo|change)\b", text, re.I):
+        return {}  # "yes that's my number" names a field but corrects nothing
     return {correction.field: correction.value, "booking_confirmed": None}
 
 

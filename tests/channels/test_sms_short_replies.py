@@ -49,3 +49,27 @@ def test_typed_title_acts_as_the_button_but_a_number_stays_an_answer():
     assert typed_title("What is clonus", turn) == "/education/what_is_clonus"
     assert typed_title("1", turn) is None
     assert typed_title("i have symptoms in my left leg", turn) is None
+
+
+# ---- over real HTTP against the running Rasa server -----------------------------------------------
+
+
+@pytest.mark.e2e
+def test_an_education_answer_by_sms_is_short_and_more_sends_the_rest(channel_stack):
+    from tests.channels.conftest import new_phone, sms_params, sms_post, twiml_messages
+
+    phone = new_phone()
+    sms_post(channel_stack, sms_params(phone, "hi"))
+    [first] = twiml_messages(sms_post(channel_stack, sms_params(phone, "what is clonus")))
+    assert len(first) <= 320 and first.rstrip().endswith(sms.MORE_HINT), first
+    assert "Reply 1 for Book an appointment" in first
+    pages = [first]
+    while pages[-1].rstrip().endswith(sms.MORE_HINT):
+        [page] = twiml_messages(sms_post(channel_stack, sms_params(phone, "MORE")))
+        assert len(page) <= 320, page
+        pages.append(page)
+        assert len(pages) < 6
+    assert "Do you want to know what causes it" in " ".join(pages)
+    # the numbered option of the first page still works after the pages
+    [booking] = twiml_messages(sms_post(channel_stack, sms_params(phone, "1")))
+    assert "full name" in booking.lower(), booking

@@ -161,6 +161,14 @@ def test_a_correction_at_the_read_back_changes_that_field_only(text, field, valu
     assert not dispatcher.messages  # no "that doesn't look like ..." for a field it only says is wrong
 
 
+def test_a_yes_that_names_a_field_is_a_yes():
+    _, events = form_turn(
+        ValidateBookingForm(), "booking_form", "yes that's my number", intent="affirm", confidence=0.95,
+        requested="booking_confirmed", slots=FULL_BOOKING,
+    )
+    assert "phone_number" not in slot_values(events)
+
+
 def test_a_new_time_without_a_day_at_the_read_back_keeps_the_day():
     friday = "2030-01-11T10:00:00-06:00"
     _, events = form_turn(
