@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional, Text
 
@@ -70,7 +71,31 @@ TIME_PROBLEMS = {
 }
 
 
+_CACHE: "OrderedDict[tuple, Dict[Text, Any]]" = OrderedDict()
+
+
 def _booking_answers(tracker: Tracker) -> Dict[Text, Any]:
+    """`_read_answers`, computed once per turn (each extract_/validate_ method asks for it)."""
+    requested = tracker.get_slot("requested_slot")
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    key = (
+        tracker.sender_id,
+        requested,
+        latest_text(tracker),
+        intent.get("name"),
+        intent.get("confidence"),
+        tuple(tracker.get_slot(s) for s in BOOKING_SLOTS),
+        tuple(session_user_texts(tracker)) if requested is None else (),
+        _previous_value(tracker, "preferred_time"),
+    )
+    if key not in _CACHE:
+        _CACHE[key] = _read_answers(tracker)
+        while len(_CACHE) > 256:
+            _CACHE.popitem(last=False)
+    return dict(_CACHE[key])
+
+
+def _read_answers(tracker: Tracker) -> Dict[Text, Any]:
     """Every booking answer the latest message gives (or, when the form starts, the session's
     messages gave): the requested slot's answer, a correction of an answer given before ("no wait
     wrong number, its 312-555-0177"), and answers to questions not asked yet."""
