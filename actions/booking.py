@@ -118,7 +118,7 @@ def _read_answers(tracker: Tracker) -> Dict[Text, Any]:
     out: Dict[Text, Any] = {}
     if requested in _FITS:
         answer = typed_answer(tracker, requested, fits=_FITS[requested], always_if_fits=requested != "visit_reason")
-        if answer is None and requested == "visit_reason" and _reason_fits(text) and not _is_cancel(tracker):
+        if answer is None and requested == "visit_reason" and _reason_fits(text) and not _is_interruption(tracker):
             # A reason that mentions clonus, a stroke or Botox is the reason, not an education question.
             answer = text
         if answer:
@@ -132,9 +132,14 @@ def _read_answers(tracker: Tracker) -> Dict[Text, Any]:
     return out
 
 
-def _is_cancel(tracker: Tracker) -> bool:
+def _is_interruption(tracker: Tracker) -> bool:
+    """At the reason question only stopping, asking for a person, "are you a bot?" and "why?" interrupt:
+    a reason about clonus, a stroke or Botox is not an education question."""
     intent = (tracker.latest_message or {}).get("intent") or {}
-    return intent.get("name") in {"cancel", "goodbye"} and (intent.get("confidence") or 0) >= 0.5
+    name, confidence = intent.get("name"), intent.get("confidence") or 0
+    if name in {"cancel", "goodbye"}:
+        return confidence >= 0.5
+    return name in {"request_human", "bot_challenge", "ask_why"} and confidence >= 0.9
 
 
 def _read_back_answer(text: str, tracker: Tracker) -> Dict[Text, Any]:
