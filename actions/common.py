@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.settings import clinic
 from bot.triage import Assessment, assess
-from bot.triage_text import describe
+from bot.triage_text import DISCLAIMER, describe
 from rasa_ext.failsafe import emergency_custom
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def dispatch_assessment(
         said = medicines_said_back(assessment)
         if said:
             dispatcher.utter_message(text=said)
-    text = describe(assessment, clinic())
+    text = outcome_text(assessment)
     if assessment.triage_level == "emergency":
         dispatcher.utter_message(text=text, json_message=emergency_payload(text))
         return False
@@ -84,6 +84,13 @@ def dispatch_assessment(
         return True
     dispatcher.utter_message(text=text)
     return False
+
+
+def outcome_text(assessment: Assessment) -> str:
+    """describe() without the automated / not-a-doctor sentence: the welcome (utter_welcome, once
+    per conversation at session start) says it, and a conversation hears it once."""
+    lines = describe(assessment, clinic()).split("\n")
+    return "\n".join(line for line in lines if line.strip() != DISCLAIMER)
 
 
 def record(tracker: Tracker, assessment: Assessment, level: Optional[str] = None) -> None:

@@ -9,9 +9,11 @@ classifier is confident that it is an interruption, or the text plainly fits the
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from rasa_sdk import Tracker
+
+from bot.intake import is_plain_answer
 
 INTERRUPTIONS = frozenset(
     {"cancel", "education", "emergency", "ask_why", "request_human", "bot_challenge", "goodbye", "thankyou", "book_appointment"}
@@ -24,17 +26,24 @@ def typed_answer(
     slot: str,
     fits: Optional[Callable[[str], bool]] = None,
     always_if_fits: bool = False,
+    plain_answers: bool = False,
 ) -> Optional[str]:
-    """The latest message as the answer for `slot`, or None when it is not one."""
+    """The latest message as the answer for `slot`, or None when it is not one.
+
+    With `plain_answers`, a short reply that answers any question ("nothing", "its random",
+    "nothing sets it off") is taken whatever the classifier made of it: it never cancels the form.
+    """
     if tracker.get_slot("requested_slot") != slot:
         return None
     message = tracker.latest_message or {}
-    text = (message.get("text") or "").strip()
-    if not text or text.startswith("/"):
-        return None  # button payloads are intents, not answers
+    text = latest_text(tracker)
+    if not text:
+        return None
     intent = message.get("intent") or {}
     if intent.get("name") == "dont_know" and not fits:
         return None  # the slot mapping already records "not sure"
+    if plain_answers and is_plain_answer(text):
+        return text
     fitting = fits(text) if fits else True
     if not fitting:
         return None
@@ -45,3 +54,32 @@ def typed_answer(
     if "?" in text and intent.get("name") in INTERRUPTIONS:
         return None
     return text
+
+
+def latest_text(tracker: Tracker) -> str:
+    """The person's latest message as typed; "" for a button payload ("/intent"), which is no answer."""
+    text = ((tracker.latest_message or {}).get("text") or "").strip()
+    return "" if text.startswith("/") else text
+
+
+def session_user_texts(tracker: Tracker) -> List[str]:
+    """What the person typed in this session (not button payloads), oldest first."""
+    texts: List[str] = []
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            texts = []
+        elif event.get("event") == "user":
+            text = (event.get("text") or "").strip()
+            if text and not text.startswith("/"):
+                texts.append(text)
+    return texts
+
+
+def unfilled(tracker: Tracker, slots: Any) -> List[str]:
+    return [slot for slot in slots if tracker.get_slot(slot) in (None, "")]
+
+
+def first_answers(found: Dict[str, str], tracker: Tracker, slots: Any) -> Dict[str, str]:
+    """`found` restricted to the slots that are still empty."""
+    empty = set(unfilled(tracker, slots))
+    return {slot: value for slot, value in found.items() if slot in empty}

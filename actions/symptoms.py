@@ -16,7 +16,8 @@ from actions.common import (
     record,
     slot_events,
 )
-from actions.forms_common import typed_answer
+from actions.forms_common import first_answers, latest_text, session_user_texts, typed_answer
+from bot.intake import INTAKE_SLOTS, answers
 
 SYMPTOM_SLOTS = (
     "symptom_description",
@@ -29,8 +30,18 @@ SYMPTOM_SLOTS = (
 _MAX_ANSWER = 1000
 
 
+def answered_before(texts: List[str]) -> Dict[str, str]:
+    """The intake questions these messages already answer (a later message wins)."""
+    found: Dict[str, str] = {}
+    for text in texts:
+        found.update(answers(text))
+    return {slot: value[:_MAX_ANSWER] for slot, value in found.items()}
+
+
 class ActionStartSymptomIntake(Action):
-    """Clears the previous intake and keeps the message that started this one as the description."""
+    """Clears the previous intake, keeps the message that started this one as the description, and
+    fills in what the person has already told us (beats, side, trigger, other symptoms, medicines),
+    so that only the rest is asked."""
 
     def name(self) -> Text:
         return "action_start_symptom_intake"
@@ -44,6 +55,7 @@ class ActionStartSymptomIntake(Action):
         # A button payload ("/report_symptom") carries no description; a typed message does.
         if text and not text.startswith("/") and len(text.split()) >= 3:
             events.append(SlotSet("symptom_description", text[:_MAX_ANSWER]))
+        events += [SlotSet(slot, value) for slot, value in answered_before(session_user_texts(tracker)).items()]
         return events
 
 
@@ -77,8 +89,13 @@ class ValidateSymptomForm(FormValidationAction):
         return text[:_MAX_ANSWER] if text else None
 
     async def _answer(self, slot: str, tracker: Tracker) -> Dict[Text, Any]:
-        answer = typed_answer(tracker, slot)
-        return {slot: answer[:_MAX_ANSWER]} if answer else {}
+        answer = typed_answer(tracker, slot, plain_answers=True)
+        if answer:
+            return {slot: answer[:_MAX_ANSWER]}
+        if slot in INTAKE_SLOTS and tracker.get_slot("requested_slot") != slot:
+            # Said in passing while answering another question ("few seconds, and it's random").
+            return first_answers(answers(latest_text(tracker)), tracker, [slot])
+        return {}
 
     async def extract_symptom_description(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         return await self._answer("symptom_description", tracker)

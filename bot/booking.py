@@ -23,7 +23,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -38,9 +38,17 @@ DEFAULT_REGION = "US"
 _NAME_PREFIX = re.compile(r"^\s*(?:(?:my|the)\s+name\s+is|my\s+name'?s|i\s*'?\s*a?m|it'?s|this\s+is|name\s*:?)\s+", re.I)
 
 
+# "Jamie Ortiz, like i said", "Frank Moretti (same)": what people add after a name they repeat.
+_NAME_TRAILER = re.compile(
+    r"(?:\s*\([^)]*\)|,?\s+(?:like|as)\s+i\s+(?:said|told\s+you|mentioned)(?:\s+before)?|,?\s+(?:again|same|lol|pls|please|thanks|thx))+\s*$",
+    re.I,
+)
+
+
 def parse_name(text: str) -> Optional[str]:
     """A person's name from an answer like "Jane Doe" or "my name is jane doe", or None."""
     cleaned = _NAME_PREFIX.sub("", text or "").strip(" .!,")
+    cleaned = _NAME_TRAILER.sub("", cleaned).strip(" .!,")
     if not cleaned or len(cleaned) > 80 or any(ch.isdigit() for ch in cleaned):
         return None
     if not re.fullmatch(r"[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?", cleaned):
@@ -484,7 +492,7 @@ _FIELD_WORDS = (
 )
 # What stands between the field and its new value: "should be", "is", "it's", ":", "to" ...
 _VALUE_MARKER = re.compile(
-    r"(?:\b(?:should\s+(?:be|say|read)|is\s+(?:actually|really)|it\s+is|it'?s(?:\s+actually)?|its|is|are|to|as|for|about)\b|[:=])\s*",
+    r"(?:\b(?:should\s+(?:be|say|read)|is\s+(?:actually|really)|it\s+is|it'?s(?:\s+actually)?|its|is|are|to|as|for|about)\b|(?<!\d)[:=])\s*",
     re.I,
 )
 # An answer that says only that something is wrong, not what is right.
@@ -580,3 +588,94 @@ def _without_not(value: str) -> Optional[str]:
 def _clean_value(value: str) -> Optional[str]:
     value = _TRAILER.sub("", _FILLER.sub("", value or "")).strip(" ,.;:-")
     return value or None
+
+
+# --- answers given before they are asked -----------------------------------------------------
+
+# "name is Jamie Ortiz", "my name's jane doe", "patient: Frank Moretti", "it's for Frank Moretti"
+_NAME_IN_TEXT = re.compile(
+    r"\b(?:(?:my|his|her|the\s+patient'?s?|patient)\s+name\s+is|name\s+is|name'?s|name\s*:|patient\s*(?:is|:)|"
+    r"(?:booking|appointment|appt|it'?s|its)\s+for|call\s+me)\s+"
+    r"([^\W\d_][^\W\d_'\-]*(?:[ '\-][^\W\d_][^\W\d_'\-]*){0,2})",
+    re.I,
+)
+# What follows a name in a sentence and is not part of it.
+_AFTER_NAME = re.compile(r"\s+(?:and|but|or|like|at|on|for|next|this|tomorrow|today|my|his|her|the|phone|number|i|im|pls|please)\b.*$", re.I)
+# "book in for my ankle clonus", "appointment about the botox", "visit for a follow up"
+_REASON_IN_TEXT = re.compile(
+    r"\b(?:book(?:\s+in)?|appointment|appt|visit|see\s+(?:a|the)\s+(?:doctor|neurologist)|come\s+in|schedule(?:\s+a\s+visit)?)"
+    r"(?:\s+\w+){0,2}?\s+(?:for|about|regarding|re:?)\s+(.+?)(?=[,.;!?]|\s+(?:next|this|on|at|tomorrow|today|name|my\s+name|and\s+my|phone)\b|$)",
+    re.I,
+)
+# "for my dad", "for next week", "for tuesday": whom or when, not why.
+_NOT_A_REASON = re.compile(
+    r"^(?:(?:my|his|her|our|the)\s+(?:mom|mum|mother|dad|father|son|daughter|husband|wife|partner|kid|child|grandpa|"
+    r"grandma|grandmother|grandfather|brother|sister|friend|uncle|aunt|boyfriend|girlfriend|bf|gf)|me|myself|him|her|"
+    r"(?:next|this)\s+\w+|tomorrow|today|an?\s+(?:appointment|appt|visit)|a\s+(?:day|time)|\w+day|someone|a\s+friend)\b",
+    re.I,
+)
+_CLAUSE = re.compile(r"[,;.!?]+|\s+(?:and|but|also|then)\s+", re.I)
+_TIME_WORDS = re.compile(
+    rf"\b(?:{'|'.join(WEEKDAYS)}|mon|tue|tues|wed|thu|thur|thurs|fri|tomorrow|tmrw|today|tonight|morning|afternoon|evening|"
+    rf"noon|next\s+week|\d{{1,2}}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)|{_MONTH_RE})\b",
+    re.I,
+)
+
+
+def name_in(text: str) -> Optional[str]:
+    """A full name the message gives in passing ("..., name is Jamie Ortiz"), or None."""
+    for m in _NAME_IN_TEXT.finditer(text or ""):
+        candidate = _AFTER_NAME.sub("", m.group(1)).strip()
+        if len(candidate.split()) >= 2 and looks_like_name(candidate):
+            return parse_name(candidate)
+    return None
+
+
+def time_in(text: str, clinic: Clinic, now: Optional[datetime] = None) -> Optional[str]:
+    """The words of a message that say when the person wants to come in ("next monday 10am"), or None.
+
+    Clause by clause, so that a time inside a longer booking request is found; a clause counts only
+    when it holds a day or clock word and the parser reads it (closed or past times included: the
+    form's validator answers those).
+    """
+    for clause in _CLAUSE.split(text or ""):
+        clause = re.sub(r"\b(?:works?|is\s+(?:good|best|fine)|suits?\s+me|would\s+be\s+(?:good|great|best)|if\s+possible|pls|please)\b", " ", clause, flags=re.I)
+        clause = " ".join(clause.split())
+        if not clause or not _TIME_WORDS.search(clause):
+            continue
+        if parse_preferred_time(clause, clinic, now).problem != "unparsed":
+            return clause
+        # "can i book in for next monday 10am": the time after the last booking word
+        m = re.search(r"\b(?:for|on|at)\s+((?:next|this)?\s*\S.*)$", clause, re.I)
+        if m and parse_preferred_time(m.group(1), clinic, now).problem != "unparsed":
+            return m.group(1).strip()
+    return None
+
+
+def reason_in(text: str) -> Optional[str]:
+    """Why the person wants the visit, when a booking request says it ("book in for my ankle clonus")."""
+    for m in _REASON_IN_TEXT.finditer(text or ""):
+        reason = m.group(1).strip(" ,.")
+        if len(reason) >= 3 and not _NOT_A_REASON.match(reason) and normalise_phone(reason) is None:
+            return reason[:500]
+    return None
+
+
+def booking_answers(text: str, clinic: Clinic, now: Optional[datetime] = None) -> Dict[str, str]:
+    """The booking form's slots that one message already answers, as typed (the form validates them)."""
+    found: Dict[str, str] = {}
+    phone = _phone_raw(text) if normalise_phone(text or "") else None
+    if phone:
+        found["phone_number"] = phone
+    name = name_in(text)
+    if name:
+        found["patient_name"] = name
+    # A question ("is my thursday appt still booked?") asks about a time; it does not choose one.
+    asks = (text or "").rstrip().endswith("?")
+    when = None if asks else time_in(re.sub(re.escape(phone), " ", text) if phone else text, clinic, now)
+    if when:
+        found["preferred_time"] = when
+    reason = reason_in(text)
+    if reason and (not when or when not in reason):
+        found["visit_reason"] = reason
+    return found

@@ -75,6 +75,29 @@ def button_payloads(messages: Sequence[Dict[str, Any]]) -> List[str]:
     return out
 
 
+#: Only a reply this short can be a button's title typed out (longer text is never looked up).
+TITLE_REPLY_MAX_CHARS = 80
+
+
+def _title_key(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", (text or "").casefold()).split())
+
+
+def typed_title(text: str, messages: Sequence[Dict[str, Any]]) -> Optional[str]:
+    """The payload of the button (in the bot's last turn) whose title the person typed instead of
+    pressing it ("I have symptoms", "yes, send it"), or None. Titles only: a number stays an answer."""
+    said = _title_key(text)
+    if not said or len(text) > TITLE_REPLY_MAX_CHARS:
+        return None
+    found = [
+        button["payload"]
+        for message in messages
+        for button in message.get("buttons") or message.get("quick_replies") or []
+        if isinstance(button, dict) and isinstance(button.get("payload"), str) and _title_key(str(button.get("title") or "")) == said
+    ]
+    return found[0] if len(set(found)) == 1 else None
+
+
 _INTENT_PREFIX = re.compile(r"^\s*/+")
 
 

@@ -283,3 +283,42 @@ def render_turn(messages: Iterable[Mapping[str, Any]], emergency_label: str = "E
 def turn_buttons(messages: Iterable[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
     """Every button of one turn, in the order `render_turn` numbers them."""
     return [b for m in messages for b in message_buttons(m)]
+
+
+# --- short replies: at most 320 characters, the rest on "MORE" --------------------------------
+
+#: An SMS reply is at most this long (two SMS segments) unless the person asks for more.
+SMS_SHORT_CHARS = 320
+MORE_HINT = "Reply MORE for the rest."
+MORE_KEYWORDS = frozenset({"more", "more please", "more pls", "more plz", "tell me more", "read more", "continue"})
+_OPTION_LINE = re.compile(r"^Reply \d+ for .+$")
+
+
+def asks_for_more(text: Optional[str]) -> bool:
+    """The whole message asks for the rest of a long answer ("MORE", "more pls")."""
+    return _normalise_reply(text or "") in MORE_KEYWORDS
+
+
+def paginate(text: str, limit: int = SMS_SHORT_CHARS, emergency_number: Optional[str] = None) -> List[str]:
+    """A rendered turn as pages of at most `limit` characters: the first page keeps the numbered
+    options ("Reply 1 for ...") so that they can be chosen at once; every page but the last ends with
+    MORE_HINT. When the turn gives an emergency number, the first page gives it too."""
+    text = (text or "").strip()
+    if sms_length(text) <= limit:
+        return [text] if text else []
+    lines = text.split("\n")
+    options = "\n".join(line for line in lines if _OPTION_LINE.match(line.strip()))
+    body = "\n".join(line for line in lines if not _OPTION_LINE.match(line.strip())).strip()
+    body = re.sub(r"\n{3,}", "\n\n", body)
+    first_room = limit - sms_length(MORE_HINT) - 1 - (sms_length(options) + 1 if options else 0)
+    if emergency_number and emergency_number in body:
+        lead = f"Call {emergency_number} now. "
+        if emergency_number not in split_message(body, max(first_room, 40))[0]:
+            body = lead + body
+    pieces = split_message(body, max(first_room, 40))
+    first = pieces[0]
+    rest = " ".join(pieces[1:]).strip()
+    pages = [first + (f"\n{options}" if options else "")]
+    room = limit - sms_length(MORE_HINT) - 1
+    pages += split_message(rest, room) if rest else []
+    return [page + (f"\n{MORE_HINT}" if i < len(pages) - 1 else "") for i, page in enumerate(pages)]

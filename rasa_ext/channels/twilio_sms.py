@@ -255,6 +255,9 @@ class TwilioSmsInput(InputChannel):
         # One "too many messages" SMS per sender per window, not one per refused message.
         self.told_to_slow_down = RateLimiter(f"1/{int(self.per_sender.period)}s")
         self._tasks: set = set()
+        # The rest of each number's last long reply, sent page by page when the person replies MORE
+        # (in memory, like the limits: the server is one process; a restart forgets it).
+        self._more: Dict[str, List[str]] = {}
         self.api_sender = api_sender
         if not auth_token:
             logger.warning(
@@ -407,6 +410,9 @@ class TwilioSmsInput(InputChannel):
             logger.info("twilio_sms: refused a message over %d characters from %s", self.max_message_chars, masked)
             return self._reply([notice("too_long", self.max_message_chars)])
 
+        if sms.asks_for_more(text) and self._more.get(phone):
+            return self._reply([self._next_page(phone)])
+
         chosen = None
         if len(text) <= OPTION_REPLY_MAX_CHARS:
             # Only a short reply can pick an option (a number or a button's title): reading the
@@ -436,7 +442,22 @@ class TwilioSmsInput(InputChannel):
             # The assistant said nothing: the person is not left without an answer.
             logger.error("twilio_sms: the assistant gave no reply to a message from %s", sms.mask_phone(phone))
             return sms.render_turn(await failsafe_turn(text))
-        return reply
+        return self._short(reply, phone)
+
+    def _short(self, reply: str, phone: str) -> str:
+        """At most 320 characters now; the rest waits for "MORE"."""
+        pages = sms.paginate(reply, sms.SMS_SHORT_CHARS, clinic().emergency_number)
+        self._more.pop(phone, None)
+        if len(pages) > 1:
+            self._more[phone] = pages[1:]
+        return pages[0] if pages else reply
+
+    def _next_page(self, phone: str) -> str:
+        pages = self._more.get(phone) or []
+        page = pages.pop(0)
+        if not pages:
+            self._more.pop(phone, None)
+        return page
 
     async def _handle_and_send(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, phone: str

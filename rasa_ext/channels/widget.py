@@ -51,8 +51,10 @@ from rasa_ext.channels import (
     emergency_screen,
     failsafe_turn,
     json_depth_exceeds,
+    TITLE_REPLY_MAX_CHARS,
     last_bot_turn,
     neutralise_payload,
+    typed_title,
     notice_messages,
     read_body,
     secret_from_env_or_file,
@@ -368,6 +370,9 @@ class WidgetInput(InputChannel):
         if text.lstrip().startswith("/"):
             allowed = [self.init_payload] + button_payloads(await last_bot_turn(request, sender))
             text = neutralise_payload(text, allowed)
+        elif len(text) <= TITLE_REPLY_MAX_CHARS:
+            # A button's title typed instead of pressed acts as the button.
+            text = typed_title(text, await last_bot_turn(request, sender)) or text
         collector = WidgetOutput()
         try:
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))

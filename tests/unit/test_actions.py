@@ -208,10 +208,18 @@ def test_bad_name_gets_its_own_reprompt():
     assert result == {"patient_name": None} and responses(dispatcher) == ["utter_wrong_patient_name"]
 
 
-def test_saying_no_at_the_read_back_starts_over():
+def test_saying_no_at_the_read_back_asks_what_to_change_and_keeps_the_answers():
+    # Issue 10: a plain "no" at the read-back used to restart the whole form; now it asks which part.
     result, dispatcher = validate("booking_confirmed", False)
-    assert all(v is None for v in result.values()) and "patient_name" in result
-    assert responses(dispatcher) == ["utter_booking_restart"]
+    assert result == {"booking_confirmed": None, "booking_change": "ask"}
+    assert not dispatcher.messages
+    tracker = make_tracker(
+        slots={"patient_name": "Jane Doe", "phone_number": "+13125550142", "preferred_time": "2030-01-08T10:00:00-06:00",
+               "visit_reason": "ankle jerking", "booking_change": "ask"}
+    )
+    asked, events = run(ActionAskBookingConfirmed(), tracker)
+    assert responses(asked) == ["utter_ask_what_to_change"]
+    assert slot_values(events) == {"booking_change": None}
 
 
 def test_read_back_shows_every_answer():

@@ -319,6 +319,8 @@ CORRECTIONS = [
     ("name is frank moretti not frank morety", "patient_name", "frank moretti"),
     ("the name is wrong", "patient_name", None),
     ("make it thursday at 10 instead", "preferred_time", "thursday at 10"),
+    ("can we make it 10:30 instead", "preferred_time", "10:30"),  # the colon of a clock time is no "field: value"
+    ("time: friday 10:30", "preferred_time", "friday 10:30"),
     ("change the time to friday at 2", "preferred_time", "friday at 2"),
     ("can we do friday 9am instead", "preferred_time", "friday 9am"),
     ("wrong time, thursday 3pm please", "preferred_time", "thursday 3pm"),
