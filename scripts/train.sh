@@ -17,11 +17,16 @@ for a in "$@"; do
   if [ "$a" = "--force" ]; then force=1; else args+=("$a"); fi
 done
 
+components() {
+  # The project's own components named in config.yml (`name: rasa_ext.wordless_input.X`) -> their files.
+  grep -oE 'name: *(rasa_ext|bot|actions)(\.[A-Za-z0-9_]+)+' config.yml | sed -E 's/name: *//; s/\.[A-Za-z0-9_]+$//; s#\.#/#g; s/$/.py/' \
+    | while read -r f; do [ -f "$f" ] && echo "$f"; done
+}
+
 fingerprint() {
   # Sorted file list, then each file's content: a rename or an added file changes it too.
   {
-    find config.yml domain.yml data rasa_ext/medication_extractor.py rasa_ext/emergency_policy.py \
-      requirements.txt -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.txt' \) \
+    find config.yml domain.yml data $(components) requirements.txt -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.txt' \) \
       -print | LC_ALL=C sort | while read -r f; do
         printf '%s\n' "$f"
         sha256sum "$f" | cut -d' ' -f1
