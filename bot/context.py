@@ -122,6 +122,8 @@ PSEUDO = [re.compile(rf"\b(?:{p})\b") for p in (
     r"wont (?:respond|answer|wake)\w*", r"doesnt (?:respond|answer)\w*",
     r"(?:wouldnt|didnt|did not|would not|wasnt|couldnt|isnt) (?:respond\w*|answer\w*|react\w*|wake)",
     r"(?:didnt|did not|doesnt) know where",
+    # someone not breathing is a finding, not a denial (RF-BREATHING)
+    r"(?:not|isnt|wasnt|aint) breathing", r"no (?:breathing|breath|pulse)",
 )]
 
 TRIGGERS: List[Trigger] = (
@@ -152,6 +154,12 @@ TRIGGERS: List[Trigger] = (
         r"is there a risk", r"risk of", r"chance of", r"can (?:it|that|this|they) cause", r"could (?:it|that|this) cause",
         r"does (?:it|that|this) cause", r"would (?:i|he|she) get", r"before (?:i|he|she) (?:start|take|try)",
         r"asking (?:about|for) a friend", r"in general", r"generally", r"for future reference",
+        # Questions about words, not reports ("is clonus the same as seizures?", "can seizures cause
+        # clonus?"): the trigger is the question word only (a lookahead), so the scope covers the terms.
+        r"is(?= (?:\w+ ){1,3}(?:the same as|the same thing as|related to|linked to|a (?:type|kind|form) of)\b)",
+        r"(?:are|is)(?= (?:\w+ ){1,3}(?:and|or) (?:\w+ ){1,3}the same\b)", r"(?:difference|different) (?:between|from)",
+        r"(?:can|could|does|do|will)(?= (?:\w+ ){1,2}(?:cause|lead to|turn into|become|mean)\b)",
+        r"what(?= (?:does|do) (?:\w+ ){1,2}mean\b)", r"tell me about",
     ], window=14)
     + _t(HISTORICAL, FORWARD, [
         r"used to", r"use to", r"in the past", r"history of", r"previously", r"formerly", r"back in",
