@@ -124,6 +124,9 @@ PSEUDO = [re.compile(rf"\b(?:{p})\b") for p in (
     r"(?:didnt|did not|doesnt) know where",
     # someone not breathing is a finding, not a denial (RF-BREATHING)
     r"(?:not|isnt|wasnt|aint) breathing", r"no (?:breathing|breath|pulse)",
+    r"rather not (?:be alive|be here|exist|wake up|live)",
+    # "if it doesnt (go away), id rather ...": the negation belongs to the condition, not to what follows
+    r"if (?:it|that|this|they) (?:doesnt|dont|wont|isnt|cant|does not|will not)(?: (?:go away|get better|stop|improve|work|help|end|change))?",
 )]
 
 TRIGGERS: List[Trigger] = (

@@ -69,6 +69,8 @@ EMERGENCIES = [
     "hes not answering me, i shook him",
     "she went stiff and was shaking all over and now shes not answering me",
     "he's having a seizure right now",
+    "if it doesnt get better id honestly rather not be alive",  # a conditional wish to be dead (RF-SELF-HARM)
+    "got a lot of my pills saved up",
 ]
 
 
