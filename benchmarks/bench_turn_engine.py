@@ -108,10 +108,15 @@ def main() -> int:
     ap.add_argument("--model", required=True, type=Path)
     ap.add_argument("--repo", type=Path, default=Path(__file__).resolve().parents[1])
     ap.add_argument("--json", action="store_true", help="one JSON object instead of the table")
+    ap.add_argument("--start-timeout", type=float, default=900, help="seconds to wait for each server (a loaded machine)")
     args = ap.parse_args()
     repo = args.repo.resolve()
     sys.path.insert(0, str(repo))
+    from tests.e2e import stack as stack_module  # noqa: E402
     from tests.e2e.stack import Stack, create_postgres_database, drop_postgres_database  # noqa: E402
+
+    wait_for = stack_module.wait_for
+    stack_module.wait_for = lambda url, timeout, proc, log: wait_for(url, max(timeout, args.start_timeout), proc, log)
 
     site = Path(tempfile.mkdtemp(prefix="clonus-bench-site-"))
     (site / "sitecustomize.py").write_text(SITECUSTOMIZE)

@@ -75,12 +75,27 @@ def test_the_turns_assessment_is_in_the_tracker(rasa_stack):
     assert [f["id"] for f in value["red_flags"]] == ["COMBO-HIGH-OPIOID"]
 
 
-def test_an_urgent_finding_in_an_education_question_is_told_in_the_same_turn(rasa_stack):
+@pytest.mark.parametrize(
+    "turns",
+    [
+        ["hi", "is it the dantrium? my eyes look yellow"],
+        ["I take dantrium for my spasms", "should I worry? my eyes have gone yellow"],
+    ],
+)
+def test_an_urgent_finding_is_told_in_the_same_turn_whatever_the_reply(rasa_stack, turns):
     who = sender("told-at-once")
-    rasa_stack.say(who, "hi")
-    reply = texts(rasa_stack.say(who, "I take dantrolene. is it the dantrium? my eyes look yellow"))
+    for text in turns[:-1]:
+        rasa_stack.say(who, text)
+    reply = texts(rasa_stack.say(who, turns[-1]))
     assert "today" in reply and "dantrolene" in reply, reply
     assert "RX-DANTROLENE-LIVER" in rasa_stack.tracker(who)["slots"]["red_flags"]
+
+
+def test_an_unrecognised_medicine_is_said_back_in_the_same_turn(rasa_stack):
+    who = sender("unrecognised")
+    rasa_stack.say(who, "hi")
+    reply = texts(rasa_stack.say(who, "what is clonus? i take xyloblaxin 20mg"))
+    assert "xyloblaxin" in reply.lower(), reply
 
 
 def test_crisis_mode_stays_for_the_rest_of_the_conversation(rasa_stack):
