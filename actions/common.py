@@ -28,8 +28,28 @@ def user_texts(tracker: Tracker) -> List[str]:
     return [e.get("text") for e in tracker.events if e.get("event") == "user" and e.get("text")]
 
 
+def turn_value(tracker: Tracker) -> Optional[Dict[Text, Any]]:
+    """The `assessment` slot when it covers every user message of this tracker (the Rasa server sets
+    it after each message, rasa_ext.turn), else None."""
+    value = tracker.get_slot("assessment")
+    if isinstance(value, dict) and value.get("messages") == len(user_texts(tracker)):
+        return value
+    return None
+
+
 def conversation_assessment(tracker: Tracker) -> Assessment:
+    """The turn's assessment from the slot; the engine runs here only when the slot is missing or
+    stale (a tracker that did not come through the Rasa server's seam)."""
+    value = turn_value(tracker)
+    if value is not None:
+        return Assessment.from_dict(value)
     return assess(user_texts(tracker))
+
+
+def in_crisis(tracker: Tracker) -> bool:
+    """Crisis mode (RF-SELF-HARM fired in this conversation): no booking, no menu buttons."""
+    value = tracker.get_slot("assessment")
+    return bool(isinstance(value, dict) and value.get("crisis")) or "RF-SELF-HARM" in (tracker.get_slot("red_flags") or [])
 
 
 def current_medication_names(assessment: Assessment) -> List[str]:

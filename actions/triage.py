@@ -16,13 +16,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import (
     conversation_assessment,
     dispatch_assessment,
-    emergency_payload,
     record,
     slot_events,
 )
-from bot.settings import clinic
-from bot.triage import is_stated_emergency
-from rasa_ext.failsafe import generic_emergency_text
 
 logger = logging.getLogger(__name__)
 
@@ -35,21 +31,17 @@ class ActionTriage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         assessment = conversation_assessment(tracker)
-        intent = tracker.latest_message.get("intent") or {}
-        said_emergency = is_stated_emergency(
-            tracker.latest_message.get("text") or "", intent.get("name"), intent.get("confidence"), clinic().emergency_number
-        )
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
         level = assessment.triage_level
         events: List[EventType] = []
 
         if level == "emergency":
             dispatch_assessment(dispatcher, assessment, say_medicines=False)
-        elif said_emergency:
-            # The person says it is an emergency but describes no red flag we can name. When
-            # unsure, the policy asks for the more cautious level: treat it as an emergency.
-            text = generic_emergency_text()  # the same text as the Rasa server's fail-safe path
-            dispatcher.utter_message(text=text, json_message=emergency_payload(text))
-            level = "emergency"
+        elif intent == "emergency" and not assessment.medications and not assessment.unrecognised:
+            # The classifier heard an emergency, the triage rules found none (issue 10: the intent
+            # never decides alone): the number to call, without the alarm, and a question.
+            dispatcher.utter_message(response="utter_emergency_check")
+            return []
         else:
             if not assessment.medications and not assessment.unrecognised and not assessment.red_flags:
                 dispatcher.utter_message(

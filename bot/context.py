@@ -125,6 +125,11 @@ PSEUDO = [re.compile(rf"\b(?:{p})\b") for p in (
     # idioms of candour, not denial ("not gonna lie i know how id do it")
     r"not (?:gonna|going to|gon na) (?:lie|sugar ?coat|pretend)", r"ngl", r"no lie", r"not (?:kidding|joking)",
     r"no joke", r"no kidding", r"wont lie", r"cant lie", r"not lying",
+    # someone not breathing is a finding, not a denial (RF-BREATHING)
+    r"(?:not|isnt|wasnt|aint) breathing", r"no (?:breathing|breath|pulse)",
+    r"rather not (?:be alive|be here|exist|wake up|live)",
+    # "if it doesnt (go away), id rather ...": the negation belongs to the condition, not to what follows
+    r"if (?:it|that|this|they) (?:doesnt|dont|wont|isnt|cant|does not|will not)(?: (?:go away|get better|stop|improve|work|help|end|change))?",
 )]
 
 #: After "was on": not a medicine but a place, an activity or a device ("was on the couch").
@@ -163,6 +168,12 @@ TRIGGERS: List[Trigger] = (
         r"(?:i|he|she) havent (?:done|tried|taken) (?:it|that|them) yet",
         # asking whether a medicine can cause it: "si la sertralina puede causar clonus"
         r"(?:puede|pueden|podria|podrían|podrian) (?:causar|dar|provocar)",
+        # Questions about words, not reports ("is clonus the same as seizures?", "can seizures cause
+        # clonus?"): the trigger is the question word only (a lookahead), so the scope covers the terms.
+        r"is(?= (?:\w+ ){1,3}(?:the same as|the same thing as|related to|linked to|a (?:type|kind|form) of)\b)",
+        r"(?:are|is)(?= (?:\w+ ){1,3}(?:and|or) (?:\w+ ){1,3}the same\b)", r"(?:difference|different) (?:between|from)",
+        r"(?:can|could|does|do|will)(?= (?:\w+ ){1,2}(?:cause|lead to|turn into|become|mean)\b)",
+        r"what(?= (?:does|do) (?:\w+ ){1,2}mean\b)", r"tell me about",
     ], window=14)
     + _t(HISTORICAL, FORWARD, [
         r"used to", r"use to", r"in the past", r"history of", r"previously", r"formerly", r"back in",

@@ -812,6 +812,27 @@ def rf_self_harm(s: ConversationState) -> Fired:
                              f"hurting {refl}.")
 
 
+# Two rules the policy does not list (section 5 is silent on them; "choose the more cautious level"):
+# the intent classifier never raises or withholds the emergency reply by itself, so a person who
+# asks for an ambulance or the emergency number, or says someone is unresponsive, gets it from these.
+
+
+@rule("RF-STATED-EMERGENCY", level="emergency")
+def rf_stated_emergency(s: ConversationState) -> Fired:
+    if not s.has("emergency_request"):
+        return None
+    return fire("emergency", "You asked for emergency help.")
+
+
+@rule("RF-UNRESPONSIVE", level="emergency")
+def rf_unresponsive(s: ConversationState) -> Fired:
+    if not s.new("unresponsive"):
+        return None
+    if s.patient.is_self:
+        return fire("emergency", "You describe someone who is not responding.")
+    return fire("emergency", f"You describe that {s.who.noun} is not responding.")
+
+
 # ------------------------------------------------------------------------------ section 6
 
 

@@ -21,7 +21,7 @@ from bot.medications import Mention, analyse, knowledge
 from bot.rules import LEVELS, RANK, RULE_IDS, ConversationState, Med, RedFlag, evaluate, level_of
 from bot.symptoms import Finding, SymptomReport, extract, lexicon
 
-__all__ = ["LEVELS", "Assessment", "Assessor", "MedicationMention", "RedFlag", "assess", "assess_incremental"]
+__all__ = ["LEVELS", "Assessment", "Assessor", "MedicationMention", "RedFlag", "assess", "assess_incremental", "states_emergency"]
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,34 @@ class Assessment:
     @property
     def rule_ids(self) -> List[str]:
         return [f.id for f in self.red_flags]
+
+    def to_turn_dict(self) -> Dict[str, Any]:
+        """to_dict() plus `asked` (what describe() tells about combinations only asked about): the
+        shape the Rasa server keeps in the `assessment` slot, read back by from_dict()."""
+        out = self.to_dict()
+        out["asked"] = [{"id": f.id, "level": f.level, "reason": f.reason} for f in self.asked]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> "Assessment":
+        """The Assessment of a to_dict() / to_turn_dict() object (the `assessment` slot)."""
+
+        def flags(items: Any) -> List[RedFlag]:
+            return [RedFlag(str(f["id"]), str(f["level"]), str(f.get("reason") or "")) for f in items or []]
+
+        level = data.get("triage_level")
+        return cls(
+            triage_level=level if level in LEVELS else "self_care",
+            red_flags=flags(data.get("red_flags")),
+            medications=[
+                MedicationMention(str(m["name"]), list(m.get("classes") or []), str(m.get("status") or "current"),
+                                  str(m.get("mentioned_as") or m["name"]))
+                for m in data.get("medications") or []
+            ],
+            unrecognised=[str(w) for w in data.get("unrecognised") or []],
+            symptoms=[str(x) for x in data.get("symptoms") or []],
+            asked=flags(data.get("asked")),
+        )
 
 
 @dataclass
@@ -328,6 +356,15 @@ class Assessor:
         self.assessment = self._result(flags)
         return self.assessment
 
+    @property
+    def latest_states_emergency(self) -> bool:
+        """The latest message itself says there is an emergency now (someone unresponsive or not
+        breathing, a seizure, self-harm, a request for an ambulance or 911) and the conversation is
+        at the emergency level: the emergency message is given again, even when it was given before."""
+        if not self.messages or self.assessment.triage_level != "emergency":
+            return False
+        return bool(set(self.messages[-1].report.present) & STATED_EMERGENCY_FEATURES)
+
     def _safe_read(self, text: str) -> _Message:
         try:
             return _read(text, self.patient.key)
@@ -420,18 +457,19 @@ def highest(levels: Iterable[str]) -> Optional[str]:
     return best
 
 
-def is_stated_emergency(text: str, intent: Optional[str], confidence: Optional[float], emergency_number: str = "911") -> bool:
-    """Whether the person says it is an emergency, as the NLU classified it.
+#: Features that, said in a message, state an emergency by themselves (the rules that read them are
+#: emergency-level: RF-STATED-EMERGENCY, RF-UNRESPONSIVE, RF-BREATHING, RF-SEIZURE, RF-SELF-HARM).
+STATED_EMERGENCY_FEATURES = frozenset(
+    {"emergency_request", "unresponsive", "breathing_trouble", "slow_breathing", "blue_lips", "seizure", "self_harm"}
+)
 
-    The classifier's `emergency` intent is trusted when the message has words in it; a message of
-    digits only (a half-typed phone number, "12") cannot state an emergency, unless it is the
-    emergency number itself.
-    """
-    if intent != "emergency":
-        return False
-    stripped = (text or "").strip()
-    if stripped.replace(" ", "") == emergency_number:
-        return True
-    if not any(ch.isalpha() for ch in stripped):
-        return False
-    return confidence is None or confidence >= 0.5
+
+def states_emergency(text: object) -> bool:
+    """Whether this one message says there is an emergency now, as the triage rules read it.
+
+    The NLU's `emergency` intent is not an input: times, dates, counts, phone numbers, gibberish and a
+    bare "help" never raise the emergency reply, and an ambulance, 911, someone unresponsive or not
+    breathing always do, whatever the classifier said (issue 10)."""
+    state = Assessor()
+    state.add(text)
+    return state.latest_states_emergency

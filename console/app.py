@@ -204,7 +204,7 @@ def create_app(
 
     app.jinja_env.filters["when"] = fmt_time
     app.jinja_env.filters["mask"] = mask_phones
-    app.jinja_env.globals.update(LEVELS=LEVELS, STATUSES=APPOINTMENT_STATUSES, ROLES=ROLES)
+    app.jinja_env.globals.update(LEVELS=LEVELS, STATUSES=APPOINTMENT_STATUSES, ROLES=ROLES, is_crisis=conv.is_crisis)
 
     @app.context_processor
     def _context() -> dict[str, Any]:

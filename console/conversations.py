@@ -372,6 +372,22 @@ class ConversationRow:
     def needs_attention(self) -> bool:
         return not self.reviewed and self.triage_level in ("emergency", "urgent")
 
+    @property
+    def crisis(self) -> bool:
+        """Crisis mode (issue 10): RF-SELF-HARM fired in this conversation; the assistant keeps the
+        988 and 911 guidance for the rest of it, and staff should look at it."""
+        return is_crisis(self.rule_ids)
+
+
+#: The rule whose firing puts a conversation in crisis mode (rasa_ext.turn.CRISIS_RULE).
+CRISIS_RULE = "RF-SELF-HARM"
+
+
+def is_crisis(rule_ids: Any) -> bool:
+    """From the summary's rule ids (a list, or the stored ",A,B," string)."""
+    ids = rule_ids.strip(",").split(",") if isinstance(rule_ids, str) else list(rule_ids or [])
+    return CRISIS_RULE in ids
+
 
 def _row(r: Any) -> ConversationRow:
     return ConversationRow(

@@ -1,13 +1,20 @@
 """Dialogue policy that lets an emergency interrupt anything, an active form included.
 
-After every user message it runs the triage engine over everything the person has said in the
-conversation. When a rule of level `emergency` fires that has not been announced yet (its id is
-not in the `red_flags` slot), or the person's message was classified as `emergency`, it predicts
-`action_triage` with full confidence. The prediction is marked as not depending on user input so
-that it outranks the form happy path of the RulePolicy (see `DefaultPolicyPredictionEnsemble`),
-and its priority is above the RulePolicy's. Right after an emergency has been announced it
-predicts `action_listen`, so that nothing (a form, a rule) talks over the emergency message.
-Otherwise it abstains (all zeros), and the other policies decide.
+It reads the turn's assessment (the `assessment` slot, set by the Rasa server right after the
+message is parsed, rasa_ext.turn; it does not run the engine itself) and, after a user message:
+- predicts `action_triage` with full confidence when an emergency-level rule fired that has not been
+  announced yet (its id is not in the `red_flags` slot), or when the message itself states an
+  emergency (bot.triage.Assessor.latest_states_emergency: asked for an ambulance or 911, someone
+  unresponsive or not breathing ...). The NLU intent `emergency` decides nothing here, in either
+  direction;
+- in crisis mode (RF-SELF-HARM fired earlier in the conversation) predicts `utter_crisis_support`
+  (988 and 911, no buttons) instead of any other reply, so no form or menu starts again;
+- inside an active form, predicts `action_triage` for an urgent finding not announced yet, so that
+  it is told before the form's next question (outside forms rasa_ext.turn tells it after the reply).
+The prediction is marked as not depending on user input so that it outranks the form happy path of
+the RulePolicy (see `DefaultPolicyPredictionEnsemble`), and its priority is above the RulePolicy's.
+Right after an emergency has been announced, or the crisis reply given, it predicts `action_listen`,
+so that nothing (a form, a rule) talks over it. Otherwise it abstains (all zeros).
 """
 
 from __future__ import annotations
@@ -24,8 +31,7 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.settings import clinic
-from bot.triage import assess, is_stated_emergency
+from rasa_ext import turn
 
 logger = logging.getLogger(__name__)
 
@@ -34,17 +40,12 @@ TRIAGE_ACTION = "action_triage"
 
 def user_texts(tracker: DialogueStateTracker) -> List[str]:
     """Everything the person wrote in this conversation, oldest first."""
-    return [e.text for e in tracker.events if isinstance(e, UserUttered) and e.text]
+    return turn.user_texts(tracker)
 
 
 def unannounced_emergencies(tracker: DialogueStateTracker) -> List[str]:
     """Ids of emergency-level rules that fired but are not in the `red_flags` slot yet."""
-    texts = user_texts(tracker)
-    if not texts:
-        return []
-    announced = set(tracker.get_slot("red_flags") or [])
-    assessment = assess(texts)
-    return [f.id for f in assessment.red_flags if f.level == "emergency" and f.id not in announced]
+    return turn.unannounced(turn.current(tracker), tracker)
 
 
 @DefaultV1Recipe.register(
@@ -85,18 +86,19 @@ class EmergencyPolicy(Policy):
         latest = tracker.latest_action_name
         if latest == TRIAGE_ACTION and tracker.get_slot("triage_level") == "emergency":
             return ACTION_LISTEN_NAME
+        if latest == turn.CRISIS_RESPONSE:
+            return ACTION_LISTEN_NAME
         if latest != ACTION_LISTEN_NAME or not isinstance(tracker.latest_message, UserUttered):
             return None
         if not tracker.latest_message.intent and not tracker.latest_message.text:
             return None
-        intent = tracker.latest_message.intent or {}
-        if is_stated_emergency(
-            tracker.latest_message.text or "", intent.get("name"), intent.get("confidence"), clinic().emergency_number
-        ):
+        value = turn.current(tracker)
+        if value is None:  # the engine failed: the fail-safe path and the other policies answer
+            return None
+        if value.get("stated_emergency") or turn.unannounced(value, tracker):
             return TRIAGE_ACTION
-        try:
-            if unannounced_emergencies(tracker):
-                return TRIAGE_ACTION
-        except Exception:  # the engine must never take the conversation down
-            logger.exception("triage engine failed inside EmergencyPolicy")
+        if value.get("crisis"):
+            return turn.CRISIS_RESPONSE
+        if tracker.active_loop_name and turn.unannounced(value, tracker, ("urgent",)):
+            return TRIAGE_ACTION
         return None

@@ -13,7 +13,7 @@ import logging
 from typing import Any, Dict, List, Optional, Sequence
 
 from bot.settings import clinic
-from bot.triage import assess
+from bot.triage import Assessment, assess
 from bot.triage_text import describe
 
 logger = logging.getLogger(__name__)
@@ -53,17 +53,21 @@ def emergency_custom(text: str) -> Dict[str, Any]:
     return {"emergency": True, "call": number, "tel": f"tel:{number}", "emergency_number": number, "text": text}
 
 
-def emergency_message(texts: Sequence[str], stated_emergency: bool = False) -> Optional[Dict[str, Any]]:
+def emergency_message(
+    texts: Sequence[str], stated_emergency: bool = False, assessment: Optional[Assessment] = None
+) -> Optional[Dict[str, Any]]:
     """The emergency message for a conversation whose user texts are `texts`, or None.
 
-    `stated_emergency`: the person says it is an emergency (the NLU's `emergency` intent); when
-    no red flag can be named, the more cautious level is chosen and the generic message is given.
+    `assessment`: the turn's assessment when the caller has it (rasa_ext.turn); otherwise the engine
+    reads `texts`. `stated_emergency`: the caller knows the person states an emergency even though no
+    red flag can be named (the engine failed): the more cautious level, the generic message.
     """
-    try:
-        assessment = assess([t for t in texts if t])
-    except Exception:  # noqa: BLE001 - the fail-safe path must answer whatever the engine does
-        logger.error("triage engine failed in the fail-safe path")
-        assessment = None
+    if assessment is None:
+        try:
+            assessment = assess([t for t in texts if t])
+        except Exception:  # noqa: BLE001 - the fail-safe path must answer whatever the engine does
+            logger.error("triage engine failed in the fail-safe path")
+            assessment = None
     if assessment is not None and assessment.triage_level == "emergency":
         text = describe(assessment, clinic())
     elif stated_emergency:

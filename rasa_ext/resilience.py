@@ -49,8 +49,7 @@ from rasa.shared.core.events import (
 )
 
 from bot.settings import clinic
-from bot.triage import assess, is_stated_emergency
-from rasa_ext import failsafe
+from rasa_ext import failsafe, turn
 
 logger = logging.getLogger(__name__)
 
@@ -71,35 +70,20 @@ def emergency_action_timeout() -> float:
     return _seconds("CLONUS_EMERGENCY_ACTION_TIMEOUT", 1.0)
 
 
-def _user_texts(tracker: Any) -> List[str]:
-    return [e.text for e in tracker.events if isinstance(e, UserUttered) and e.text]
-
-
-def _stated_emergency(tracker: Any) -> bool:
-    latest = tracker.latest_message
-    if not isinstance(latest, UserUttered):
-        return False
-    intent = latest.intent or {}
-    return is_stated_emergency(latest.text or "", intent.get("name"), intent.get("confidence"), clinic().emergency_number)
-
-
 def pending_emergency(tracker: Any) -> Optional[dict]:
-    """The emergency message (and slots) the conversation needs and has not been given, or None."""
-    texts = _user_texts(tracker)
-    stated = _stated_emergency(tracker)
-    try:
-        assessment = assess(texts)
-        flags = [f.id for f in assessment.red_flags]
-        level = assessment.triage_level
-    except Exception:  # noqa: BLE001 - the fail-safe path must answer whatever the engine does
-        logger.error("triage engine failed in the fail-safe path")
-        flags, level = [], None
-    announced = set(tracker.get_slot("red_flags") or [])
-    new_flag = level == "emergency" and not set(flags) <= announced
-    # Saying it is an emergency always gets the message again (as action_triage does).
-    if not (new_flag or stated):
+    """The emergency message (and slots) the conversation needs and has not been given, or None.
+
+    Reads the turn's assessment (rasa_ext.turn: the `assessment` slot), the same one EmergencyPolicy
+    and the actions read; the engine runs here only for a tracker that did not come through the seam."""
+    value = turn.current(tracker)
+    if value is None:  # the engine failed: nothing can be named
         return None
-    message = failsafe.emergency_message(texts, stated_emergency=stated)
+    flags = [f["id"] for f in value.get("red_flags") or []]
+    stated = bool(value.get("stated_emergency"))
+    # Saying it is an emergency always gets the message again (as action_triage does).
+    if not (turn.unannounced(value, tracker) or stated):
+        return None
+    message = failsafe.emergency_message(turn.user_texts(tracker), assessment=turn.assessment(value))
     if message is None:
         return None
     return {"message": message, "red_flags": flags}
@@ -210,6 +194,7 @@ def install() -> None:
     if _installed:
         return
     _installed = True
+    turn.install()
     # action_for_name_or_text builds `RemoteAction(...)` from this module's namespace.
     rasa_action.RemoteAction = FailsafeRemoteAction
 

@@ -92,6 +92,30 @@ def test_stated_emergency_without_named_red_flag_is_treated_as_emergency(databas
     assert slot_values(events)["triage_level"] == "emergency"
 
 
+@pytest.mark.parametrize("text", ["tuesday 9:30", "lkjlkj 8888", "HELP", "no wait wrong number, its 312-555-0177"])
+def test_emergency_intent_alone_gets_a_question_not_the_alarm(database, text):
+    """Issue 10: the classifier's `emergency` never raises the emergency reply by itself."""
+    dispatcher, events = run(ActionTriage(), make_tracker([text], intent="emergency"))
+    assert responses(dispatcher) == ["utter_emergency_check"]
+    assert not any((m.get("json_message") or {}).get("emergency") for m in dispatcher.messages)
+    assert events == []
+
+
+def test_actions_read_the_turns_assessment_from_the_slot(database):
+    """The Rasa server's `assessment` slot is what the action tells, not a second engine run."""
+    from bot.triage import assess
+
+    told = assess(["my face is drooping on one side"]).to_turn_dict()
+    value = {**told, "messages": 1, "stated_emergency": False, "crisis": False}
+    tracker = make_tracker(["(the text the slot was computed from)"], intent="report_symptom", slots={"assessment": value})
+    dispatcher, events = run(ActionTriage(), tracker)
+    assert slot_values(events)["red_flags"] == ["RF-STROKE"]
+    assert "stroke" in texts(dispatcher)
+    stale = make_tracker(["hello", "(a second message)"], intent="greet", slots={"assessment": value})
+    dispatcher, events = run(ActionTriage(), stale)  # two messages, the slot covers one: recomputed
+    assert "stroke" not in texts(dispatcher)
+
+
 def test_medicines_are_said_back_and_unrecognised_names_too(database):
     tracker = make_tracker(["i take zolof and xylophrine 20mg"], intent="report_medication")
     dispatcher, events = run(ActionTriage(), tracker)
