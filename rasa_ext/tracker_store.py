@@ -16,6 +16,7 @@ An SQLite file is kept readable by its owner only.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any, Dict, Optional, Text
@@ -27,6 +28,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
+from bot.db import sqlite_opener
 from bot.settings import database_url, db_timeout
 from rasa_ext import resilience
 
@@ -82,7 +84,15 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
         # Rasa's engine has no options for this: replace it by one that hides SQL parameters.
         self.engine.dispose()
-        self.engine = sa.create_engine(url, **engine_options(url))
+        options = engine_options(url)
+        parsed = sa.engine.make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            # The file exists now (Rasa created its tables): later connections never create it
+            # again, so a file moved away fails the turn instead of becoming an empty database
+            # that discards the real one's write-ahead log.
+            options.pop("connect_args", None)
+            options["creator"] = sqlite_opener(parsed.database, db_timeout())
+        self.engine = sa.create_engine(url, **options)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         restrict_sqlite_file(url)
 
@@ -110,7 +120,8 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         try:
             if self.engine.dialect.name == "sqlite":
-                self._probe_writable()
+                # Off the event loop: a turn waiting on a locked file must not hold up the others.
+                await asyncio.get_running_loop().run_in_executor(None, self._probe_writable)
             return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
         except Exception as exc:  # noqa: BLE001 - every database error means the same to the channel
             logger.error("could not read a conversation (%s)", type(exc).__name__)

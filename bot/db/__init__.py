@@ -8,7 +8,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,6 +53,11 @@ def _make_engine(url: str) -> Engine:
             kwargs["poolclass"] = StaticPool
         else:
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+            if Path(u.database).exists():
+                # The file exists: never create it again. A file moved away (or deleted) while the
+                # processes run must fail the turn, not be replaced by an empty database whose
+                # opening discards the write-ahead log of the real one.
+                kwargs["creator"] = sqlite_opener(u.database, db_timeout())
             # SQLAlchemy 1.4 opens a new connection per checkout for SQLite files (NullPool); a
             # small pool saves the connect and PRAGMAs on every transaction (~3 ms -> ~0.1 ms).
             kwargs["connect_args"]["check_same_thread"] = False  # the pool hands each to one thread at a time
@@ -64,6 +71,16 @@ def _make_engine(url: str) -> Engine:
         kwargs["pool_pre_ping"] = True
         kwargs["connect_args"] = {"connect_timeout": max(1, int(round(db_timeout())))}
     return sa.create_engine(url, **kwargs)
+
+
+def sqlite_opener(path: str, timeout: float):
+    """A pysqlite connect function that opens an existing file read-write and never creates one."""
+    uri = "file:" + urllib.parse.quote(str(Path(path).resolve())) + "?mode=rw"
+
+    def connect():  # type: ignore[no-untyped-def]
+        return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+
+    return connect
 
 
 def _sqlite_transactions(engine: Engine, wal: bool) -> None:

@@ -43,6 +43,7 @@ from sanic.response import HTTPResponse
 from bot.settings import clinic
 from rasa_ext.channels import (
     DEFAULT_MAX_MESSAGE_CHARS,
+    TITLE_REPLY_MAX_CHARS,
     BodyTooLarge,
     RateLimiter,
     button_payloads,
@@ -51,13 +52,12 @@ from rasa_ext.channels import (
     emergency_screen,
     failsafe_turn,
     json_depth_exceeds,
-    TITLE_REPLY_MAX_CHARS,
     last_bot_turn,
     neutralise_payload,
-    typed_title,
     notice_messages,
     read_body,
     secret_from_env_or_file,
+    typed_title,
     warm_failsafe,
 )
 
