@@ -33,6 +33,9 @@ def trouble_text(saved: Optional[bool] = True) -> str:
     return (
         "The assistant is having trouble right now. "
         f"In an emergency call {c.emergency_number}. The clinic's number is {c.phone}."
+        # Without the conversation (the database may be down) nobody knows whether it is in crisis
+        # mode: the crisis line is in every trouble notice, so a crisis conversation never loses it.
+        f" If you are thinking about hurting yourself, call or text {c.crisis_line}."
         + SAVED_NOTE[saved]
     )
 

@@ -61,3 +61,9 @@ def test_a_failure_is_remembered_for_its_own_turn_only():
     start_key = resilience._turn_key(before, "action_session_start")
     assert start_key == resilience._turn_key(first, "action_triage")
     assert resilience._turn_key(second, "action_triage") != start_key
+
+
+def test_every_trouble_notice_keeps_the_crisis_line():
+    """In an outage the conversation (and whether it is in crisis mode) cannot be read."""
+    for saved in (True, False, None):
+        assert clinic().crisis_line in failsafe.trouble_message(saved)["text"]
