@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bot.recall.featurize import DIM, featurize  # noqa: E402
 import recall_data  # noqa: E402
+
+from bot.recall.featurize import DIM, featurize  # noqa: E402
 
 OUT = ROOT / "bot" / "recall"
 THRESHOLD = float(os.environ.get("RECALL_THRESHOLD", "0.3"))
@@ -50,7 +51,9 @@ def figures(probs, rows, features, threshold):
     for j, f in enumerate(features):
         y = np.array([labels.get(f, 0) for _, labels in rows])
         p = probs[:, j] >= threshold
-        tp = int((p & (y == 1)).sum()); fp = int((p & (y == 0)).sum()); fn = int((~p & (y == 1)).sum())
+        tp = int((p & (y == 1)).sum())
+        fp = int((p & (y == 0)).sum())
+        fn = int((~p & (y == 1)).sum())
         out[f] = {"recall": round(tp / max(1, tp + fn), 3), "precision": round(tp / max(1, tp + fp), 3), "positives": int(y.sum())}
     return out
 

@@ -5,7 +5,6 @@ typed button titles, emoji-only input, and the not-a-doctor sentence said once."
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
