@@ -8,9 +8,6 @@ real emergencies), inside a form and outside, and the triage engine's answer mus
 from __future__ import annotations
 
 import pytest
-from rasa.engine.graph import ExecutionContext
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
@@ -19,7 +16,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.triage import assess, states_emergency
 from rasa_ext import failsafe, turn
 from rasa_ext.emergency_policy import EmergencyPolicy
-from tests.conftest import ROOT
 
 # Everyday input the outside testers saw answered with the emergency message, and neighbours of it.
 NOT_EMERGENCIES = [
@@ -97,19 +93,7 @@ def test_the_stated_emergency_rules_carry_their_ids():
 # ------------------------------------------------------------------------------ the policy, on trackers
 
 
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(ROOT / "domain.yml"))
-
-
-@pytest.fixture
-def policy(tmp_path) -> EmergencyPolicy:
-    return EmergencyPolicy.create(
-        {**EmergencyPolicy.get_default_config()},
-        LocalModelStorage(tmp_path),
-        Resource("emergency_policy"),
-        ExecutionContext(graph_schema=None),  # type: ignore[arg-type]
-    )
+# `domain` and `policy` are fixtures of tests/unit/conftest.py.
 
 
 def tracker(domain: Domain, text: str, intent: str, loop: str | None, sender: str) -> DialogueStateTracker:
