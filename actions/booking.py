@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import conversation_assessment
-from actions.forms_common import first_answers, latest_text, session_user_texts, typed_answer
+from actions.forms_common import first_answers, is_button_choice, latest_text, session_user_texts, typed_answer
 from bot.booking import (
     CORRECTABLE_FIELDS,
     booking_answers,
@@ -238,7 +238,7 @@ class ValidateBookingForm(FormValidationAction):
         if value is None:
             return {"visit_reason": None}
         reason = str(value).strip()
-        if len(reason) < 2 or reason.startswith("/"):
+        if len(reason) < 2 or reason.startswith("/") or is_button_choice(tracker.latest_message or {}):
             dispatcher.utter_message(response="utter_wrong_visit_reason")
             return {"visit_reason": None}
         return {"visit_reason": reason[:500]}

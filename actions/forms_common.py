@@ -56,10 +56,22 @@ def typed_answer(
     return text
 
 
+#: The key of a user message's metadata under which a channel records the button a typed reply
+#: chose (the message keeps the person's own words as its text: rasa_ext.channels.button_message).
+BUTTON_METADATA_KEY = "button"
+
+
+def is_button_choice(message: Dict[str, Any]) -> bool:
+    """A button press: a payload ("/intent") or a button's title typed out. Either is a choice, not an
+    answer or a description."""
+    text = (message.get("text") or "").strip()
+    return text.startswith("/") or bool((message.get("metadata") or {}).get(BUTTON_METADATA_KEY))
+
+
 def latest_text(tracker: Tracker) -> str:
-    """The person's latest message as typed; "" for a button payload ("/intent"), which is no answer."""
-    text = ((tracker.latest_message or {}).get("text") or "").strip()
-    return "" if text.startswith("/") else text
+    """The person's latest message as typed; "" for a button choice, which is no answer."""
+    message = tracker.latest_message or {}
+    return "" if is_button_choice(message) else (message.get("text") or "").strip()
 
 
 def session_user_texts(tracker: Tracker) -> List[str]:
@@ -70,7 +82,7 @@ def session_user_texts(tracker: Tracker) -> List[str]:
             texts = []
         elif event.get("event") == "user":
             text = (event.get("text") or "").strip()
-            if text and not text.startswith("/"):
+            if text and not is_button_choice(event):
                 texts.append(text)
     return texts
 

@@ -51,9 +51,9 @@ class ActionStartSymptomIntake(Action):
     ) -> List[EventType]:
         events: List[EventType] = [SlotSet(slot, None) for slot in SYMPTOM_SLOTS]
         dispatcher.utter_message(response="utter_start_symptom_intake")
-        text = (tracker.latest_message.get("text") or "").strip()
-        # A button payload ("/report_symptom") carries no description; a typed message does.
-        if text and not text.startswith("/") and len(text.split()) >= 3:
+        text = latest_text(tracker)
+        # A button choice ("/report_symptom", or its title typed) carries no description; a typed message does.
+        if text and len(text.split()) >= 3:
             events.append(SlotSet("symptom_description", text[:_MAX_ANSWER]))
         events += [SlotSet(slot, value) for slot, value in answered_before(session_user_texts(tracker)).items()]
         return events

@@ -27,6 +27,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from rasa.core.channels.channel import UserMessage
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 
@@ -96,6 +97,29 @@ def typed_title(text: str, messages: Sequence[Dict[str, Any]]) -> Optional[str]:
         if isinstance(button, dict) and isinstance(button.get("payload"), str) and _title_key(str(button.get("title") or "")) == said
     ]
     return found[0] if len(set(found)) == 1 else None
+
+
+#: The metadata key under which a typed button title's payload is kept (actions.forms_common reads it).
+BUTTON_METADATA_KEY = "button"
+
+
+async def typed_reply_message(request: Request, text: str, output: Any, sender: str, input_channel: str) -> UserMessage:
+    """The UserMessage for what the person typed: when it is the title of a button the bot just
+    showed ("what is clonus"), it acts as that button (the payload's intent and entities), but the
+    conversation keeps the person's own words as the message text, with the payload in the
+    message's metadata so that actions know it was a choice, not an answer."""
+    payload = typed_title(text, await last_bot_turn(request, sender)) if len(text) <= TITLE_REPLY_MAX_CHARS else None
+    if payload is None:
+        return UserMessage(text, output, sender, input_channel=input_channel)
+    metadata = {BUTTON_METADATA_KEY: payload}
+    agent = getattr(request.app.ctx, "agent", None)
+    try:
+        parse_data = dict(await agent.parse_message(payload))
+    except Exception:  # noqa: BLE001 - no agent or a failed parse: the payload itself goes through
+        logger.error("could not parse a typed button's payload; the payload is sent instead")
+        return UserMessage(payload, output, sender, input_channel=input_channel, metadata=metadata)
+    parse_data.update(text=text, metadata=metadata)
+    return UserMessage(text, output, sender, parse_data=parse_data, input_channel=input_channel, metadata=metadata)
 
 
 _INTENT_PREFIX = re.compile(r"^\s*/+")

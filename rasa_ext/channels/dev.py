@@ -30,14 +30,12 @@ from sanic.response import HTTPResponse
 
 from rasa_ext.channels import (
     DEFAULT_MAX_MESSAGE_CHARS,
-    TITLE_REPLY_MAX_CHARS,
     BodyTooLarge,
     failsafe_turn,
     is_loopback_peer,
     json_depth_exceeds,
-    last_bot_turn,
     read_body,
-    typed_title,
+    typed_reply_message,
 )
 from rasa_ext.channels.widget import CONVERSATION_PREFIX, WidgetOutput
 
@@ -128,10 +126,12 @@ class DevInput(InputChannel):
         try:
             if await self._foreign(request, sender):
                 return 403, {"error": "that conversation belongs to another channel"}
-            if not text.lstrip().startswith("/") and len(text) <= TITLE_REPLY_MAX_CHARS:
+            if text.lstrip().startswith("/"):
+                message = UserMessage(text, collector, sender, input_channel=self.name())
+            else:
                 # As in the widget: a button's title typed instead of pressed acts as the button.
-                text = typed_title(text, await last_bot_turn(request, sender)) or text
-            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+                message = await typed_reply_message(request, text, collector, sender, self.name())
+            await on_new_message(message)
         except Exception as exc:  # noqa: BLE001 - answered like the widget, logged without the text
             logger.error("dev: the assistant failed on a turn (%s)", type(exc).__name__)
             return 503, {"error": "the assistant could not answer", "messages": await failsafe_turn(text, exc)}

@@ -43,7 +43,6 @@ from sanic.response import HTTPResponse
 from bot.settings import clinic
 from rasa_ext.channels import (
     DEFAULT_MAX_MESSAGE_CHARS,
-    TITLE_REPLY_MAX_CHARS,
     BodyTooLarge,
     RateLimiter,
     button_payloads,
@@ -57,7 +56,7 @@ from rasa_ext.channels import (
     notice_messages,
     read_body,
     secret_from_env_or_file,
-    typed_title,
+    typed_reply_message,
     warm_failsafe,
 )
 
@@ -370,12 +369,14 @@ class WidgetInput(InputChannel):
         if text.lstrip().startswith("/"):
             allowed = [self.init_payload] + button_payloads(await last_bot_turn(request, sender))
             text = neutralise_payload(text, allowed)
-        elif len(text) <= TITLE_REPLY_MAX_CHARS:
-            # A button's title typed instead of pressed acts as the button.
-            text = typed_title(text, await last_bot_turn(request, sender)) or text
         collector = WidgetOutput()
+        if text.startswith("/"):
+            message = UserMessage(text, collector, sender, input_channel=self.name())
+        else:
+            # A button's title typed instead of pressed acts as the button (the typed words are kept).
+            message = await typed_reply_message(request, text, collector, sender, self.name())
         try:
-            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+            await on_new_message(message)
         except Exception as exc:  # noqa: BLE001 - The exception's text may quote the message: its type only, never the details.
             logger.error("widget: the assistant failed on a turn (%s)", type(exc).__name__)
             raise Refusal(503, "the assistant could not answer", await failsafe_turn(text, exc)) from None

@@ -332,3 +332,17 @@ def test_booking_answers_skip_whom_and_questions():
     assert booking_answers("ok is my thursday appt still booked tho?", clinic(), now) == {}
     assert parse_name("Jamie Ortiz, like i said") == "Jamie Ortiz"
     assert parse_name("Frank Moretti (same)") == "Frank Moretti"
+
+
+def test_a_typed_button_title_kept_as_text_is_a_choice_not_a_description():
+    # The widget keeps the typed words ("I have symptoms in my leg" as a button's title) as the message
+    # text and records the button in the metadata (rasa_ext.channels.typed_reply_message).
+    event = user_event("My leg jerks at night", "report_symptom")
+    event["metadata"] = {"button": "/report_symptom"}
+    event["parse_data"]["metadata"] = {"button": "/report_symptom"}
+    tracker = make_tracker(events=[{"event": "action", "name": "action_listen"}, event])
+    _, events = run(ActionStartSymptomIntake(), tracker)
+    assert slot_values(events).get("symptom_description") is None
+    typed = make_tracker(["My leg jerks at night"])
+    _, events = run(ActionStartSymptomIntake(), typed)
+    assert slot_values(events).get("symptom_description") == "My leg jerks at night"
