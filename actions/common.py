@@ -3,7 +3,10 @@ and turning an assessment into slot events and messages."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -113,12 +116,41 @@ def outcome_text(assessment: Assessment) -> str:
     return "\n".join(line for line in lines if line.strip() != DISCLAIMER)
 
 
-def record(tracker: Tracker, assessment: Assessment, level: Optional[str] = None) -> None:
-    """Store the triage decision for the staff console; a database problem never stops the chat."""
+def turn_anchor(tracker: Tracker) -> str:
+    """What names this turn across attempts: the stored turn it follows.
+
+    The Rasa server may refuse to store a turn after its actions ran (the database locked
+    mid-turn: the channel answers 503 "please send it again"). The resent message comes with a new
+    timestamp and message id, but it follows the same stored conversation: everything before the
+    latest user message was read from the tracker store, so the previous user message's timestamp
+    is the same in both attempts (and differs for any later turn). The first message of a session
+    has no stored predecessor (its session start is made again on each attempt): it is named by
+    its day and its text, so a resend of the same text is the same turn."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) >= 2:
+        return "after:" + repr(float(users[-2].get("timestamp") or 0.0))
+    latest = users[-1] if users else {}
+    day = datetime.fromtimestamp(float(latest.get("timestamp") or 0.0), tz=timezone.utc).date().isoformat()
+    return "first:" + day + ":" + (latest.get("text") or "")
+
+
+def idempotency_key(tracker: Tracker, purpose: str, content: Any = None) -> str:
+    """SHA-256 hex of (purpose, conversation, turn_anchor, content): the key under which a side
+    effect of this turn is stored (bot.db: unique), the same when the turn is resent."""
+    material = json.dumps([purpose, tracker.sender_id, turn_anchor(tracker), content], sort_keys=True, default=str)
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def record(tracker: Tracker, assessment: Assessment, level: Optional[str] = None, purpose: str = "triage") -> None:
+    """Store the triage decision for the staff console; a database problem never stops the chat.
+
+    Keyed by the turn (idempotency_key): a turn the Rasa server refused and the person sends again
+    replaces the row of its refused attempt instead of adding a second one."""
     try:
         from bot.db import record_assessment
 
         record_assessment(
+            idempotency_key=idempotency_key(tracker, purpose),
             conversation_id=tracker.sender_id,
             level=level or assessment.triage_level,
             rule_ids=[f.id for f in assessment.red_flags],

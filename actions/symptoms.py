@@ -157,5 +157,5 @@ class ActionSubmitSymptomForm(Action):
     ) -> List[EventType]:
         assessment = conversation_assessment(tracker)
         offered = dispatch_assessment(dispatcher, assessment)
-        record(tracker, assessment)
+        record(tracker, assessment, purpose=self.name())
         return slot_events(assessment) + [SlotSet("offered_booking", offered)]

@@ -57,7 +57,7 @@ class ActionTriage(Action):
         if level != tracker.get_slot("triage_level") or {f.id for f in assessment.red_flags} != set(
             tracker.get_slot("red_flags") or []
         ):
-            record(tracker, assessment, level)
+            record(tracker, assessment, level, purpose=self.name())
         return events
 
 

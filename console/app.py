@@ -106,6 +106,13 @@ def secret_key_from_env() -> str:
     return secrets.token_urlsafe(48)
 
 
+#: Errors that mean the database cannot be reached or used now (SQLite locked or read-only,
+#: PostgreSQL down or cut): the console answers 503 and keeps running until it is back.
+DATABASE_UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, sa.exc.DisconnectionError)
+UNAVAILABLE_TEXT = "The database is unavailable, try again shortly."
+UNAVAILABLE_RETRY_AFTER = 5
+
+
 class ConsoleFlask(Flask):
     def log_exception(self, exc_info: Any) -> None:
         """Log where an error happened, without its message: database errors can quote a row
@@ -121,7 +128,10 @@ def create_app(
     secret_key: str | None = None,
     cookie_secure: bool | None = None,
     timezone_: tzinfo | None = None,
+    database_ready: Callable[[], bool] | None = None,
 ) -> Flask:
+    """The console. `database_ready` (python -m console: False until the schema could be migrated,
+    while the database is locked or down at start) makes every page a 503 until it is True."""
     app = ConsoleFlask(__name__)
     app.config.update(
         SECRET_KEY=secret_key or secret_key_from_env(),
@@ -253,6 +263,27 @@ def create_app(
         return wrapper
 
     # --- every request ------------------------------------------------------------------------
+
+    def unavailable() -> Response:
+        resp = Response(
+            render_template("error.html", code=503, name="Service Unavailable", description=UNAVAILABLE_TEXT), 503
+        )
+        resp.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+        return resp
+
+    @app.before_request
+    def _database_ready() -> Any:
+        if request.endpoint != "static" and database_ready is not None and not database_ready():
+            return unavailable()
+        return None
+
+    def _database_unavailable(err: Exception) -> Any:
+        # The error's type only: its message can quote a row (PostgreSQL's DETAIL).
+        log.error("database unavailable on %s %s (%s): answered 503", request.method, request.endpoint, type(err).__name__)
+        return unavailable()
+
+    for _error_type in DATABASE_UNAVAILABLE:
+        app.register_error_handler(_error_type, _database_unavailable)
 
     @app.before_request
     def _authenticate() -> Any:

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, Optional, Text
 
@@ -33,6 +36,35 @@ from bot.settings import database_url, db_timeout
 from rasa_ext import resilience
 
 logger = logging.getLogger(__name__)
+
+_probe_pool: Optional[ThreadPoolExecutor] = None
+_probe_pool_lock = threading.Lock()
+
+
+def probe_threads() -> int:
+    """CLONUS_DB_PROBE_THREADS (default 64): how many turns may wait on a locked SQLite file at once."""
+    try:
+        value = int(os.environ.get("CLONUS_DB_PROBE_THREADS", "") or 64)
+    except ValueError:
+        value = 64
+    return max(1, value)
+
+
+def probe_executor() -> ThreadPoolExecutor:
+    """The threads the write-lock probe waits in: its own pool, not asyncio's default one.
+
+    The default executor has min(32, cores + 4) threads (6 on two cores) and also runs the
+    channels' fail-safe screen (rasa_ext.channels.failsafe_turn): with more turns waiting on a
+    locked file than it has threads, the waits were served in waves of CLONUS_DB_TIMEOUT and the
+    fail-safe screens queued behind them, past their own time limit (an emergency then got only
+    the trouble notice). Threads are started only when needed."""
+    global _probe_pool
+    if _probe_pool is None:
+        with _probe_pool_lock:
+            if _probe_pool is None:
+                _probe_pool = ThreadPoolExecutor(max_workers=probe_threads(), thread_name_prefix="clonus-db-probe")
+    return _probe_pool
+
 
 class TrackerStoreUnavailable(RasaException):
     """The conversation could not be read or stored: the turn must not be answered as if it were."""
@@ -121,7 +153,8 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         try:
             if self.engine.dialect.name == "sqlite":
                 # Off the event loop: a turn waiting on a locked file must not hold up the others.
-                await asyncio.get_running_loop().run_in_executor(None, self._probe_writable)
+                # Its own threads: every waiting turn waits at once, each for CLONUS_DB_TIMEOUT at most.
+                await asyncio.get_running_loop().run_in_executor(probe_executor(), self._probe_writable)
             return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
         except Exception as exc:  # noqa: BLE001 - every database error means the same to the channel
             logger.error("could not read a conversation (%s)", type(exc).__name__)

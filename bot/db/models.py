@@ -83,6 +83,9 @@ class AppointmentRequest(Base):
     reason = sa.Column(sa.Text, nullable=True)
     triage_level = sa.Column(sa.String(16), nullable=True)  # level when the request was made
     status = sa.Column(sa.String(16), nullable=False, default="new", server_default="new")
+    # SHA-256 hex of (conversation, the stored turn the booking follows, the booking's content):
+    # a turn resent after the Rasa server refused to store it finds the request it made (0009).
+    idempotency_key = sa.Column(sa.String(64), nullable=True, unique=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
     updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -97,6 +100,9 @@ class TriageAssessment(Base):
     rule_ids = sa.Column(sa.JSON, nullable=False, default=list)
     reasons = sa.Column(sa.JSON, nullable=False, default=list)
     medications = sa.Column(sa.JSON, nullable=False, default=list)
+    # SHA-256 hex of (conversation, the stored turn it follows, the action): a resent turn
+    # replaces the row its refused attempt wrote (0009).
+    idempotency_key = sa.Column(sa.String(64), nullable=True, unique=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, index=True)
 
 

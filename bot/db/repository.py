@@ -43,24 +43,43 @@ def record_appointment_request(
     reason: str | None,
     triage_level: str | None,
     url: str | None = None,
+    idempotency_key: str | None = None,
 ) -> int:
-    """Store a booking request (status `new`) and return its id."""
+    """Store a booking request (status `new`) and return its id.
+
+    With an `idempotency_key`, a request already stored under that key is returned instead of a
+    new one (a turn resent after the Rasa server refused to store it; two racing attempts meet the
+    unique constraint and the loser returns the winner's id)."""
     _check_level(triage_level, allow_none=True)
-    with _session_scope(url) as s:
-        row = AppointmentRequest(
-            conversation_id=conversation_id,
-            patient_name=patient_name,
-            phone_e164=phone_e164,
-            preferred_time=preferred_time,
-            reason=reason,
-            triage_level=triage_level,
-            status="new",
-        )
-        s.add(row)
-        s.flush()
-        # the conversation id is the phone number on SMS channels: never logged
-        log.info("appointment request %s stored", row.id)
-        return int(row.id)
+    for attempt in (1, 2):
+        try:
+            with _session_scope(url) as s:
+                if idempotency_key is not None:
+                    existing = s.execute(
+                        sa.select(AppointmentRequest.id).where(AppointmentRequest.idempotency_key == idempotency_key)
+                    ).scalar_one_or_none()
+                    if existing is not None:
+                        log.info("appointment request %s already stored for this turn", existing)
+                        return int(existing)
+                row = AppointmentRequest(
+                    conversation_id=conversation_id,
+                    patient_name=patient_name,
+                    phone_e164=phone_e164,
+                    preferred_time=preferred_time,
+                    reason=reason,
+                    triage_level=triage_level,
+                    status="new",
+                    idempotency_key=idempotency_key,
+                )
+                s.add(row)
+                s.flush()
+                # the conversation id is the phone number on SMS channels: never logged
+                log.info("appointment request %s stored", row.id)
+                return int(row.id)
+        except sa.exc.IntegrityError:
+            if idempotency_key is None or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def record_assessment(
@@ -70,20 +89,34 @@ def record_assessment(
     reasons: Iterable[str],
     medications: Any,
     url: str | None = None,
+    idempotency_key: str | None = None,
 ) -> int:
-    """Store one triage decision of a conversation and return its id."""
+    """Store one triage decision of a conversation and return its id.
+
+    With an `idempotency_key`, the row already stored under that key (the refused attempt of the
+    same turn) is replaced: deleted and written again with a new id, so that the console's
+    incremental summary (ids above its mark) sees the new decision."""
     _check_level(level)
-    with _session_scope(url) as s:
-        row = TriageAssessment(
-            conversation_id=conversation_id,
-            level=level,
-            rule_ids=list(rule_ids),
-            reasons=list(reasons),
-            medications=medications if medications is not None else [],
-        )
-        s.add(row)
-        s.flush()
-        return int(row.id)
+    for attempt in (1, 2):
+        try:
+            with _session_scope(url) as s:
+                if idempotency_key is not None:
+                    s.execute(sa.delete(TriageAssessment).where(TriageAssessment.idempotency_key == idempotency_key))
+                row = TriageAssessment(
+                    conversation_id=conversation_id,
+                    level=level,
+                    rule_ids=list(rule_ids),
+                    reasons=list(reasons),
+                    medications=medications if medications is not None else [],
+                    idempotency_key=idempotency_key,
+                )
+                s.add(row)
+                s.flush()
+                return int(row.id)
+        except sa.exc.IntegrityError:
+            if idempotency_key is None or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def set_sms_opt_out(phone_e164: str, opted_out: bool, url: str | None = None) -> None:
