@@ -129,6 +129,7 @@ _UNRECOGNISED_CONTEXT = frozenset(
 #: Words after a name that say it is a medicine ("lumivax shots", "sedorin 1 tab", "glucovane 500 twice daily").
 _MEDICINE_AFTER = frozenset("shot shots injection injections infusion infusions patch patches drops cream spray inhaler "
                             "tab tabs tablet tablets pill pills capsule capsules samples sample dose doses".split())
+_ROUTE_WORDS = frozenset("nasal eye ear oral topical skin".split())
 _FREQUENCY = frozenset("daily twice once nightly weekly bid tid qid qd prn morning night bedtime every a".split())
 _BEFORE_NAME = frozenset("my his her their our some the a an called named new this that generic brand him me them "
                          "us daily".split())
@@ -448,6 +449,22 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
         return True
     if nxt.isdigit() and (after in _FREQUENCY or after in _MEDICINE_AFTER):
         return True  # "glucovane 500 twice daily"
+    if nxt.lower() in _ROUTE_WORDS and after in _MEDICINE_AFTER:
+        return True  # "zelvorin eye drops", "zelvorin nasal spray"
+    if nxt == "," and i + 2 < len(doc) and doc[i + 2].text.isdigit() and i + 3 < len(low) and low[i + 3] in _MEDICINE_AFTER | _DOSE_UNIT:
+        return True  # "zelvorin, 2 tabs a day"
+    # Before a known name in a list: "zelvorin and tramadol", "zelvorin 5 with my metoprolol"
+    # (not a condition: "for afib and ...", "has myasthenia and takes ...").
+    k = i + 1
+    while k < len(doc) and (_DOSE.match(doc[k].text) or low[k] in _DOSE_UNIT):
+        k += 1
+    condition = i > 0 and low[i - 1] in {"for", "of", "from", "has", "have", "had", "with", "got", "treat", "treats"}
+    if not condition and k < len(low) and low[k] in {"and", "with", "plus", "+", "&", ","}:
+        k += 1
+        while k < len(low) and low[k] in _POSSESSIVE | {"the", "some"}:
+            k += 1
+        if any(sp[0] == k and not sp[3] for sp in spans):
+            return True
     if i > 0 and low[i - 1] in {"called", "named"}:
         return True  # "a biologic called vartexa"
     if i > 0 and _DOSE.match(doc[i - 1].text) and doc[i - 1].text[-1:].isalpha() and doc[i - 1].text[:1].isdigit():

@@ -34,3 +34,11 @@ def test_vocabulary_coverage_short_names_kits_and_acids():
 
 def test_a_near_english_brand_counts_in_lowercase():
     assert {m.name for m in analyse("catapres 0.1 at bedtime").mentions} == {"clonidine"}
+
+
+def test_unknown_names_said_back_in_a_list_with_a_form_or_a_count():
+    for text in ("dorvalex and lisinopril every morning", "dorvalex 10 with my lisinopril",
+                 "dorvalex eye drops at night", "Dorvalex, 3 tabs a day"):
+        assert [u.lower() for u in analyse(text).unrecognised] == ["dorvalex"], text
+    assert analyse("walked home and took lisinopril").unrecognised == []
+    assert analyse("takes it for narcolepsy and lisinopril for pressure").unrecognised == []
