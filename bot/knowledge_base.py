@@ -22,7 +22,7 @@ REQUIRED_CLASSES = SEROTONERGIC_CLASSES | {
     "gabapentinoid", "benzodiazepine", "opioid", "muscle_relaxant", "cyp1a2_inhibitor",
     "cyp1a2_contraindicated", "fluoroquinolone", "other",
 }
-_FIELDS = {"name", "classes", "synonyms", "brands", "street", "misspellings", "context_only", "exact_case", "source"}
+_FIELDS = {"name", "classes", "synonyms", "brands", "street", "misspellings", "context_only", "exact_case", "no_fuzzy", "source"}
 _ALIAS_FIELDS = ("synonyms", "brands", "street", "misspellings")
 
 
@@ -38,6 +38,8 @@ class Medicine:
     aliases: Tuple[str, ...]  # every written form, the name included
     context_only: FrozenSet[str] = frozenset()  # lowercased
     exact_case: FrozenSet[str] = frozenset()  # as written
+    brands: FrozenSet[str] = frozenset()  # lowercased brand names (the `brands` field)
+    no_fuzzy: FrozenSet[str] = frozenset()  # lowercased: matched only as written, never as a misspelling
 
     @property
     def serotonergic(self) -> bool:
@@ -139,9 +141,10 @@ def load_knowledge(path: Optional[Path] = None) -> Knowledge:
             seen[key] = alias
         context_only = _strings(entry.get("context_only"), f"{label}: context_only")
         exact_case = _strings(entry.get("exact_case"), f"{label}: exact_case")
-        for alias in context_only + exact_case:
+        no_fuzzy = _strings(entry.get("no_fuzzy"), f"{label}: no_fuzzy")
+        for alias in context_only + exact_case + no_fuzzy:
             if _alias_key(alias) not in seen:
-                raise KnowledgeError(f"{label}: {alias!r} is in context_only/exact_case but is not one of its names")
+                raise KnowledgeError(f"{label}: {alias!r} is in context_only/exact_case/no_fuzzy but is not one of its names")
         if name in medicines:
             raise KnowledgeError(f"{label}: duplicate medicine name")
         for key in seen:
@@ -153,5 +156,7 @@ def load_knowledge(path: Optional[Path] = None) -> Knowledge:
             aliases=tuple(aliases),
             context_only=frozenset(_alias_key(a) for a in context_only),
             exact_case=frozenset(exact_case),
+            no_fuzzy=frozenset(_alias_key(a) for a in no_fuzzy),
+            brands=frozenset(_alias_key(a) for a in _strings(entry.get("brands"), f"{label}: brands")),
         )
     return Knowledge(classes=dict(classes), sources=dict(sources), medicines=medicines, alias_index=alias_index)

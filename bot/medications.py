@@ -32,6 +32,9 @@ from bot.vocab import SEROTONERGIC_CLASSES  # noqa: F401
 
 log = logging.getLogger(__name__)
 
+#: `source` of the entries scripts/build_medicines.py brings from the open vocabularies (class `other`).
+VOCABULARY_SOURCE = "vocabulary"
+
 # ----------------------------------------------------------------------------------------- mentions
 
 
@@ -126,6 +129,7 @@ _UNRECOGNISED_CONTEXT = frozenset(
 #: Words after a name that say it is a medicine ("lumivax shots", "sedorin 1 tab", "glucovane 500 twice daily").
 _MEDICINE_AFTER = frozenset("shot shots injection injections infusion infusions patch patches drops cream spray inhaler "
                             "tab tabs tablet tablets pill pills capsule capsules samples sample dose doses".split())
+_ROUTE_WORDS = frozenset("nasal eye ear oral topical skin".split())
 _FREQUENCY = frozenset("daily twice once nightly weekly bid tid qid qd prn morning night bedtime every a".split())
 _BEFORE_NAME = frozenset("my his her their our some the a an called named new this that generic brand him me them "
                          "us daily".split())
@@ -197,7 +201,7 @@ class Doc:
 # Letters glued to digits split ("baclofen10mg" -> "baclofen", "10mg"); "+", "/", "&" are their own tokens.
 _TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|'(?=[^\W\d_]))*|\d+(?:[.,]\d+)?(?:[^\W\d_]|µ)*|\S")
 #: Bump when the compiled index changes shape, so that old caches are rebuilt.
-_INDEX_VERSION = 1
+_INDEX_VERSION = 2
 
 
 def tokens(text: str) -> Tuple[str, ...]:
@@ -228,8 +232,12 @@ def _compile_index(kb: Knowledge) -> _Index:
                 if key and (med.name, alias) not in phrases.get(key, []):
                     phrases.setdefault(key, []).append((med.name, alias))
             low = alias.lower()
+            # A brand the open vocabulary alone brings (a medicine no rule uses) is not a target of fuzzy
+            # matching: an unknown name one letter from a foreign brand ("spasmolin" ~ Spasmolyt) is said
+            # back as unrecognised instead of being read as that medicine.
+            vocabulary_brand = med.source == VOCABULARY_SOURCE and _alias_key(alias) in med.brands
             if (low.isalpha() and len(low) >= 5 and _alias_key(alias) not in med.context_only
-                    and alias not in med.exact_case):
+                    and alias not in med.exact_case and _alias_key(alias) not in med.no_fuzzy and not vocabulary_brand):
                 for first in _first_letters(low[0]):
                     fuzzy.setdefault(first, []).append((low, med.name))
     longest = max((len(k) for k in phrases), default=1)
@@ -441,6 +449,22 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
         return True
     if nxt.isdigit() and (after in _FREQUENCY or after in _MEDICINE_AFTER):
         return True  # "glucovane 500 twice daily"
+    if nxt.lower() in _ROUTE_WORDS and after in _MEDICINE_AFTER:
+        return True  # "zelvorin eye drops", "zelvorin nasal spray"
+    if nxt == "," and i + 2 < len(doc) and doc[i + 2].text.isdigit() and i + 3 < len(low) and low[i + 3] in _MEDICINE_AFTER | _DOSE_UNIT:
+        return True  # "zelvorin, 2 tabs a day"
+    # Before a known name in a list: "zelvorin and tramadol", "zelvorin 5 with my metoprolol"
+    # (not a condition: "for afib and ...", "has myasthenia and takes ...").
+    k = i + 1
+    while k < len(doc) and (_DOSE.match(doc[k].text) or low[k] in _DOSE_UNIT):
+        k += 1
+    condition = i > 0 and low[i - 1] in {"for", "of", "from", "has", "have", "had", "with", "got", "treat", "treats"}
+    if not condition and k < len(low) and low[k] in {"and", "with", "plus", "+", "&", ","}:
+        k += 1
+        while k < len(low) and low[k] in _POSSESSIVE | {"the", "some"}:
+            k += 1
+        if any(sp[0] == k and not sp[3] for sp in spans):
+            return True
     if i > 0 and low[i - 1] in {"called", "named"}:
         return True  # "a biologic called vartexa"
     if i > 0 and _DOSE.match(doc[i - 1].text) and doc[i - 1].text[-1:].isalpha() and doc[i - 1].text[:1].isdigit():
@@ -539,6 +563,7 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
     _apply_context(doc, low, spans, result, clause_of, ctx)
     _switched_to(low, spans, result)
     _trailing_cues(doc, low, spans, result, clause_of)
+    _whose(doc, low, spans, result, clause_of, ctx)
     _times(doc, spans, result, clause_of)
     return result
 
@@ -575,6 +600,63 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
                 low[j] == "since" and clause_of[j] == clause_of[s] for j in range(e, min(limit, e + 6)))
             if not started:  # "started zoloft 2 years ago" is still current
                 r.update(status="past", started_recently=False)
+
+
+#: Someone else as the subject of the words before a name ("she takes", "my wife on", "started him on").
+_THIRD_PERSON = frozenset(
+    "she he shes hes him her herself himself abuela abuelo esposo esposa marido mama papa madre padre hijo hija "
+    "hermano hermana novio novia".split()) | RELATION_WORDS | frozenset(r + "s" for r in RELATION_WORDS)
+_FIRST_PERSON = frozenset("i im ive id me my myself mine yo tomo".split())
+#: The writer states what they take themselves, somewhere in the message ("i take nothing", "this is about me").
+_SELF_STATED = re.compile(
+    r"\b(?:i|im|ive)\s+(?:also\s+|only\s+|just\s+|currently\s+|still\s+|now\s+)?(?:take|taking|took|am on|on|use|using|"
+    r"started|was prescribed|been on|been taking)\b|\bme\s+(?:on|taking)\b|\b(?:for|about)\s+me\b|\bim the patient\b"
+    r"|\bi have (?!(?:a|some|another|one|two) (?:quick )?(?:q|question|questions|concern|concerns)\b|questions?\b|no\b)\w+"
+    r"|\byo tomo\b|\b(?:tomo|uso)\b")
+
+
+def _subject_before(doc: Any, low: List[str], s: int, clause_of: List[int], starts: Dict[int, int],
+                    ends: Dict[int, int]) -> Optional[str]:
+    """'first' / 'third' for the nearest person before a name in its clause ("she takes X", "me on X",
+    "started him on X"), skipping the names and doses of a list; None when no person is said."""
+    j = s - 1
+    while j >= 0 and clause_of[j] == clause_of[s] and s - j <= 10:
+        w = low[j]
+        if j + 1 in ends and w in {",", "and", "y", "&", "+"}:
+            j -= 1
+            continue
+        if w == ",":
+            prev = j - 1
+            if not (prev + 1 in ends or (prev >= 0 and (_DOSE.match(doc[prev].text) or low[prev] in _DOSE_UNIT))):
+                return None  # "my mom, who has dementia, takes X": too far to tell
+        if w in _FIRST_PERSON:
+            return "first"
+        if w in _THIRD_PERSON:
+            return "third"
+        j -= 1
+    return None
+
+
+def _whose(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+           clause_of: List[int], ctx: Context) -> None:
+    """Two people in one message: when the writer says what THEY take ("mom takes lithium, i take
+    nothing", "wife on xanax; me on effexor", "she takes sertraline herself"), a name whose subject is
+    someone else is that person's, not the patient's. Without such a statement a caregiver speaks for
+    the patient ("my son is on onfi") and nothing changes here."""
+    if not spans or not _SELF_STATED.search(ctx.norm):
+        return
+    starts = {sp[0]: k for k, sp in enumerate(spans)}
+    ends = {sp[1]: k for k, sp in enumerate(spans)}
+    patient = ctx.patient
+    for k, (s, _, _, _) in enumerate(spans):
+        if result[k]["status"] not in {"current", "past", "hypothetical"}:
+            continue
+        if _subject_before(doc, low, s, clause_of, starts, ends) != "third":
+            continue
+        j = max(0, s - 10)
+        if patient and any(low[i].rstrip("s") == patient for i in range(j, s)):
+            continue  # the relation the person speaks for
+        result[k].update(status="other", stopped=False, started_recently=False)
 
 
 def _tried_before(low: List[str], s: int, e: int, clause_of: List[int]) -> bool:

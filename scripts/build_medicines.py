@@ -102,6 +102,11 @@ REVIEWED_BRANDS = frozenset(
     "ventolin viagra zyrtec".split()
 )
 
+# Four-letter names the vocabularies give (abbreviations and brands), reviewed one by one from the
+# build's --report ("not one plain word of 5+ letters"): US names people type, and no ordinary word or
+# abbreviation of everyday text. The others there stay out ("amen", "ella", "depo", "pres", "sone").
+REVIEWED_SHORT = frozenset("onfi hctz apap amox doxy qvar axid orap urso tobi zmax ismo emla eryc olux".split())
+
 _SALT_WORDS = frozenset(
     "hydrochloride hcl sodium potassium calcium magnesium maleate mesylate besylate tartrate bitartrate "
     "succinate fumarate citrate sulfate phosphate acetate bromide hydrobromide chloride dihydrate "
@@ -237,7 +242,7 @@ class Builder:
 
     def alias_ok(self, alias: str, generic: str) -> bool:
         low = alias.lower()
-        if not _ALIAS_RE.fullmatch(low) or len(low) < 5:
+        if not _ALIAS_RE.fullmatch(low) or (len(low) < 5 and low not in REVIEWED_SHORT):
             self.drop("not one plain word of 5+ letters", f"{alias} ({generic})")
             return False
         if low in self.english and low not in REVIEWED_BRANDS:
@@ -274,6 +279,7 @@ class Builder:
                     variants[combo_names[parts]] |= variants[canonical]
         # Brands and synonyms proposed for each generic, from the FDA UNII list.
         brand_owners: Dict[str, Set[str]] = collections.defaultdict(set)
+        bn_owners: Dict[str, Set[str]] = collections.defaultdict(set)  # from a plain brand name, not a kit's part
         synonyms: Dict[str, Set[str]] = collections.defaultdict(set)
         uniis_of: Dict[str, Set[str]] = {}
         spellings: Dict[str, Set[str]] = collections.defaultdict(set)
@@ -283,6 +289,8 @@ class Builder:
             fda_names = {n.lower(): k for u in uniis for n, k in self.unii_names[u]}
             for name, kind in fda_names.items():
                 if kind == "bn":
+                    if " component " not in name:
+                        bn_owners[_FORM_SUFFIX.sub("", name)].add(generic)
                     name = _FORM_SUFFIX.sub("", name)  # "nurtec odt" -> "nurtec"
                     brand_owners[name].add(generic)
                     self.trusted.add(name)
@@ -332,12 +340,16 @@ class Builder:
                 brand_to[brand] = next(iter(classed))
             elif frozenset(owners) in combos and not classed:
                 brand_to[brand] = combos[frozenset(owners)]
+            elif not classed and len(bn_owners.get(brand, set()) & owners) == 1:
+                # "ROCEPHIN" is the brand of ceftriaxone; "ROCEPHIN KIT COMPONENT LIDOCAINE" only a kit's part
+                brand_to[brand] = next(iter(bn_owners[brand] & owners))
             else:
                 self.drop("brand of several medicines", f"{brand} ({', '.join(sorted(owners))})")
 
         # Entries: curated ones get new names added; the vocabulary's others come in as `other`.
         generated_names: Dict[str, Dict[str, Set[str]]] = collections.defaultdict(lambda: {"synonyms": set(), "brands": set()})
         risk_aliases = {a for a, owner in claimed.items() if owner in risk_names}
+        street_only = {str(a).lower() for e in curated for a in e.get("context_only") or []}
         for generic in selected:
             parts = _ingredients(generic)
             if len(parts) == 2 and any(p in risk_aliases for p in parts):
@@ -345,8 +357,9 @@ class Builder:
                 continue
             words = generic.split()
             grams = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
-            if generic not in curated_names and grams & set(claimed):
+            if generic not in curated_names and (grams & set(claimed)) - street_only:
                 # "fentanyl patch", "gabapentin enacarbil": the curated medicine's name already matches
+                # (a street name that counts only in a drug context, "acid", does not: valproic acid)
                 self.drop("form of a curated medicine (its name matches)", generic)
                 continue
             generated_names[generic]  # noqa: B018 - create the entry
@@ -410,7 +423,7 @@ class Builder:
             entry.update({k: v for k, v in out.items() if v})
             near = [a for f in ("synonyms", "brands") for a in out[f] if a.lower() not in self.trusted and self.near_english(a)]
             if near:
-                entry["exact_case"] = near
+                entry["no_fuzzy"] = near
             entry["source"] = VOCAB_SOURCE
             vocab_entries.append(entry)
             self.check_risk_class(generic, data.get(generic, {}))
@@ -433,7 +446,7 @@ class Builder:
                         merged[fld] = list(entry.get(fld) or []) + new
                         near = [a for a in new if a.lower() not in self.trusted and self.near_english(a)]
                         if near:
-                            merged["exact_case"] = list(merged.get("exact_case") or []) + near
+                            merged["no_fuzzy"] = list(merged.get("no_fuzzy") or []) + near
             medicines.append({k: merged[k] for k in _ORDER if k in merged})
         medicines.extend(vocab_entries)
         sources = dict(self.curated["sources"])
@@ -443,8 +456,8 @@ class Builder:
     def near_english(self, alias: str) -> bool:
         """Is a long vocabulary name (8+ letters, where fuzzy matching forgives two edits) within
         three edits of an English word of the same first letter? Then that word, mistyped once
-        ("migranes"), could be read as the medicine ("Migranal"), so the name counts only written with
-        the vocabulary's capitals (exact_case), which also keeps it out of fuzzy matching. Shorter
+        ("migranes"), could be read as the medicine ("Migranal"), so the name is kept out of fuzzy matching
+        (no_fuzzy; written exactly, in any capitals, it still counts). Shorter
         names (one edit forgiven) stay: a typo of a nearby word is too far from them."""
         if self._english_keys is None:
             keys: Dict[str, List[str]] = collections.defaultdict(list)
@@ -474,7 +487,8 @@ class Builder:
                     return
 
 
-_ORDER = ("name", "classes", "synonyms", "brands", "street", "misspellings", "context_only", "exact_case", "source")
+_ORDER = ("name", "classes", "synonyms", "brands", "street", "misspellings", "context_only", "exact_case", "no_fuzzy",
+          "source")
 
 HEADER = """\
 # Medicine knowledge base of the clonus triage assistant. GENERATED by scripts/build_medicines.py
@@ -496,6 +510,8 @@ HEADER = """\
 #   context_only  aliases that are also ordinary English words ("molly", "acid", "speed"): they count
 #                 only in a drug context ("took molly", "did some acid"), never in "my molly cat"
 #   exact_case    aliases that count only with this exact capitalisation ("SAMe", not "same")
+#   no_fuzzy      aliases matched only as written (any capitalisation), never as a misspelling: long
+#                 vocabulary names a few letters from an English word ("Catapres")
 #   source        key of `sources`: where the classification comes from
 """
 
