@@ -179,6 +179,9 @@ TRIGGERS: List[Trigger] = (
         r"used to", r"use to", r"in the past", r"history of", r"previously", r"formerly", r"back in",
         r"as a (?:kid|child|baby|teen|teenager|toddler)", r"once before", r"years ago", r"long ago",
         r"when (?:i|he|she) was (?:younger|a kid|little|young|a child|a baby|a teen|a teenager|pregnant)",
+        # an age in the past: "when i was 8", "at age 12", "when he was 3 years old"
+        r"when (?:i|he|she|they) (?:was|were) (?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+        r"thirteen|fourteen|fifteen|sixteen|seventeen)(?: (?:years? old|yrs? old|yo))?", r"at (?:the )?age (?:of )?\d{1,2}",
         r"(?:my|his|her|the) old (?:meds?|medicines?|medications?|pills?|prescriptions?)",
         r"old (?:meds?|medicines?|medications?|pills?|prescriptions?)", r"finished (?:the |my |his |her )?course",
         r"finished (?:taking|off)?", r"completed (?:the |a )?course", r"(?:had|did|took|got) a (?:short )?course of", r"at one point", r"once upon",
@@ -193,7 +196,8 @@ TRIGGERS: List[Trigger] = (
     + _t(HISTORICAL, BACKWARD, [
         r"years ago", r"months ago", r"ages ago", r"decades ago", r"long ago", r"a long time ago",
         r"a while (?:ago|back)", r"as a (?:kid|child|baby|teen|teenager)", r"when (?:i|he|she) was (?:younger|"
-        r"a kid|little|young|a child|a baby|a teen|a teenager)", r"in the past", r"years back",
+        r"a kid|little|young|a child|a baby|a teen|a teenager)", r"when (?:i|he|she|they) (?:was|were) (?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|"
+        r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)(?: (?:years? old|yrs? old|yo))?", r"at (?:the )?age (?:of )?\d{1,2}", r"in the past", r"years back",
         r"back in (?:the day|college|school|(?:19|20)\d\d)", r"in (?:19|20)\d\d", r"once before",
         r"in (?:high school|college|university|my twenties|my teens|my youth)", r"in the (?:\d0s|(?:19|20)\d0s|nineties|eighties)",
         r"before (?:that|this)", r"(?:i|he|she) used to",
@@ -598,11 +602,11 @@ def _cares_for(norm: str, relation: str) -> bool:
     """A cue that the person speaks FOR this relation now: their body or symptoms in the present
     ("my brother has a spinal cord injury, his spasms got way worse"), or a worry about them now."""
     pron = RELATIONS[relation]
-    if pron == "they":
-        return False
-    poss, subj = ("his", "he") if pron == "he" else ("her", "she")
+    # a relation without a gendered pronoun ("my roommate ... his neck hurts") takes either
+    poss, subj = {"he": ("his", "he"), "she": ("her", "she")}.get(pron, ("his|her|their", "he|she|they"))
     return bool(re.search(
-        rf"\b{poss}\s+(?:\w+\s+)?{_BODY}\b|\b(?:{subj}s|{subj} is|{subj} keeps|{subj} cant|{subj} wont|{subj} seems)\s+"
+        rf"\b(?:{poss})\s+(?:\w+\s+)?{_BODY}\b|\b(?:(?:{subj})s|(?:{subj}) is|(?:{subj}) keeps|(?:{subj}) cant|(?:{subj}) wont|"
+        rf"(?:{subj}) seems|theyre)\s+"
         r"(?!(?:fine|ok|okay|good|great|doing (?:fine|well|great))\b)"
         r"|\b(?:is|was) (?:on|taking)\b[^.!?;]{0,40}\b(?:and|but) (?:now|today|tonight|since)\b",
         norm))

@@ -162,6 +162,18 @@ _LEXICON: Dict[str, Tuple[str, ...]] = {
     "recent_injury": (r"\bse (?:golpeo|pego) (?:en )?la cabeza\b|\bgolpe en la (?:cabeza|espalda)\b|\bme (?:pegue|golpee) (?:en )?la cabeza\b",),
     "new_since_medicine": (r"\bdesde que (?:empece|empezo|comence|comenzo|me (?:dieron|cambiaron|subieron|recetaron))\b|\bme subieron la dosis\b",),
     "worse": (r"\bempeor\w*|\b(?:esta|estan|estoy) peor\b|\bcada vez (?:mas|peor)\b",),
+    # CL-KNOWN-CONDITION: the known conditions and "it limits daily life", in Spanish
+    "condition_ms": (r"\besclerosis multiple\b|\b(?:tengo|tiene|con|de) em\b",),
+    "condition_stroke": (r"\b(?:derrame cerebral|ictus|embolia)\b(?=[^.!?;]{0,40}\b(?:hace|desde|despues|tuve|tuvo)\b)"
+                         r"|\b(?:tuve|tuvo|despues de|desde) (?:un |el |mi |su )?(?:derrame|ictus|embolia)\b",),
+    "condition_sci": (r"\blesion (?:de la )?medula(?: espinal)?\b|\blesion medular\b|\bparapleji\w*|\bcuadripleji\w*",),
+    "condition_cp": (r"\bparalisis cerebral\b",),
+    "condition_als": (r"\besclerosis lateral amiotrofica\b|\bela\b(?= [^.!?;]{0,20}\b(?:clonus|piernas|brazos))",),
+    "disrupts_daily_life": (
+        r"\b(?:me|le|nos|les) cuesta (?:mucho )?(?:caminar|andar|trabajar|dormir|vestirme|vestirse|manejar|subir)\b",
+        r"\bno (?:puedo|puede) (?:caminar|andar|trabajar|dormir|manejar|vestirme|vestirse)\b",
+        r"\b(?:falt\w*|perd\w*) (?:al |el )?(?:trabajo|escuela|clases)\b",
+    ),
     # RF-SELF-HARM
     "self_harm": (
         r"\b(?:quiero|quisiera|me quiero|voy a|pienso en|pensando en|ganas de) (?:morir(?:me)?|matarme|suicidarme|quitarme la vida|acabar con (?:todo|mi vida)|hacerme dano|lastimarme|cortarme)\b",
@@ -304,6 +316,9 @@ _GLOSS = {
     "abrupt_stop": "stopped taking it suddenly", "recent_injury": "hit my head",
     "new_since_medicine": "since starting a new medicine", "worse": "the spasms are getting worse",
     "self_harm": "i want to kill myself",
+    "condition_ms": "i have multiple sclerosis", "condition_stroke": "i had a stroke",
+    "condition_sci": "spinal cord injury", "condition_cp": "cerebral palsy", "condition_als": "i have als",
+    "disrupts_daily_life": "it makes it hard to walk",
 }
 
 

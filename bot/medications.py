@@ -97,6 +97,9 @@ _PAST_BIGRAMS = {
     ("was", "on"): ("past", False), ("were", "on"): ("past", False), ("was", "taking"): ("past", False),
     ("no", "longer"): ("past", True), ("gave", "up"): ("past", True), ("switched", "from"): ("past", True),
     ("changed", "from"): ("past", True), ("moved", "from"): ("past", True), ("had", "been"): ("past", False),
+    # a taper under way: still taken, at a lower dose each step (not a stop; RX-BENZO-STOP, RX-BACLOFEN-STOP)
+    ("tapering", "off"): ("current", False), ("weaning", "off"): ("current", False),
+    ("tapering", "down"): ("current", False), ("weaning", "down"): ("current", False),
 }
 _PAST_WORDS = {
     "stopped": ("past", True), "quit": ("past", True), "quitted": ("past", True), "discontinued": ("past", True),

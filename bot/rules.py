@@ -608,6 +608,13 @@ def rx_resp_depression(s: ConversationState) -> Fired:
     )
 
 
+def _sudden_stop(s: ConversationState, m: Med) -> bool:
+    """RX-BACLOFEN-STOP, RX-BACLOFEN-WITHDRAWAL, RX-BENZO-STOP: the policy's "abrupt stop". A medicine
+    reduced step by step (a taper: "tapered off it with my psychiatrist") is not one, unless the person
+    also says it ended suddenly ("cold turkey", "ran out")."""
+    return m.recent_stop and not (s.has("taper") and not s.has("abrupt_stop"))
+
+
 BACLOFEN_WITHDRAWAL_SIGNS = ("fever", "confusion", "rebound_spasticity", "hypertonia", "itching", "hallucinations", "seizure")
 
 
@@ -626,7 +633,7 @@ def _baclofen_problem(s: ConversationState) -> Tuple[List[str], bool]:
             problems.append("a baclofen pump refill was missed")
         if s.has("pump_catheter"):
             problems.append("there is a problem with the pump catheter")
-    if baclofen is not None and baclofen.recent_stop:
+    if baclofen is not None and _sudden_stop(s, baclofen):
         problems.append(f"{poss} baclofen was stopped suddenly")
     return problems, baclofen is not None
 
@@ -685,7 +692,7 @@ def rx_dantrolene_liver(s: ConversationState) -> Fired:
 
 @rule("RX-BENZO-STOP", level=("urgent", "emergency"), escalation="a seizure, seeing things that are not there, or confusion")
 def rx_benzo_stop(s: ConversationState) -> Fired:
-    stopped = [m for m in s.meds.values() if m.has("benzodiazepine") and m.recent_stop]
+    stopped = [m for m in s.meds.values() if m.has("benzodiazepine") and _sudden_stop(s, m)]
     if not stopped:
         return None
     if s.has("seizure"):
@@ -912,14 +919,25 @@ _CLONUS_DESCRIPTION = set(CLONUS_FEATURES) | {
 }
 
 
-@rule("CL-BRIEF", level="self_care", section6=True)
+@rule("CL-BRIEF", level=("self_care", "routine"), section6=True)
 def cl_brief(s: ConversationState) -> Fired:
     if not _clonus(s) or "clonus_brief" not in s.features:
         return None
-    if s.has("clonus_sustained", "clonus_recurring") or s.serotonergic:
+    if s.has("clonus_sustained", "clonus_recurring"):
         return None
     if (s.symptom_features & s.features) - _CLONUS_DESCRIPTION:
         return None  # "no other symptom"
+    if s.serotonergic:
+        # The policy is silent on a few beats in a person on a serotonergic agent taken for a while:
+        # CL-BRIEF asks for no serotonergic agent, CL-NEW-SEROTONERGIC for a recent start (urgent,
+        # which fires instead when it applies). The more cautious level: routine, a neurologist checks it.
+        if _new_serotonergic(s):
+            return None
+        return fire(
+            "routine",
+            f"{s.who.take} {_names(s.serotonergic)}, which raises serotonin; even a few beats of clonus are worth "
+            "a neurologist's check.",
+        )
     return fire(
         "self_care",
         "A few beats of clonus that stop on their own, with no other symptoms, are common and usually harmless.",
