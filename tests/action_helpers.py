@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Dict, List, Optional
 
 import yaml
@@ -70,3 +71,10 @@ def responses(dispatcher: CollectingDispatcher) -> List[str]:
 
 def slot_values(events: List[Dict[str, Any]]) -> Dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def run(action, tracker: Tracker):
+    """Runs a custom action on a tracker as the action server would: (dispatcher, events)."""
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, domain()))
+    return dispatcher, events

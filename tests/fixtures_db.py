@@ -149,3 +149,20 @@ def db_session(db_connection: sa.engine.Connection) -> Iterator[sa.orm.Session]:
 def fresh_db_url(clonus_databases: _Databases) -> Callable[..., str]:
     """Factory for a new database of a backend, for tests that must commit (or migrate) themselves."""
     return clonus_databases.new
+
+
+@pytest.fixture
+def database(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Actions write through bot.db to DATABASE_URL: point it at the test database (both kinds)."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    return db_url
+
+
+def rows(url: str, model: type, conversation_id: str) -> list:
+    """The rows of `model` stored for one conversation, read on a connection of its own."""
+    engine = sa.create_engine(url, future=True)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.select(model).where(model.conversation_id == conversation_id)).mappings().all()
+    finally:
+        engine.dispose()

@@ -17,17 +17,13 @@ actions, the real database (SQLite and PostgreSQL).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-
-import pytest
-import sqlalchemy as sa
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking import ActionSubmitBookingForm
 from actions.triage import ActionTriage
 from bot.db.models import AppointmentRequest, TriageAssessment
-from tests.action_helpers import domain, make_tracker, responses, user_event
+from tests.action_helpers import make_tracker, responses, run, user_event
+from tests.fixtures_db import rows
 
 BOOKING = {
     "patient_name": "Jane Testperson",
@@ -38,21 +34,6 @@ BOOKING = {
     "triage_level": "routine",
 }
 EMERGENCY = ["I'm on Nardil and my new doctor gave me tramadoll for my back", "now I'm sweaty and my legs keep jerking"]
-
-
-@pytest.fixture
-def database(db_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    return db_url
-
-
-def rows(url, model, conversation_id):
-    engine = sa.create_engine(url, future=True)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(sa.select(model).where(model.conversation_id == conversation_id)).mappings().all()
-    finally:
-        engine.dispose()
 
 
 def stored_turns(texts, start=1_700_000_000.0):
@@ -72,12 +53,6 @@ def attempt(stored, text, at, intent="affirm"):
         {"event": "action", "name": "action_listen", "timestamp": at - 1},
         {**user_event(text, intent), "timestamp": at, "message_id": uuid.uuid4().hex},
     ]
-
-
-def run(action, tracker):
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, tracker, domain()))
-    return dispatcher, events
 
 
 def booking_tracker(sender, events):

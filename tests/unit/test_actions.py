@@ -6,7 +6,6 @@ import asyncio
 import uuid
 
 import pytest
-import sqlalchemy as sa
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking import ActionAskBookingConfirmed, ActionSubmitBookingForm, ValidateBookingForm
@@ -14,30 +13,8 @@ from actions.session import ActionSessionStart
 from actions.symptoms import ActionAskCurrentMedicines, ActionStartSymptomIntake, ActionSubmitSymptomForm
 from actions.triage import ActionExplainTriage, ActionTriage
 from bot.db.models import AppointmentRequest, TriageAssessment
-from tests.action_helpers import domain, make_tracker, responses, slot_values, texts
-
-
-def run(action, tracker):
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, tracker, domain()))
-    return dispatcher, events
-
-
-@pytest.fixture
-def database(db_url, monkeypatch):
-    """Actions write through bot.db to DATABASE_URL: point it at the test database (both kinds)."""
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    return db_url
-
-
-def rows(url, model, conversation_id):
-    engine = sa.create_engine(url, future=True)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(sa.select(model).where(model.conversation_id == conversation_id)).mappings().all()
-    finally:
-        engine.dispose()
-
+from tests.action_helpers import domain, make_tracker, responses, run, slot_values, texts
+from tests.fixtures_db import rows
 
 # --- session start -------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@ action with real rasa_sdk Trackers and CollectingDispatchers, and the bot/ helpe
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,7 +17,7 @@ from bot.booking import booking_answers, parse_name
 from bot.intake import answers, is_plain_answer
 from bot.settings import clinic
 from bot.triage import assess
-from tests.action_helpers import domain, make_tracker, responses, slot_values, texts, user_event
+from tests.action_helpers import domain, make_tracker, responses, run, slot_values, texts, user_event
 
 FULL_BOOKING = {
     "patient_name": "Frank Moretti",
@@ -26,12 +25,6 @@ FULL_BOOKING = {
     "preferred_time": "2030-01-10T17:00:00-06:00",
     "visit_reason": "checkup",
 }
-
-
-def run(action, tracker):
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, tracker, domain()))
-    return dispatcher, events
 
 
 def form_turn(action, form, text, intent="out_of_scope", confidence=0.9, requested=None, slots=None, earlier=(), slot_events=()):
