@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from actions.booking import ActionSubmitBookingForm
 from actions.triage import ActionTriage
 from bot.db.models import AppointmentRequest, TriageAssessment
 from tests.action_helpers import make_tracker, responses, run, user_event
-from tests.fixtures_db import rows
+from tests.fixtures_db import BACKENDS, rows
 
 BOOKING = {
     "patient_name": "Jane Testperson",
@@ -33,6 +35,15 @@ BOOKING = {
     "booking_confirmed": True,
     "triage_level": "routine",
 }
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def db_url(request, clonus_databases):
+    """This module's own database: the actions commit real rows (appointment requests, triage
+    decisions), which must not appear in the shared database that other modules count rows in."""
+    return clonus_databases.new(request.param)
+
+
 EMERGENCY = ["I'm on Nardil and my new doctor gave me tramadoll for my back", "now I'm sweaty and my legs keep jerking"]
 
 
