@@ -23,6 +23,10 @@ are taken out. Then a message is English unless
   more, a short list of common English words below that), and the model gives another language at
   least MIN_CONFIDENCE (MIN_CONFIDENCE_NO_ENGLISH when not one word is English).
 
+A message that is written like a person's name (two to six words, each capitalised, or a name
+particle such as "de", "del", "la", "y": "María José Gutiérrez Sánchez", "Juan de Dios Batiz") is
+English too: it is the answer to "what is the patient's name?", not a sentence in another language.
+
 So "ok", "si", "911", names, medicine names and numbers are English, the default the rest of the
 assistant works in. Accuracy on short chat messages: `benchmarks/langid_accuracy.py`.
 """
@@ -122,6 +126,23 @@ def _latin(word: str) -> bool:
     return all(ch < "\u0250" for ch in word)
 
 
+# Particles of names written in lower case ("Juan de la Cruz", "Ludwig van Beethoven").
+_NAME_PARTICLES = frozenset("de del la las los y e da das do dos di van von der den du le".split())
+_NAME_TEXT = re.compile(r"[^\W\d_][^\W\d_'\-.]*(?:[ ,]+[^\W\d_][^\W\d_'\-.]*){1,5}\.?")
+
+
+def _written_like_a_name(text: str) -> bool:
+    """Two to six words, each capitalised (not all in capitals) or a name particle, nothing else."""
+    stripped = (text or "").strip()
+    if not _NAME_TEXT.fullmatch(stripped):
+        return False
+    words = [w for w in re.split(r"[ ,]+", stripped.rstrip(".")) if w]
+    capitalised = [w for w in words if w[0].isupper()]
+    if len(capitalised) < 2 or any(len(w) > 1 and w.isupper() for w in capitalised):
+        return False
+    return all(w[0].isupper() or w in _NAME_PARTICLES for w in words)
+
+
 def preload() -> None:
     """Load the language models now (about 5 s) rather than on the first non-English message."""
     _medicine_words()
@@ -132,7 +153,7 @@ def preload() -> None:
 def detect(text: str) -> str:
     """The ISO 639-1 code of the language of a chat or SMS message; "en" when short or unclear."""
     words = _words(text or "")
-    if not words:
+    if not words or _written_like_a_name(text):
         return DEFAULT
     letters = sum(len(w) for w in words)
     latin_letters = sum(len(w) for w in words if _latin(w))

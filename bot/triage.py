@@ -193,13 +193,22 @@ _SPANISH_CUES = re.compile(
 
 
 def _spanish(text: str) -> Optional[Tuple[FrozenSet[str], FrozenSet[str]]]:
-    """(present, denied) features of a message in Spanish (or Spanglish), else None."""
+    """(present, denied) features of a message in Spanish (or Spanglish), else None.
+
+    Spanish enough: three cue words, or bot.language names it Spanish (a short message: "mi esposa
+    no responde", "necesito una ambulancia", "quiero morirme"). A request for an ambulance or 911
+    in Spanish is the feature `emergency_request` (RF-STATED-EMERGENCY)."""
     cues = {m.group(0).lower() for m in _SPANISH_CUES.finditer(text)}
     if len(cues) < 3:
-        return None
-    from bot.lang_es import spanish_findings
+        from bot.language import detect
+
+        if detect(text) != "es":
+            return None
+    from bot.lang_es import spanish_emergency_request, spanish_findings
 
     present, denied = spanish_findings(text)
+    if spanish_emergency_request(text):
+        present = present | {"emergency_request"}
     return (present, denied) if present or denied else None
 
 
