@@ -70,6 +70,7 @@ class ClinicResponseGenerator(TemplatedNaturalLanguageGenerator):
             logger.error("response %s has unfilled values %s; sent the trouble notice instead", utter_action, missing)
             return {"text": trouble_text(), "custom": {"failsafe": True}}
         response = self._fill_response(copy.deepcopy(template), values)
+        response.pop("condition", None)  # which variation was chosen is no part of the message
         if shows_unfilled_value(response.get("text")):
             logger.error("response %s rendered with a placeholder left; sent the trouble notice instead", utter_action)
             return {"text": trouble_text(), "custom": {"failsafe": True}}

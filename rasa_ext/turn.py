@@ -188,7 +188,8 @@ def not_english_response(value: Optional[Dict[str, Any]], tracker: Any) -> str:
 
 def _record_language(message: Any) -> None:
     """Decide the language of an incoming UserMessage once and keep it in its metadata."""
-    metadata = message.metadata if isinstance(message.metadata, dict) else {}
+    metadata = dict(message.metadata) if isinstance(message.metadata, dict) else {}
+    metadata.pop(LANGUAGE_KEY, None)  # the server decides it, never a caller
     message.metadata = {**metadata, LANGUAGE_KEY: text_language(message.text, metadata)}
 
 

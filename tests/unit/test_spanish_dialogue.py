@@ -82,6 +82,9 @@ def test_the_server_records_the_language_in_the_message_metadata():
     message = UserMessage(SPANISH_QUESTION, sender_id="x", metadata={"button": None})
     turn._record_language(message)
     assert message.metadata["language"] == "es"
+    message = UserMessage("hello there", sender_id="x", metadata={"language": "es"})
+    turn._record_language(message)
+    assert message.metadata["language"] == "en"  # decided by the server, never by the caller
     for text in ("/greet", "ok", "si", "sertralina", "Maria Gonzalez", "tuesday 9:30"):
         message = UserMessage(text, sender_id="x")
         turn._record_language(message)
@@ -205,6 +208,7 @@ def test_the_spanish_emergency_reply_is_an_emergency_message_with_911_and_988(do
     custom = out["custom"]
     assert custom["emergency"] is True and custom["call"] == clinic().emergency_number
     assert custom["tel"] == f"tel:{clinic().emergency_number}" and custom["text"] == out["text"]
+    assert "condition" not in out  # the chosen variation's condition is no part of the message
     assert len(out["text"]) <= 320
 
 
