@@ -199,6 +199,7 @@ _turn: Dict[str, Dict[str, Any]] = {}
 
 
 async def _after_parse(processor: Any, tracker: Any) -> None:
+    tracker.update(SlotSet(LANGUAGE_SLOT, language(tracker)), processor.domain)
     try:
         value = compute(tracker)
     except Exception as exc:  # noqa: BLE001 - the readers compute it again (or answer without it)
@@ -206,7 +207,6 @@ async def _after_parse(processor: Any, tracker: Any) -> None:
         return
     _turn[tracker.sender_id] = value
     tracker.update(SlotSet(SLOT, value), processor.domain)
-    tracker.update(SlotSet(LANGUAGE_SLOT, language(tracker)), processor.domain)
 
 
 async def _after_loop(processor: Any, output_channel: Any, tracker: Any) -> None:
