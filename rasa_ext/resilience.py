@@ -166,7 +166,15 @@ class FailsafeRemoteAction(RemoteAction):
             events += [SlotSet("triage_level", "emergency"), SlotSet("red_flags", emergency["red_flags"])]
             if tracker.active_loop_name:
                 events += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
-        events.append(create_bot_utterance(failsafe.trouble_message()))
+        trouble = failsafe.trouble_message()
+        if turn.language(tracker) != turn.ENGLISH:
+            try:
+                translated = await nlg.generate(turn.TROUBLE_NOT_ENGLISH_RESPONSE, tracker, output_channel.name())
+            except Exception:  # noqa: BLE001 - the English notice still goes out
+                translated = None
+            if translated and translated.get("text") and not (translated.get("custom") or {}).get("failsafe"):
+                trouble["text"] = translated["text"]  # same custom payload, the message's language
+        events.append(create_bot_utterance(trouble))
         events.append(FollowupAction(ACTION_LISTEN_NAME))
         return events
 

@@ -61,6 +61,7 @@ ENGLISH = "en"
 NOT_ENGLISH_RESPONSE = "utter_not_english"
 NOT_ENGLISH_URGENT_RESPONSE = "utter_not_english_urgent"
 EMERGENCY_NOT_ENGLISH_RESPONSE = "utter_emergency_not_english"
+TROUBLE_NOT_ENGLISH_RESPONSE = "utter_trouble_not_english"
 #: Conversations whose engine state this process keeps (least recently used dropped first).
 CACHE_SIZE = 2000
 

@@ -97,4 +97,7 @@ def test_the_spanish_emergency_with_the_action_server_stopped(rasa_stack):
     finally:
         rasa_stack.start_action_server()
     assert_spanish_emergency(reply)
-    assert any((m.get("custom") or {}).get("failsafe") for m in reply), reply  # and the trouble notice
+    notices = [m for m in reply if (m.get("custom") or {}).get("failsafe")]
+    assert notices, reply  # and the honest trouble notice with the numbers, in Spanish
+    assert notices[-1]["text"].startswith("El asistente tiene problemas"), reply
+    assert clinic().emergency_number in notices[-1]["text"] and clinic().phone in notices[-1]["text"], reply

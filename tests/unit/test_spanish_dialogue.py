@@ -264,7 +264,9 @@ def test_with_the_action_server_down_the_spanish_emergency_is_told_in_spanish(do
     said = [e for e in events if isinstance(e, BotUttered)]
     assert said[0].text.startswith("Esto puede ser una emergencia")
     assert said[0].data["custom"]["emergency"] is True and said[0].data["custom"]["call"] == clinic().emergency_number
-    assert said[-1].data["custom"]["failsafe"] is True  # then the trouble notice with the numbers
+    assert said[-1].data["custom"]["failsafe"] is True  # then the trouble notice with the numbers, in Spanish
+    assert said[-1].text.startswith("El asistente tiene problemas")
+    assert clinic().emergency_number in said[-1].text and clinic().phone in said[-1].text
     assert SlotSet("triage_level", "emergency") in events
     # In English the fail-safe's emergency message is the engine's, as before.
     c = Conversation(domain)

@@ -107,6 +107,7 @@ def test_a_spanish_first_message_with_an_emergency_and_the_action_server_down(pr
     assert found and found[0]["text"].startswith("Esto puede ser una emergencia")
     assert found[0]["custom"]["call"] == clinic().emergency_number and clinic().crisis_line in found[0]["text"]
     assert (reply[-1].get("custom") or {}).get("failsafe") is True  # then the honest trouble notice
+    assert reply[-1]["text"].startswith("El asistente tiene problemas") and clinic().phone in reply[-1]["text"]
     t = tracker(processor, who)
     assert t.get_slot("language") == "es" and t.get_slot("triage_level") == "emergency"
     assert [e.metadata.get("language") for e in t.events if e.type_name == "user"] == ["es"]
