@@ -131,6 +131,16 @@ def test_short_spanish_emergencies_are_read_by_the_engine(policy, domain, text):
     assert predicted(policy, c.tracker, domain)[0] == "action_triage"
 
 
+@pytest.mark.parametrize("text", ["no respira", "no despierta", "se esta ahogando"])
+def test_two_or_three_spanish_words_that_state_an_emergency_still_raise_it(policy, domain, text):
+    """Too short to be called Spanish (answered in English), but the emergency check reads them."""
+    c = Conversation(domain)
+    value = c.say(text)
+    assert value["triage_level"] == "emergency" and value["stated_emergency"] is True
+    assert predicted(policy, c.tracker, domain)[0] == "action_triage"
+    assert assess(["socorro"]).triage_level != "emergency"  # a lone cry for help, like a lone "HELP"
+
+
 def test_a_spanish_question_gets_english_for_now_then_the_assistant_listens(policy, domain):
     c = Conversation(domain)
     c.say(SPANISH_QUESTION)
