@@ -193,14 +193,33 @@ _SPANISH_CUES = re.compile(
 
 
 def _spanish(text: str) -> Optional[Tuple[FrozenSet[str], FrozenSet[str]]]:
-    """(present, denied) features of a message in Spanish (or Spanglish), else None."""
+    """(present, denied) features of a message in Spanish (or Spanglish), else None.
+
+    Spanish enough: three cue words, or bot.language names it Spanish (a short message: "mi esposa
+    no responde", "necesito una ambulancia", "quiero morirme"). A request for an ambulance or 911
+    in Spanish is the feature `emergency_request` (RF-STATED-EMERGENCY)."""
+    from bot.lang_es import spanish_emergency_request, spanish_findings
+
     cues = {m.group(0).lower() for m in _SPANISH_CUES.finditer(text)}
     if len(cues) < 3:
-        return None
-    from bot.lang_es import spanish_findings
+        from bot.language import detect
 
+        if detect(text) != "es":
+            # Too short to call Spanish ("no respira", "no despierta"): only the stated emergencies
+            # whose Spanish words are never English are taken.
+            # (A lone "socorro" is read like a lone "HELP": not by itself an emergency.)
+            present = spanish_findings(text)[0] & _SPANISH_ONLY_EMERGENCY
+            return (present, frozenset()) if present else None
     present, denied = spanish_findings(text)
+    if spanish_emergency_request(text):
+        present = present | {"emergency_request"}
     return (present, denied) if present or denied else None
+
+
+#: Stated-emergency features whose Spanish phrases (bot.lang_es) have no English look-alike ("no
+#: respira", "no responde", "se está ahogando", "labios morados"); not seizure ("convulsions") nor
+#: self-harm ("suicidal"), which English shares and reads with its own context.
+_SPANISH_ONLY_EMERGENCY = frozenset({"breathing_trouble", "slow_breathing", "unresponsive", "blue_lips"})
 
 
 def _read(text: str, patient: Optional[str]) -> _Message:
