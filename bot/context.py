@@ -231,6 +231,11 @@ _END = {
     OTHER: re.compile(r"\b(?:i|im|ive|me|my|mine|myself|and now|but)\b"),
 }
 
+#: What a relation "had", "was", "died of": a past statement about that person (bot.context._relation_scopes).
+_RELATION_PAST = re.compile(r"\s*(?:also |too |both |just |recently )?(?:had|was|were|died|passed|suffered|developed|"
+                            r"went|used to|took)\b")
+
+
 def _grouped(triggers: List[Trigger]) -> List[Trigger]:
     """One alternation per (category, direction, window): the same matches as the table, fewer scans."""
     groups: Dict[Tuple[str, str, int], List[str]] = {}
@@ -450,6 +455,10 @@ class Context:
             cs, ce = self.clause(m.start())
             end = self._forward_end(OTHER, m.end(), ce, 14)
             out.append(_Scope(OTHER, m.start(), end))
+            if _RELATION_PAST.match(after):
+                # "my grandpa had trouble breathing at the end": that person's past, which stays past
+                # for the features that count whoever they are about (breathing, unresponsive)
+                out.append(_Scope(HISTORICAL, m.start(), end))
         return out
 
     def _time_scopes(self) -> List[_Scope]:
