@@ -62,6 +62,9 @@ class Modifiers:
     other_person: bool = False
     #: the historical reading comes only from a time reference ("last month"), not a cue like "used to"
     historical_by_time_only: bool = False
+    #: the hypothetical reading is a plan for later ("I'll be starting Emsam soon", "getting imitrex
+    #: tomorrow"): not taken yet, even when the person says "my" ("getting my pump put in on the 14th")
+    future: bool = False
 
     @property
     def asserted(self) -> bool:
@@ -111,7 +114,8 @@ PSEUDO = [re.compile(rf"\b(?:{p})\b") for p in (
     r"not normal", r"nothing (?:else )?helps", r"no one knows", r"never mind", r"nevermind",
     r"if that matters", r"if it matters", r"if that helps", r"if it helps", r"not making sense",
     r"doesnt make sense", r"not responding", r"isnt responding", r"wont wake", r"cant wake", r"not waking",
-    r"no reason", r"no point", r"dont want to (?:live|be alive|be here|wake up|go on|exist)",
+    r"no reason", r"no point", r"(?:making|makes|made|make) no sense",
+    r"not (?:himself|herself|themselves|myself|yourself|quite right|right in the head)", r"dont want to (?:live|be alive|be here|wake up|go on|exist)",
     r"dont wanna (?:live|be alive|be here|wake up|go on|exist)", r"not want to (?:live|be alive|wake up)",
     r"not wake up", r"never wake up", r"cant go on", r"cant do this", r"cant take (?:it|this)",
     r"not worth", r"no way out", r"not be here", r"not be around", r"not exist", r"no reason to live",
@@ -131,6 +135,30 @@ PSEUDO = [re.compile(rf"\b(?:{p})\b") for p in (
     # "if it doesnt (go away), id rather ...": the negation belongs to the condition, not to what follows
     r"if (?:it|that|this|they) (?:doesnt|dont|wont|isnt|cant|does not|will not)(?: (?:go away|get better|stop|improve|work|help|end|change))?",
 )]
+
+#: A plan for later, said with its verb ("I'll be starting", "will begin", "going to put me on",
+#: "voy a empezar"); scopes of these triggers are `future` (Modifiers.future).
+_TO_START = (r"(?:start|begin|get|take|try|add|switch|go on|go back on|put|prescribe|give|receive|have|use|"
+             r"empezar|comenzar|tomar|recetar|dar|poner)\w*")
+FUTURE_VERBS = [
+    rf"(?:will|ill|hell|shell|theyll|youll|well|wil|gonna|going to|about to|supposed to|scheduled to|due to|set to|"
+    rf"meant to|hoping to|expecting to|waiting to|hope to|expect to)(?: (?:be|probably|likely|soon|then|also|"
+    rf"finally|get to|have to))*(?: (?:me|him|her|them|us))? {_TO_START}",
+    r"(?:voy|va|vamos|van) a (?:empezar|comenzar|tomar|usar)", r"(?:quiere|quieren|va a|van a) (?:recetar|dar|poner)\w*",
+    r"(?:empezare|empezar[eé]|comenzare|comenzar[eé]|tomare|tomar[eé])",
+]
+#: A time that is still to come ("tomorrow", "next week", "on the 14th", "once insurance approves").
+FUTURE_TIME = (r"(?:tomorrow|tmrw|tmr|manana|mañana|next (?:week|month|year|weekend|time|visit|appointment|"
+               r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)|soon|later (?:today|this (?:week|month))|"
+               r"in (?:a|one|two|three|four|a few|a couple(?: of)?|\d+) (?:days?|weeks?|months?)|"
+               r"on the \d{1,2}(?:st|nd|rd|th)?\b|once (?:insurance|it|the|my|they|i|he|she|its)|"
+               r"after (?:my|the|his|her) (?:surgery|procedure|operation|appointment|extraction|visit)|"
+               r"la (?:proxima|próxima) semana|la semana que viene|pronto)")
+#: A start said in the present ("getting", "starting", "empiezo") that a future time makes a plan.
+_PRESENT_START = re.compile(r"\b(?:getting|get|starting|start|begin|beginning|picking up|going on|switching to|"
+                            r"having|empiezo|empieza|empezamos|comienzo|comienza)\b(?! (?:worse|better|bad|more|less|"
+                            r"\w+er)\b)")
+_FUTURE_TIME = re.compile(rf"\b{FUTURE_TIME}")
 
 #: After "was on": not a medicine but a place, an activity or a device ("was on the couch").
 _NOT_PLACE = (r"(?! (?:the|my way|his way|her way|our way|this|that|it|top|vacation|holiday|call|duty|"
@@ -175,6 +203,7 @@ TRIGGERS: List[Trigger] = (
         r"(?:can|could|does|do|will)(?= (?:\w+ ){1,2}(?:cause|lead to|turn into|become|mean)\b)",
         r"what(?= (?:does|do) (?:\w+ ){1,2}mean\b)", r"tell me about",
     ], window=14)
+    + _t(HYPOTHETICAL, FORWARD, FUTURE_VERBS, window=12)
     + _t(HISTORICAL, FORWARD, [
         r"used to", r"use to", r"in the past", r"history of", r"previously", r"formerly", r"back in",
         r"as a (?:kid|child|baby|teen|teenager|toddler)", r"once before", r"years ago", r"long ago",
@@ -240,6 +269,9 @@ def _grouped(triggers: List[Trigger]) -> List[Trigger]:
 
 
 _TRIGGERS = _grouped(TRIGGERS)
+#: Negation triggers that deny a state of what comes before them as well ("face isnt drooping").
+_FUTURE_VERB = re.compile("|".join(f"(?:{p})" for p in FUTURE_VERBS))
+_COPULAR_NEGATION = re.compile(r"(?:isnt|arent|wasnt|werent|not|no|never|aint)")
 _PSEUDO = re.compile("|".join(f"(?:{p.pattern})" for p in PSEUDO))
 _CLAUSE = re.compile(r"[!?]|\.(?!\d)|(?<!\d)\.|[;\n]|\.\.+")
 _WORD = re.compile(r"\S+")
@@ -251,6 +283,10 @@ class _Scope:
     start: int
     end: int
     by_time: bool = False
+    future: bool = False
+    #: the trigger is a denial of a state ("isnt", "not", "no" ...): it also negates a target that
+    #: starts before it ("face isnt drooping", "neck is not stiff"), see Context.at
+    copular: bool = False
 
 
 def normalise(text: str) -> Tuple[str, List[int]]:
@@ -389,13 +425,32 @@ class Context:
                 cs, ce = self.clause(m.start())
                 if trig.direction in (FORWARD, BOTH) and not self._closes_segment(trig.category, m, cs):
                     end = self._forward_end(trig.category, m.end(), ce, trig.window)
-                    scopes.append(_Scope(trig.category, m.end(), end))
+                    copular = trig.category == NEGATED and _COPULAR_NEGATION.fullmatch(m.group(0)) is not None
+                    future = trig.category == HYPOTHETICAL and _FUTURE_VERB.fullmatch(m.group(0)) is not None
+                    scopes.append(_Scope(trig.category, m.end(), end, copular=copular, future=future))
                 if trig.direction in (BACKWARD, BOTH):
                     start = self._backward_start(trig.category, cs, m.start(), trig.window)
                     scopes.append(_Scope(trig.category, start, m.start()))
         scopes += self._relation_scopes()
         scopes += self._time_scopes()
+        scopes += self._future_scopes()
         return scopes
+
+    def _future_scopes(self) -> List[_Scope]:
+        """A start said in the present with a time still to come, in one segment of a clause: "getting
+        a prescription for imitrex tomorrow", "mañana empiezo con la sertralina", "starting baclofen
+        next week". The scope runs from the verb to the end of the segment."""
+        out = []
+        for cs, ce in self.clauses:
+            clause = self.norm[cs:ce]
+            if not _FUTURE_TIME.search(clause):
+                continue
+            for s, e in _segments(clause):
+                part = clause[s:e]
+                verb = _PRESENT_START.search(part)
+                if verb and _FUTURE_TIME.search(part):
+                    out.append(_Scope(HYPOTHETICAL, cs + s + verb.end(), cs + e, future=True))
+        return out
 
     def _closes_segment(self, category: str, m: "re.Match[str]", clause_start: int) -> bool:
         """'had a stroke 2 years ago, left leg clonus is getting worse': a time said AFTER what it dates
@@ -473,14 +528,23 @@ class Context:
         """How the span [start, end) of the normalised text is meant."""
         found = {c: False for c in CATEGORIES}
         time_only = True
+        future = False
         for sc in self.scopes:
             if sc.start <= start < sc.end or (sc.start < start and start == sc.end == len(self.norm)):
                 found[sc.category] = True
+                future = future or sc.future
                 if sc.category == HISTORICAL and not sc.by_time:
                     time_only = False
+            elif (sc.copular and end is not None and start < sc.start < end <= sc.end
+                  and self.clause(start) == self.clause(sc.start)):
+                # the denial sits inside the target and reaches its end: "face isnt drooping",
+                # "my neck is not stiff" (a target that goes on past the scope, "face is not
+                # drooping but numb", is not denied)
+                found[NEGATED] = True
         return Modifiers(
             negated=found[NEGATED], hypothetical=found[HYPOTHETICAL], historical=found[HISTORICAL],
             other_person=found[OTHER], historical_by_time_only=found[HISTORICAL] and time_only,
+            future=future,
         )
 
     def asserted_text(self) -> str:

@@ -591,8 +591,9 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
             if "anymore" in after or ("any", "more") in pairs or ("no", "longer") in pairs:
                 r.update(status="past", stopped=True)  # "I don't take prozac anymore"
         limit = spans[k + 1][0] if k + 1 < len(spans) else len(low)
-        if r["status"] == "current" and not possessive and not _on_it(low[:limit], s, e) and (
-                mods.hypothetical or _planned(low, s, e, clause_of)):
+        if r["status"] == "current" and not _on_it(low[:limit], s, e) and (
+                mods.future or not possessive and (mods.hypothetical or _planned(low, s, e, clause_of))):
+            # a plan for later is not taken yet, even "my" ("getting my baclofen pump put in on the 14th")
             r.update(status="hypothetical", started_recently=False)
         if r["status"] == "current" and _tried_before(low, s, e, clause_of):
             r.update(status="past", started_recently=False)  # "tried lunesta and belsomra first"
