@@ -181,9 +181,17 @@ TRIGGERS: List[Trigger] = (
         r"in case", r"hypothetically", r"hypothetical", r"suppose", r"supposing", r"imagine",
         r"thinking (?:of|about)", r"planning (?:to|on)", r"plan to", r"going to (?:start|take|try)",
         r"gonna (?:start|take|try)", r"considering", r"wondering (?:if|whether|about)", r"whether",
+        # someone else giving the medicine, in a condition: "if the dentist gives me tramadol", "if my neuro
+        # prescribes ..."; a need in a condition: "if i ever needed linezolid"
+        r"if (?:the|my|a|his|her|your|they|he|she|someone|somebody|a doctor) (?:\w+ )?(?:gives?|gave|prescribes?|prescribed|"
+        r"puts?|starts?|adds?|offers?|offered|switch(?:es)?|recommends?|wants? to \w+)",
+        r"if (?:i|he|she|they|we|you) (?:ever )?(?:need|needed|needs|end up (?:on|taking|needing)|ended up|wanted|want|"
+        r"decide|decided|choose|chose|drink|drank|smoke|smoked|snort|snorted|pop|popped|switch|switched|stop|stopped)",
+        # Spanish: "qué pasa si tomo ...", "y si me dan ...", "si tomara ..."
+        r"(?:que|qué) (?:pasa|pasaria|pasaría|pasaria) si", r"y si", r"si (?:tomo|tomara|tomase|tomaría|tomaria|me (?:dan|da|receta|recetan|pone|ponen))",
         r"if (?:i|he|she|they|we|you) (?:ever )?(?:got|get|gets|start|started|starts|took|take|takes|add|added|"
         r"mix|mixed|combine|combined|develop|developed|had|have|has|were|was|do|did|try|tried|went|go|used|use)",
-        r"if (?:i|he|she) (?:were to|was to)", r"want(?:s|ed)? to (?:start|try|put (?:me|him|her) on|add|switch)",
+        r"if (?:i|he|she) (?:were to|was to)", r"want(?:s|ed)? (?:(?:me|him|her|them|us) )?to (?:start|try|put (?:me|him|her) on|add|switch|take|go on)",
         r"might (?:start|take|try|add|get|be put)", r"may (?:start|take|try|add|be put)",
         r"(?:told|advised|asked) (?:me|her|him|them|us) to (?:try|take|start|use)",
         r"(?:might|may|will|going to|gonna|wants? to|plans? to|planning to|thinking of|about to) (?:give|prescribe|start|put|add|switch|try)",
@@ -229,15 +237,20 @@ TRIGGERS: List[Trigger] = (
         r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)(?: (?:years? old|yrs? old|yo))?", r"at (?:the )?age (?:of )?\d{1,2}", r"in the past", r"years back",
         r"back in (?:the day|college|school|(?:19|20)\d\d)", r"in (?:19|20)\d\d", r"once before",
         r"in (?:high school|college|university|my twenties|my teens|my youth)", r"in the (?:\d0s|(?:19|20)\d0s|nineties|eighties)",
+        # a decade of the person's life: "in my 20s", "in his thirties", "when i was in my teens"
+        r"in (?:my|his|her|their|our) (?:early |mid |late )?(?:\d0s|teens|twenties|thirties|forties|fifties|sixties|seventies)",
         r"before (?:that|this)", r"(?:i|he|she) used to",
         r"(?:back )?in (?:jan|feb|march|april|june|july|aug|sept?|oct|nov|dec)\w*", r"last (?:spring|summer|fall|autumn|winter)",
         r"in the (?:\d0s|(?:19|20)\d0s|nineties|eighties|seventies|sixties)", r"in (?:high school|college|my twenties|my teens)",
+        r"in (?:my|his|her|their|our) (?:early |mid |late )?(?:\d0s|teens|twenties|thirties|forties|fifties|sixties|seventies)",
     ], window=10)
     + _t(OTHER, BACKWARD, [r"runs? in (?:the|my|our|his|her) family", r"running in (?:the|my) family",
                            r"in (?:the|my|our) family"], window=12)
     + _t(OTHER, FORWARD, [
         r"family history(?: of)?", r"runs? in (?:the|my|our|his|her) family", r"history in (?:the|my) family",
-        r"(?:a|my|our|his|her) friends?", r"someone (?:i know|else)", r"somebody (?:i know|else)", r"people who",
+        r"(?:a|my|our|his|her) friends?", r"someone (?:i know|else)",
+        # someone's friend, coworker ...: "my sons friend brought molly", "her roommates boyfriend"
+        r"(?:my|our|his|her|their) \w+s (?:friends?|buddy|buddies|coworkers?|classmates?|roommates?|boyfriend|girlfriend)", r"somebody (?:i know|else)", r"people who",
         r"other people", r"a lot of people", r"most people", r"my (?:friends|relatives|family members)",
         r"(?:he|she|they) (?:said|told|says|tells) (?:he|she|they)",
     ], window=12)
@@ -271,6 +284,9 @@ def _grouped(triggers: List[Trigger]) -> List[Trigger]:
 _TRIGGERS = _grouped(TRIGGERS)
 #: Negation triggers that deny a state of what comes before them as well ("face isnt drooping").
 _FUTURE_VERB = re.compile("|".join(f"(?:{p})" for p in FUTURE_VERBS))
+#: A target that starts with the person ("hes not answering") is a finding about them, not a part
+#: of the body in a denied state.
+_PERSON_FIRST = re.compile(r"(?:i|im|he|hes|she|shes|they|theyre|you|youre|we|were|it|its|him|her|them)\b")
 _COPULAR_NEGATION = re.compile(r"(?:isnt|arent|wasnt|werent|not|no|never|aint)")
 _PSEUDO = re.compile("|".join(f"(?:{p.pattern})" for p in PSEUDO))
 _CLAUSE = re.compile(r"[!?]|\.(?!\d)|(?<!\d)\.|[;\n]|\.\.+")
@@ -287,6 +303,7 @@ class _Scope:
     #: the trigger is a denial of a state ("isnt", "not", "no" ...): it also negates a target that
     #: starts before it ("face isnt drooping", "neck is not stiff"), see Context.at
     copular: bool = False
+    trigger_at: int = -1  # where the trigger word starts (copular scopes)
 
 
 def normalise(text: str) -> Tuple[str, List[int]]:
@@ -427,7 +444,7 @@ class Context:
                     end = self._forward_end(trig.category, m.end(), ce, trig.window)
                     copular = trig.category == NEGATED and _COPULAR_NEGATION.fullmatch(m.group(0)) is not None
                     future = trig.category == HYPOTHETICAL and _FUTURE_VERB.fullmatch(m.group(0)) is not None
-                    scopes.append(_Scope(trig.category, m.end(), end, copular=copular, future=future))
+                    scopes.append(_Scope(trig.category, m.end(), end, copular=copular, future=future, trigger_at=m.start()))
                 if trig.direction in (BACKWARD, BOTH):
                     start = self._backward_start(trig.category, cs, m.start(), trig.window)
                     scopes.append(_Scope(trig.category, start, m.start()))
@@ -535,8 +552,8 @@ class Context:
                 future = future or sc.future
                 if sc.category == HISTORICAL and not sc.by_time:
                     time_only = False
-            elif (sc.copular and end is not None and start < sc.start < end <= sc.end
-                  and self.clause(start) == self.clause(sc.start)):
+            elif (sc.copular and end is not None and start < sc.trigger_at and sc.start < end <= sc.end
+                  and self.clause(start) == self.clause(sc.start) and not _PERSON_FIRST.match(self.norm, start)):
                 # the denial sits inside the target and reaches its end: "face isnt drooping",
                 # "my neck is not stiff" (a target that goes on past the scope, "face is not
                 # drooping but numb", is not denied)
@@ -684,6 +701,10 @@ def speaks_for_self(text: str) -> bool:
 _OWN = re.compile(
     r"\b(?:i|im|ive)\s+(?:also\s+|only\s+|just\s+|currently\s+|still\s+|now\s+)?(?:take|taking|took|am on|on|"
     r"started|was prescribed|use|using|been on|been taking|feel|felt)\b"
+    # a condition of their own: "i have ms", "i have a spinal cord injury" (not "i have a question about my mom")
+    r"|\bi (?:have|was diagnosed with|got diagnosed with) (?!(?:to|been|had|got|noticed|seen|a (?:quick )?(?:q|question|"
+    r"concern)|an? (?:update|appointment)|some|any|no|questions?|concerns?|q|my|his|her|him|this|that|the|it|them|"
+    r"nothing|something)\b)\w+"
     r"|\bmy\s+(?:own\s+)?(?:legs?|foot|feet|ankles?|arms?|hands?|body|muscles?|eyes?|jaw|face|heart|reflexes|clonus|"
     r"spasms?|speech|meds|medicines?|medication|pills|prescription)\b"
 )

@@ -66,7 +66,8 @@ _DRUG_CONTEXT = frozenset(
     "took take takes taking did do does doing done on using use used uses smoked smoke smoking snorted "
     "snort snorting popped pop popping dropped drop dropping rolled rolling high tripping tripped injected "
     "inject shooting tried try bought buy sold selling scored score line lines bump bumps hit gram grams "
-    "bag tab tabs drinking drink drank sipping addicted withdrawal overdose od od'd od'ed plus no".split()
+    "bag tab tabs drinking drink drank sipping addicted withdrawal overdose od od'd od'ed plus no touched touch "
+    "touching brought bring bringing".split()
 )
 _SKIP_BEFORE = frozenset("a an some the little bit of more much lot lots too few couple half quarter".split())
 _FOLLOW_DRUG = frozenset("pill pills tab tabs use user users habit addiction overdose comedown come high".split())
@@ -83,6 +84,9 @@ _TAKE_VERBS = frozenset(
     "did get got".split()
 )
 _MISSED_AUX = frozenset("did have has had".split())
+#: Verbs of a dose not taken for a while: "haven't taken my baclofen for 2 days", "haven't touched
+#: coke in 6 months" (a stop, with its time), not "I haven't taken tramadol" (never taken).
+_MISSED_VERBS = frozenset("take taken had took touched used done smoked".split())
 _CURRENT_CUES = frozenset(
     "take takes taking took on started start starting began begun now currently still prescribed gave "
     "given added use using uses also only just plus increased upped and_started put".split()
@@ -495,11 +499,17 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
     return False
 
 
+_ABBREVIATIONS = frozenset("st dr mr mrs ms vs jr sr no approx".split())
+
+
 def _clauses(low: List[str], doc: Any) -> List[int]:
     """Clause number of every token: sentences, ';', 'but', 'however' ... start a new clause."""
     ids = []
     clause = 0
     for i, word in enumerate(low):
+        if word == "." and 0 < i < len(low) - 1 and low[i - 1] in _ABBREVIATIONS and doc[i + 1].is_alpha:
+            ids.append(clause)  # "st. john's wort", "dr. smith": an abbreviation, not the end of a sentence
+            continue
         if word in _CLAUSE_BREAK or "\n" in doc[i].text:
             clause += 1
             ids.append(clause)
@@ -545,7 +555,7 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
             verb = next((j for j in range(i + 1, min(i + 4, n)) if low[j] in _TAKE_VERBS), None)
             if verb is not None:
                 aux = word[:-2] if word in {"havent", "hasnt", "hadnt", "didnt"} else (low[i - 1] if i > 0 else "")
-                if aux in _MISSED_AUX and low[verb] in {"take", "taken", "had", "took"} and _missed(low, verb, n, clause_of):
+                if aux in _MISSED_AUX and low[verb] in _MISSED_VERBS and _missed(low, verb, n, clause_of):
                     state, stop_event = "past", True
                     i = verb + 1
                     continue
@@ -564,6 +574,8 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
             start_cue = word in _START_CUES or start_cue and word in {"on", "also", "and"}
         i += 1
     _apply_context(doc, low, spans, result, clause_of, ctx)
+    _before_another(low, spans, result, clause_of)
+    _taken_after_all(low, spans, result, clause_of)
     _switched_to(low, spans, result)
     _trailing_cues(doc, low, spans, result, clause_of)
     _whose(doc, low, spans, result, clause_of, ctx)
@@ -602,7 +614,8 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
             started = any((low[j] in _STARTED or low[j] == "on" and j > 0 and low[j - 1] in _ON_START)
                           and clause_of[j] == clause_of[s] for j in range(lo, s)) or any(
                 low[j] == "since" and clause_of[j] == clause_of[s] for j in range(e, min(limit, e + 6)))
-            if not started:  # "started zoloft 2 years ago" is still current
+            device = e < len(low) and low[e] in _DEVICE and mods.historical_by_time_only
+            if not started and not device:  # "started zoloft 2 years ago" is still current
                 r.update(status="past", started_recently=False)
 
 
@@ -663,6 +676,45 @@ def _whose(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, bool]]
         result[k].update(status="other", stopped=False, started_recently=False)
 
 
+_BEFORE_EVENT = re.compile(r"^before (?:i|he|she|they|we) (?:got|was|were|started|began|switched|went|moved|had)\b")
+
+
+def _before_another(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+                    clause_of: List[int]) -> None:
+    """'used st. john's wort before i got prescribed lexapro', 'took ativan before he started klonopin':
+    a medicine taken before another event the person tells in the past was before, not now."""
+    for k, (s, e, _, _) in enumerate(spans):
+        after = " ".join(low[j] for j in range(e, min(len(low), e + 6)) if clause_of[j] == clause_of[s])
+        if result[k]["status"] == "current" and _BEFORE_EVENT.match(after):
+            result[k].update(status="past", started_recently=False)
+
+
+_UPTAKE = re.compile(r"\b(?:took|taken|started|tried|had|used|swallowed|popped) (?:the |my |his |her |a )?(?:one|it|them|"
+                     r"first (?:one|dose|pill|tablet)|a dose|a pill|a tablet|some)\b")
+
+
+def _taken_after_all(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+                     clause_of: List[int]) -> None:
+    """A medicine said as planned, then taken in a later clause without its name: "my neuro wants to
+    add tizanidine. picked it up today and took one already": the last planned name is current now."""
+    if not spans:
+        return
+    named = {clause_of[s] for s, _, _, _ in spans}
+    last = spans[-1][1]
+    text_clauses: Dict[int, List[str]] = {}
+    for j in range(last, len(low)):
+        text_clauses.setdefault(clause_of[j], []).append(low[j])
+    for c, words in text_clauses.items():
+        if c in named and c == clause_of[spans[-1][0]] and not any(w in {"and", ",", "so", "then"} for w in words):
+            continue
+        said = " ".join(words)
+        if _UPTAKE.search(said) and not any(w in _NEG_WORDS or w in {"never", "yet", "no"} for w in words):
+            k = len(spans) - 1
+            if result[k]["status"] == "hypothetical":
+                result[k].update(status="current", started_recently=True)
+            return
+
+
 def _tried_before(low: List[str], s: int, e: int, clause_of: List[int]) -> bool:
     """'tried vesicare before', 'tried lunesta and belsomra first': tried in the past, not taken now."""
     c = clause_of[s]
@@ -671,12 +723,20 @@ def _tried_before(low: List[str], s: int, e: int, clause_of: List[int]) -> bool:
     return "tried" in before and any(w in {"before", "first", "previously", "once", "already"} for w in after)
 
 
-_STARTED = _START_CUES | {"since", "been", "switched", "changed", "moved", "swapped"}
+#: Words before a name dated in the past that say it was started then and goes on ("started zoloft 2
+#: years ago"); "gave me linezolid 2 months ago" is a course given then, not a start that goes on.
+_STARTED = (_START_CUES - {"gave", "given"}) | {"since", "been", "switched", "changed", "moved", "swapped"}
+#: A medicine delivered by a device keeps being given after the device was filled or put in
+#: ("baclofen pump was refilled 3 wks ago").
+_DEVICE = frozenset("pump pumps patch patches implant port ring iud".split())
 _ON_START = frozenset("me him her them us been started put im am is are".split())  # "put me on X last month"
 
 
 _KEEP = {("stick", "with"), ("stay", "on"), ("keep", "taking"), ("continue", "taking"), ("still", "on"),
          ("still", "taking"), ("staying", "on"), ("sticking", "with")}
+
+
+_OK_WITH = frozenset("ok okay safe fine bad dangerous alright risky".split())
 
 
 def _on_it(low: List[str], s: int, e: int = -1) -> bool:
@@ -687,6 +747,8 @@ def _on_it(low: List[str], s: int, e: int = -1) -> bool:
         return True
     if s > 1 and (low[s - 2], low[s - 1]) in _KEEP:
         return True
+    if s > 1 and low[s - 1] == "with" and low[s - 2] in _OK_WITH:
+        return True  # "if the dentist gives me tramadol, is that ok with cymbalta?": what the person is on
     after = low[e:e + 5] if e >= 0 else []
     return "already" in after or any(a in {"i", "he", "she", "we"} and b in {"have", "has", "take", "takes", "use", "got"}
                                      for a, b in zip(after, after[1:], strict=False))
@@ -825,7 +887,7 @@ def _trailing_cues(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
         obj = low[i + 1] if i + 1 < n else ""
         obj2 = low[i + 2] if i + 2 < n else ""
         last_dose = low[i] == "last" and obj in {"dose", "pill", "pills", "tablet", "one"}  # "last dose was thursday"
-        if c not in mention_clauses and (low[i] in {"stopped", "quit", "ran", "run", "finished", "completed"} or last_dose):
+        if c not in mention_clauses and (low[i] in {"stopped", "quit", "ran", "run", "finished", "completed", "done"} or last_dose):
             if last_dose or obj in _ANAPHORA or (low[i] in {"ran", "run"} and obj == "out") or obj2 in _ANAPHORA:
                 before = [k for k, (s, _, _, _) in enumerate(spans) if s < i]
                 if before:
