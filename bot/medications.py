@@ -482,7 +482,9 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
     prev = low[j] if j >= 0 else ""
     capital = doc[i].text[:1].isupper() and i > 0 and doc[i - 1].text not in {".", "!", "?"}
     drug_like = bool(_DRUGLIKE_ENDING.search(low[i]))
-    if prev in _UNRECOGNISED_CONTEXT:
+    if prev in _UNRECOGNISED_CONTEXT or prev in _CHANGE_VERBS:
+        return True
+    if _named_as_medicine(doc, low, i, j):
         return True
     if prev in {"on", "onto", "off"}:
         # "I'm on holiday" is English (and never reaches here); "been on serocalm", "she's on Ocrevus" look like names.
@@ -500,6 +502,48 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
 
 
 _ABBREVIATIONS = frozenset("st dr mr mrs ms vs jr sr no approx".split())
+
+
+#: Verbs people use of a medicine they stop, miss, change or mix ("stopped vandoril", "upped my
+#: dextavia", "missed my zelmora", "tomo vandoril", "me recetaron lumrexa").
+_CHANGE_VERBS = frozenset(
+    "stopped stop stopping quit quitting missed miss missing skipped skip skipping upped increased decreased lowered "
+    "reduced doubled halved raised refilled refill mixing mix mixed combine combining combined restarted "
+    "tomo toma tomaba tome tomé recetaron receto recetó recetaron empece empecé deje dejé uso".split())
+#: Nouns after which "of"/"for" names a medicine ("a dose of zelmora", "a prescription for xelpharin").
+_MEDICINE_NOUN = frozenset("dose doses prescription prescriptions script scripts refill refills bottle course pack "
+                           "supply box tablet tablets pill pills mg sample samples generic".split())
+#: After a name: a release form ("travinex xr"), a frequency ("zelmora twice a day").
+_RELEASE_FORM = frozenset("xr er xl sr cr odt hcl".split())  # not "la": Spanish
+_FREQUENCY_AFTER = frozenset("daily nightly twice bid tid qid qhs prn".split())
+#: What a medicine does to the person ("lumrexa makes me dizzy", "xelpharin helps with the pain").
+_EFFECT_AFTER = re.compile(r"^(?:makes?|made|gives?|gave|keeps?|causes?|caused) (?:me|him|her|them)\b"
+                           r"|^(?:helps?|helped|works?|worked|interacts?|interacted|is (?:safe|ok|okay|serotonergic|an? "
+                           r"(?:ssri|snri|maoi|antidepressant|opioid|med|medicine|medication|drug|pill|benzo)))\b"
+                           r"|^for (?:my|his|her|their|the)\b")
+
+
+def _named_as_medicine(doc: Any, low: List[str], i: int, j: int) -> bool:
+    """Cues of a medicine around an unknown word, beyond its verb: the noun before it ("a dose of",
+    "a prescription for", "ran out of", "switched to"), a release form or frequency after it, or what it
+    does to the person ("makes me", "helps with", "interacts with", "for my sugar")."""
+    prev = low[j] if j >= 0 else ""
+    before = low[j - 1] if j > 0 else ""
+    if prev in {"of", "for"} and before in _MEDICINE_NOUN | {"out"}:
+        return True
+    if prev == "to" and before in _SWITCH | {"switch", "change", "me", "him", "her"} and (
+            before in _SWITCH or (j > 1 and low[j - 2] in _SWITCH | {"switch", "change"})):
+        return True  # "switched to travinex", "switched me to travinex"
+    nxt = low[i + 1] if i + 1 < len(low) else ""
+    if nxt in _RELEASE_FORM or nxt in _FREQUENCY_AFTER:
+        return True
+    rest = " ".join(low[i + 1:i + 7])
+    if _EFFECT_AFTER.match(rest):
+        # at the start of a clause, or after a verb of taking: the word is the subject ("quorblin for my
+        # sugar", "lumrexa makes me dizzy"), not a name of a person inside a sentence
+        return i == 0 or low[i - 1] in {".", "!", "?", ",", ";", "and", "but", "the", "my", "his", "her", "does", "did",
+                                         "do", "if", "is", "whether", "also"} or doc[i].text[:1].isupper()
+    return False
 
 
 def _clauses(low: List[str], doc: Any) -> List[int]:
