@@ -613,6 +613,9 @@ _FOR_RELATION = re.compile(
     rf"|\b(?:for|about|with|gave|giving|give|put|started|caring for|care of|look after|looking after|"
     rf"taking care of|found|helping|help|worried about|checking on)\s+(?:my|our)\s+({_REL})s?\b"
 )
+#: The writer says the question is about themselves ("im asking for me", "this is about me").
+_ASKING_FOR_SELF = re.compile(r"\b(?:(?:im |i am )?asking (?:for|about) (?:me|myself)|(?:this|it|the question) is (?:about|for) me|"
+                              r"im the patient|i am the patient|(?:its|it is) me (?:who|that) (?:has|is|takes))\b")
 _FAMILY_HISTORY = re.compile(r"\b(?:runs? in|family history|history in)\b|\b(?:died|passed away)\b")
 _PRONOUN_SUBJECT = re.compile(r"\b(?:he|she|hes|shes|him|her|his)\b")
 
@@ -646,6 +649,8 @@ def patient_of(messages: Sequence[str]) -> Patient:
     ("my wife takes zoloft, im on nothing"), a relation in a family-history message ("runs in the
     family", "my uncle had a stroke"), and a sibling, uncle, friend ... told about without a cue of care
     ("my sister takes effexor"; but "found my neighbour on the floor", "for my brother" are care)."""
+    if any(_ASKING_FOR_SELF.search(normalise(clean(text))[0]) for text in messages):
+        return SELF  # "my mom has cirrhosis ..., but im asking for me": the writer says so
     for text in messages:
         norm = normalise(clean(text))[0]
         if not norm.strip():
