@@ -13,7 +13,7 @@ from bot.triage import assess
 @pytest.mark.parametrize("text, feature", [
     ("she had what looked like a fit in the kitchen", "seizure"),
     ("he threw some sort of fit and went stiff", "seizure"),
-    ("my dad was out cold for a few seconds", "loss_of_consciousness"),
+    ("my dad went out like a light for a few seconds", "loss_of_consciousness"),
     ("he was out for about a minute after", "loss_of_consciousness"),
     ("she took a bad fall at the rink and her back hurts", "recent_injury"),
     ("got a nasty knock playing rugby, neck is sore", "recent_injury"),
