@@ -439,6 +439,8 @@ class Context:
             for m in trig.pattern.finditer(text):
                 if any(ps <= m.start() < pe or ps < m.end() <= pe for ps, pe in pseudo):
                     continue
+                if trig.category == OTHER and self._reports_patient(m.group(0)):
+                    continue  # "my mom ... she says she feels shivery": the patient, in her own words
                 cs, ce = self.clause(m.start())
                 if trig.direction in (FORWARD, BOTH) and not self._closes_segment(trig.category, m, cs):
                     end = self._forward_end(trig.category, m.end(), ce, trig.window)
@@ -468,6 +470,15 @@ class Context:
                 if verb and _FUTURE_TIME.search(part):
                     out.append(_Scope(HYPOTHETICAL, cs + s + verb.end(), cs + e, future=True))
         return out
+
+    def _reports_patient(self, trigger: str) -> bool:
+        """'she says she ...' when the person speaks for a 'she' (or 'he says he' for a 'he'): the
+        patient's own report, passed on by the caregiver, not someone else's."""
+        m = re.fullmatch(r"(he|she|they) (?:said|told|says|tells) (he|she|they)", trigger)
+        if m is None or m.group(1) != m.group(2):
+            return False
+        pronoun = self.pronoun or (RELATIONS.get(self.patient) if self.patient else None)
+        return pronoun is not None and pronoun in (m.group(1), "they")
 
     def _closes_segment(self, category: str, m: "re.Match[str]", clause_start: int) -> bool:
         """'had a stroke 2 years ago, left leg clonus is getting worse': a time said AFTER what it dates

@@ -67,7 +67,7 @@ _DRUG_CONTEXT = frozenset(
     "snort snorting popped pop popping dropped drop dropping rolled rolling high tripping tripped injected "
     "inject shooting tried try bought buy sold selling scored score line lines bump bumps hit gram grams "
     "bag tab tabs drinking drink drank sipping addicted withdrawal overdose od od'd od'ed plus no touched touch "
-    "touching brought bring bringing".split()
+    "touching brought bring bringing microdose microdoses microdosing microdosed".split()
 )
 _SKIP_BEFORE = frozenset("a an some the little bit of more much lot lots too few couple half quarter".split())
 _FOLLOW_DRUG = frozenset("pill pills tab tabs use user users habit addiction overdose comedown come high".split())
@@ -780,6 +780,8 @@ _KEEP = {("stick", "with"), ("stay", "on"), ("keep", "taking"), ("continue", "ta
          ("still", "taking"), ("staying", "on"), ("sticking", "with")}
 
 
+_MIX = frozenset("mix mixing mixed combine combining combined take taking".split())
+_MIXED_THING = frozenset("stuff things something anything drugs it that this alcohol booze weed".split())
 _OK_WITH = frozenset("ok okay safe fine bad dangerous alright risky".split())
 
 
@@ -791,6 +793,8 @@ def _on_it(low: List[str], s: int, e: int = -1) -> bool:
         return True
     if s > 1 and (low[s - 2], low[s - 1]) in _KEEP:
         return True
+    if s > 2 and low[s - 1] == "with" and low[s - 2] in _MIXED_THING and low[s - 3] in _MIX:
+        return True  # "is it bad to mix stuff with zoloft": zoloft is what the person takes
     if s > 1 and low[s - 1] == "with" and low[s - 2] in _OK_WITH:
         return True  # "if the dentist gives me tramadol, is that ok with cymbalta?": what the person is on
     after = low[e:e + 5] if e >= 0 else []
