@@ -638,6 +638,9 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
         if mods.other_person:
             r.update(status="other", stopped=False, started_recently=False)
             continue
+        if mods.hypothetical and not mods.future and r["status"] == "past" and r["stopped"]:
+            # "if i stopped my klonopin would i need to taper?": a stop only imagined; the person takes it now
+            r.update(status="current", stopped=False, started_recently=False)
         if r["status"] == "past" and not r["stopped"] and not mods.historical:
             r["status"] = "current"  # "used to smoke ice, thats why im scared of my adderall": the context decides
         if mods.negated and not r["stopped"]:

@@ -121,3 +121,9 @@ def test_the_writer_with_a_condition_of_their_own_is_the_patient():
 
 def test_someones_friend_is_someone_else():
     assert _status("my daughters boyfriend brought molly to the party", "mdma") != "current"
+
+
+def test_an_imagined_stop_is_not_a_stop():
+    for text in ("if i stopped my valium would i get withdrawal", "what happens if i quit my paxil cold turkey?"):
+        found = [m for m in analyse(text).mentions]
+        assert found and not any(m.stopped for m in found), text
