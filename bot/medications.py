@@ -113,7 +113,7 @@ _PAST_WORDS = {
     "deje": ("past", True), "dejé": ("past", True), "dejo": ("past", True), "dejó": ("past", True),
     "suspendi": ("past", True), "suspendí": ("past", True), "suspendio": ("past", True), "suspendió": ("past", True),
 }
-_TRAILING_STOP = frozenset("stopped quit discontinued".split())
+_TRAILING_STOP = frozenset("stopped quit discontinued finished completed".split())
 _AFTER_TRAILING_STOP = frozenset(
     "it them that those suddenly abruptly cold yesterday today last recently just on a an few couple several "
     "because when since after , . ! ? ; and - weeks days months years".split()
@@ -619,6 +619,8 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
         i += 1
     _apply_context(doc, low, spans, result, clause_of, ctx)
     _before_another(low, spans, result, clause_of)
+    _not_done_yet(low, spans, result, clause_of)
+    _stopped_working(low, spans, result, clause_of)
     _taken_after_all(low, spans, result, clause_of)
     _switched_to(low, spans, result)
     _trailing_cues(doc, low, spans, result, clause_of)
@@ -721,6 +723,41 @@ def _whose(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, bool]]
         if patient and any(low[i].rstrip("s") == patient for i in range(j, s)):
             continue  # the relation the person speaks for
         result[k].update(status="other", stopped=False, started_recently=False)
+
+
+_NOT_YET = re.compile(r"^(?:but|though|although) (?:i|we|he|she|they)(?: still)? (?:havent|hasnt|have not|has not|didnt|did not|"
+                      r"never|dont|doesnt)(?: (?:yet|actually|really|even))?(?: \w+)?(?: (?:it|them|any|one|that|those|yet))*"
+                      r"(?: yet)?\s*(?:[.!?;,]|$)")
+
+
+def _not_done_yet(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+                  clause_of: List[int]) -> None:
+    """'my neuro mentioned botox ... but we havent scheduled it', 'mom wanted to give him her melatonin
+    but we haven't': a clause that says it has not happened makes the name just before it not taken."""
+    for k, (_s, e, _, _) in enumerate(spans):
+        limit = spans[k + 1][0] if k + 1 < len(spans) else len(low)
+        words = low[e:limit]
+        for j, w in enumerate(words):
+            if w in {"but", "though", "although"}:
+                if _NOT_YET.match(" ".join(words[j:j + 9])) and result[k]["status"] == "current":
+                    result[k].update(status="hypothetical", started_recently=False)
+                break
+            if w in {".", "!", "?", ";"}:
+                break
+
+
+def _stopped_working(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+                     clause_of: List[int]) -> None:
+    """'bumex 1mg, the lasix stopped working': beside a medicine taken now, one that stopped working
+    (or never worked) was given up."""
+    if len(spans) < 2:
+        return
+    for k, (_s, e, _, _) in enumerate(spans):
+        after = " ".join(low[e:e + 4])
+        if result[k]["status"] == "current" and re.match(
+                r"(?:(?:stopped|quit|never|didnt|wasnt|isnt) work\w*|(?:didnt|never) (?:help|do anything)\w*)\b", after) \
+                and any(r["status"] == "current" for i, r in enumerate(result) if i != k):
+            result[k].update(status="past", stopped=True, started_recently=False)
 
 
 _BEFORE_EVENT = re.compile(r"^before (?:i|he|she|they|we) (?:got|was|were|started|began|switched|went|moved|had)\b")

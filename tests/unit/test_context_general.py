@@ -127,3 +127,20 @@ def test_an_imagined_stop_is_not_a_stop():
     for text in ("if i stopped my valium would i get withdrawal", "what happens if i quit my paxil cold turkey?"):
         found = [m for m in analyse(text).mentions]
         assert found and not any(m.stopped for m in found), text
+
+
+@pytest.mark.parametrize("text, name", [
+    ("the neuro suggested amitriptyline for sleep but i havent started it", "amitriptyline"),
+    ("my sister offered me her xanax but i didnt", "alprazolam"),
+])
+def test_a_clause_that_says_it_has_not_happened_makes_the_name_not_taken(text, name):
+    assert _status(text, name) != "current"
+
+
+def test_a_medicine_that_stopped_working_beside_the_new_one_is_past():
+    assert _status("on keppra now, the lamictal stopped working", "lamotrigine") == "past"
+    assert _status("on keppra now, the lamictal stopped working", "levetiracetam") == "current"
+
+
+def test_a_course_finished_in_the_same_sentence_is_past():
+    assert _status("they gave him cephalexin on monday and he finished it yesterday", "cephalexin") == "past"
