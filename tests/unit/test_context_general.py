@@ -144,3 +144,17 @@ def test_a_medicine_that_stopped_working_beside_the_new_one_is_past():
 
 def test_a_course_finished_in_the_same_sentence_is_past():
     assert _status("they gave him cephalexin on monday and he finished it yesterday", "cephalexin") == "past"
+
+
+def test_a_stop_month_with_the_month_of_now_dates_the_stop():
+    m = next(m for m in analyse("came off lexapro in february, it's june now").mentions if m.name == "escitalopram")
+    assert m.stopped and m.days_since_stop == 120
+    m = next(m for m in analyse("came off lexapro in february").mentions if m.name == "escitalopram")
+    assert m.days_since_stop is None  # a month alone: how long ago is not known (the rules stay cautious)
+
+
+def test_a_stop_months_ago_is_beyond_the_washout():
+    from bot.triage import assess
+
+    a = assess(["quit my celexa back in january, it is may now. started nardil a few days ago"], strict=True)
+    assert "COMBO-WASHOUT" not in a.rule_ids
