@@ -523,6 +523,22 @@ _EFFECT_AFTER = re.compile(r"^(?:makes?|made|gives?|gave|keeps?|causes?|caused) 
                            r"|^for (?:my|his|her|their|the)\b")
 
 
+#: When a medicine is taken, after its name: "at night", "in the morning", "every 6 hours", "2x a day".
+_SCHEDULE_AFTER = re.compile(r"^(?:at (?:night|bedtime|breakfast|dinner)|in the (?:morning|evening|am|pm)|every (?:\d+|one|two|"
+                             r"three|four|six|eight|twelve|few|other|morning|night|day|week|month)|each (?:morning|night|day)|"
+                             r"\d+ ?x (?:a|per|daily)|\d+x\b|once (?:a|daily|per)|(?:shots?|injections?|infusions?) "
+                             r"(?:weekly|monthly|every))")
+#: A question about a medicine: "is X safe", "can X cause", "what is X", "what about X", "heard of X".
+_ASKED_ABOUT_BEFORE = re.compile(r"(?:^|\b)(?:is|can|could|does|do|will|would|should|what is|whats|what about|how about|"
+                                 r"heard of|ever heard of|know about|info on|information on)$")
+_ASKED_ABOUT_AFTER = re.compile(r"^(?:safe|ok|okay|cause|causes|raise|raises|interact|interacts|affect|affects|make|"
+                                r"makes|give|gives|an? |the same|serotonergic|dangerous|bad|[?.!,])")
+#: Words that name what comes next as a medicine: "brand name X", "rx for X", "50mg of X", "the new one, X".
+_NAMED_BEFORE = re.compile(r"(?:\b(?:brand name|generic|rx for|script for|refill of|\d+ ?(?:mg|mcg|ml|units?) of)|"
+                           r"\b(?:new|other) (?:one|med|medicine|medication|pill|drug) ,)$")
+_SWITCHED_TO_BEFORE = re.compile(r"\b(?:switched|swapped|changed|moved|switching|changing) (?:\w+ ){0,3}to$")
+
+
 def _named_as_medicine(doc: Any, low: List[str], i: int, j: int) -> bool:
     """Cues of a medicine around an unknown word, beyond its verb: the noun before it ("a dose of",
     "a prescription for", "ran out of", "switched to"), a release form or frequency after it, or what it
@@ -538,6 +554,15 @@ def _named_as_medicine(doc: Any, low: List[str], i: int, j: int) -> bool:
     if nxt in _RELEASE_FORM or nxt in _FREQUENCY_AFTER:
         return True
     rest = " ".join(low[i + 1:i + 7])
+    lead = " ".join(low[max(0, i - 4):i])
+    if _SCHEDULE_AFTER.match(rest) or _ASKED_ABOUT_BEFORE.search(lead) and (
+            not rest or _ASKED_ABOUT_AFTER.match(rest)):
+        return True
+    if _NAMED_BEFORE.search(lead) or _SWITCHED_TO_BEFORE.search(lead):
+        return True
+    if nxt.isdigit() and (doc[i].text[:1].isupper() or _DRUGLIKE_ENDING.search(low[i])) and (i + 2 >= len(low) or low[i + 2] in {".", ",", "!", "?", ";", "and", "at", "in", "every", "plus",
+                                                             "with", "daily", "twice", "once"}):
+        return True  # "QUORVANE 10", "zelvorin 20 and lexapro": a dose without its unit (not "lkjlkj 8888")
     if _EFFECT_AFTER.match(rest):
         # at the start of a clause, or after a verb of taking: the word is the subject ("quorblin for my
         # sugar", "lumrexa makes me dizzy"), not a name of a person inside a sentence

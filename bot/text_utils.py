@@ -161,7 +161,7 @@ def english_words() -> FrozenSet[str]:
                 words.add(line.strip())
     # Chat words that are not in a dictionary but are never medicine names.
     words.update(
-        "lol omg im ive idk tbh btw pls plz thx ty ok okay hes shes theyre cant dont wont didnt doesnt "
+        "lol omg im ive idk tbh btw pls plz thx ty ok okay hes shes theyre cant dont wont didnt doesnt appt appts "
         "isnt wasnt havent hasnt ur u r yeah yep nope gonna wanna gotta kinda sorta meds med doc docs "
         "hubby mom mum dad grandma grandpa bf gf pharm rx otc er ed gp np pcp neuro neurologist covid "
         "heyy hiya hii thanks asap tho thru lastnight rn thats whats theres heres wheres lets youre were "
@@ -179,7 +179,8 @@ def non_medicine_words() -> FrozenSet[str]:
     return english_words() | frozenset(
         # Common Spanish words of patients' messages.
         "esposo esposa marido mujer hijo hija madre padre mama papa abuela abuelo toma tomo toman dieron "
-        "ahora tengo tiene pastillas medicina medicinas dolor piernas pierna pie espasmos fiebre".split()
+        "ahora tengo tiene pastillas medicina medicinas dolor piernas pierna pie espasmos fiebre tomar tomando tomado "
+        "empezar empece empecé dejar usar".split()
         # Clinical words of this domain that are not medicines.
         + "clonus myoclonus spasticity hyperreflexia hypertonia neurology neurologic intrathecal baclofen_pump "
         "serotonin serotonergic ssri ssris snri snris maoi maois tca tcas triptan triptans opioid opioids "

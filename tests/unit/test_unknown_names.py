@@ -26,6 +26,19 @@ SAID_BACK = [
     ("xelpharin helps with the pain", "xelpharin"),
     ("does zelmora interact with tramadol", "zelmora"),
     ("Lumrexa gave me a rash", "lumrexa"),
+    # a question about it, a schedule, a dose without its unit, naming words, a switch
+    ("is pexdorin safe with prozac", "pexdorin"),
+    ("can pexdorin cause clonus", "pexdorin"),
+    ("what about pexdorin?", "pexdorin"),
+    ("anyone heard of pexdorin", "pexdorin"),
+    ("pexdorin at night", "pexdorin"),
+    ("pexdorin every 6 hours", "pexdorin"),
+    ("she gets Pexdorin every six months", "pexdorin"),
+    ("PEXDORIN 10", "pexdorin"),
+    ("brand name pexdorin", "pexdorin"),
+    ("50mg of pexdorin", "pexdorin"),
+    ("the new one, pexdorin, makes me tired", "pexdorin"),
+    ("switched from lexapro to pexdorin", "pexdorin"),
 ]
 
 
@@ -40,6 +53,9 @@ def test_an_unknown_name_in_a_medicine_place_is_said_back(text, name):
     "took a walk with brandon",
     "lol idk tbh",
     "tomo sertralina 50 mg y me tiembla la pierna",
+    "empecé a tomar sertralina hace 3 días",
+    "missed my pump refill appt",
+    "lkjlkj 8888",
 ])
 def test_ordinary_words_and_names_are_not_said_back(text):
     assert analyse(text).unrecognised == []
