@@ -128,6 +128,8 @@ PSEUDO = [re.compile(rf"\b(?:{p})\b") for p in (
     # someone not breathing is a finding, not a denial (RF-BREATHING)
     r"(?:not|isnt|wasnt|aint) breathing", r"no (?:breathing|breath|pulse)",
     r"rather not (?:be alive|be here|exist|wake up|live)",
+    # "not himself", "not acting like herself": a change in the person, said as a fact (confusion)
+    r"not (?:acting |being |feeling |looking |seeming )?(?:like )?(?:himself|herself|themselves|myself)",
     # "if it doesnt (go away), id rather ...": the negation belongs to the condition, not to what follows
     r"if (?:it|that|this|they) (?:doesnt|dont|wont|isnt|cant|does not|will not)(?: (?:go away|get better|stop|improve|work|help|end|change))?",
 )]
@@ -621,7 +623,9 @@ _OWN = re.compile(
     r"\b(?:i|im|ive)\s+(?:also\s+|only\s+|just\s+|currently\s+|still\s+|now\s+)?(?:take|taking|took|am on|on|"
     r"started|was prescribed|use|using|been on|been taking|feel|felt)\b"
     r"|\bmy\s+(?:own\s+)?(?:legs?|foot|feet|ankles?|arms?|hands?|body|muscles?|eyes?|jaw|face|heart|reflexes|clonus|"
-    r"spasms?|speech|meds|medicines?|medication|pills|prescription)\b"
+    r"spasms?|speech|meds|medicines?|medication|pills|prescription|calf|calves|knees?|thighs?|toes?|wrists?|fingers?)\b"
+    # "im asking for me", "this is about me": the person says outright that they are the patient
+    r"|\b(?:asking|writing|messaging|here|this is|its)\s+(?:for|about)\s+(?:me|myself)\b"
 )
 
 
