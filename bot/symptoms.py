@@ -240,11 +240,20 @@ _REPORT_CUE = re.compile(
 )
 
 
+#: A clause that opens with a question word is a question, with or without its "?" ("anyway what
+#: causes clonus", "how long does clonus last").
+_QUESTION_OPENING = re.compile(
+    r"\W*(?:(?:anyway|anyways|so|also|and|ok|okay|oh|btw|quick question|question|q|random q|just wondering)\W+)*"
+    r"(?:what|whats|why|how|hows|which|is|are|can|could|does|do|should|will)\b"
+)
+
+
 def _asks_about(text: str, start: int, end: int) -> bool:
     """The clause is a question that names the feature without reporting it for anyone now:
-    "is clonus a thing with prozac?", "can the clonus she had come back?"."""
+    "is clonus a thing with prozac?", "can the clonus she had come back?", "anyway what causes clonus"."""
     after = text[end:end + 2]
-    return "?" in after and not _REPORT_CUE.search(text, start, end)
+    asked = "?" in after or bool(_QUESTION_OPENING.match(text, start, end))
+    return asked and not _REPORT_CUE.search(text, start, end)
 
 
 #: The forward negation triggers of bot.context (one alternation), to find a trigger inside a match.

@@ -129,3 +129,30 @@ def test_a_negation_between_the_subject_and_the_sign_denies_it():
 def test_the_person_who_says_it_is_about_them_is_the_patient():
     text = "my dad has cirrhosis and is confused at times, but this is about me: my calf twitches after running"
     assert level([text]) != "emergency"
+
+
+# ------------------------------------------------------------------------------ second batch (triage3/dev causes)
+def test_crossing_the_legs_sets_off_inducible_clonus():
+    text = "when i cross my legs my top leg starts to shake in a rhythm"
+    assert "inducible_clonus" in present(text)
+
+
+def test_keep_of_a_thought_is_not_recurring_clonus():
+    text = "the nurse tapped my knee and it jumped one or two times then stopped, i keep wondering about it"
+    assert "clonus_recurring" not in present(text)
+    assert "clonus_brief" in present(text)
+    assert "clonus_recurring" in present("my ankle keeps jerking at night")
+
+
+def test_a_span_of_hours_without_the_and_more_than_before():
+    assert "sudden_worse" in present("last 48 hrs the stiffness in my legs is much worse")
+    assert "sudden_worse" in present("since this morning her foot jerks a lot more than usual")
+
+
+def test_jumping_on_someone_is_not_clonus():
+    assert "spontaneous_clonus" not in present("the puppy keeps jumping on me all evening")
+
+
+def test_a_clause_opening_with_a_question_word_asks_about_clonus():
+    assert "clonus" not in present("ok so how long does clonus usually last")
+    assert "clonus" in present("how do i calm my clonus at night")  # a report inside the question
