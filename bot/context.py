@@ -383,10 +383,15 @@ class Context:
     def _scopes(self) -> List[_Scope]:
         text = self.norm
         pseudo = [(m.start(), m.end()) for m in _PSEUDO.finditer(text)]
+        # the pronoun of the person a caregiver speaks for: "she says she feels shivery" is the patient
+        # telling her own symptom, not someone else's report (the OTHER trigger "she says she ...")
+        own = self.pronoun or (RELATIONS.get(self.patient) if self.patient else None)
         scopes: List[_Scope] = []
         for trig in _TRIGGERS:
             for m in trig.pattern.finditer(text):
                 if any(ps <= m.start() < pe or ps < m.end() <= pe for ps, pe in pseudo):
+                    continue
+                if trig.category == OTHER and own in ("he", "she") and m.group(0).split()[0] == own:
                     continue
                 cs, ce = self.clause(m.start())
                 if trig.direction in (FORWARD, BOTH) and not self._closes_segment(trig.category, m, cs):

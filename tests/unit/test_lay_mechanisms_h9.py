@@ -156,3 +156,10 @@ def test_jumping_on_someone_is_not_clonus():
 def test_a_clause_opening_with_a_question_word_asks_about_clonus():
     assert "clonus" not in present("ok so how long does clonus usually last")
     assert "clonus" in present("how do i calm my clonus at night")  # a report inside the question
+
+
+def test_the_patient_a_caregiver_speaks_for_tells_her_own_symptom():
+    a = assess(["my dad began taking lexapro on monday and he says he has the chills now"])
+    assert "SS-SYMPTOMS" in a.rule_ids
+    # the person speaks for themselves: what "she said she" has is someone else's
+    assert "SS-SYMPTOMS" not in assess(["i take zoloft. she said she gets chills on it"]).rule_ids
