@@ -213,6 +213,8 @@ TRIGGERS: List[Trigger] = (
         r"(?:a|my|our|his|her) friends?", r"someone (?:i know|else)", r"somebody (?:i know|else)", r"people who",
         r"other people", r"a lot of people", r"most people", r"my (?:friends|relatives|family members)",
         r"(?:he|she|they) (?:said|told|says|tells) (?:he|she|they)",
+        # an animal is never the patient ("my cat had a seizure last week")
+        r"(?:my|our|the|a|his|her) (?:\w+ )?(?:cat|dog|puppy|kitten|pet|horse|bird|parrot|hamster|rabbit|bunny|ferret)s?",
     ], window=12)
 )
 

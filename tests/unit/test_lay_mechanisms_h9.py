@@ -163,3 +163,31 @@ def test_the_patient_a_caregiver_speaks_for_tells_her_own_symptom():
     assert "SS-SYMPTOMS" in a.rule_ids
     # the person speaks for themselves: what "she said she" has is someone else's
     assert "SS-SYMPTOMS" not in assess(["i take zoloft. she said she gets chills on it"]).rule_ids
+
+
+# ------------------------------------------------------------------------------ third batch (own probes)
+def test_burden_thought_with_any_word_for_better():
+    assert "self_harm" in present("honestly my family would be so much freer if i was gone")
+    assert "self_harm" not in present("my family would be happier if i got a new job")
+
+
+def test_a_plan_to_overdose_and_an_overdose_on_purpose():
+    assert "self_harm" in present("i am planning to od this friday")
+    assert "self_harm" in present("last night i deliberately took too many of my sleeping tablets")
+    assert "self_harm" not in present("i didnt plan to overdose, i mixed up the doses")  # denied
+
+
+def test_ending_everything_but_not_ending_a_relationship():
+    assert "self_harm" in present("this weekend i will end everything")
+    assert "self_harm" not in present("i want to end things with my girlfriend")
+
+
+def test_a_fit_named_by_its_kind():
+    assert "seizure" in present("our baby had a febrile fit tonight")
+    assert "seizure" not in present("the brace is a bad fit for my ankle")
+
+
+def test_an_animal_is_never_the_patient():
+    text = "our dog had a seizure on the rug, my own question is about my calf cramps"
+    assert "seizure" not in present(text)
+    assert level([text]) != "emergency"
