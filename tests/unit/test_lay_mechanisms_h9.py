@@ -191,3 +191,17 @@ def test_an_animal_is_never_the_patient():
     text = "our dog had a seizure on the rug, my own question is about my calf cramps"
     assert "seizure" not in present(text)
     assert level([text]) != "emergency"
+
+
+def test_self_harm_in_its_spoken_spellings():
+    assert "self_harm" in present("been feeling like i wanna just die tbh")
+    assert "self_harm" not in present("i wanna die of embarrassment, i fell asleep in class")
+    assert "self_harm" in present("he has been cutting himself on his arms")
+    assert "self_harm" not in present("i cut myself shaving this morning")
+    assert "self_harm" not in present("she scratches herself all night")  # itching, not self-harm
+
+
+def test_a_quantity_taken_on_purpose_and_a_farewell():
+    assert "self_harm" in present("i swallowed about 15 of my clonazepam on purpose")
+    assert "self_harm" not in present("i took my evening dose early on purpose")
+    assert "self_harm" in present("this is it. goodbye everybody")
