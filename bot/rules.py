@@ -898,7 +898,9 @@ def cl_new_serotonergic(s: ConversationState) -> Fired:
 @rule("CL-KNOWN-CONDITION", level="routine", section6=True)
 def cl_known_condition(s: ConversationState) -> Fired:
     conditions = [KNOWN_CONDITIONS[c] for c in KNOWN_CONDITIONS if c in s.features]
-    if not conditions or not _section6_clonus(s) or not s.has("worse", "sudden_worse", "disrupts_daily_life"):
+    # a known condition with shaking that gets worse ("his leg shaking is getting worse") is reviewed too:
+    # the lay word for the clonus of these patients (the more cautious reading; the policy is silent)
+    if not conditions or not (_section6_clonus(s) or s.has("tremor")) or not s.has("worse", "sudden_worse", "disrupts_daily_life"):
         return None
     how = "is getting worse" if s.has("worse", "sudden_worse") else "limits daily life"
     return fire(

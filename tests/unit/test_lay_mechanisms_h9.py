@@ -205,3 +205,9 @@ def test_a_quantity_taken_on_purpose_and_a_farewell():
     assert "self_harm" in present("i swallowed about 15 of my clonazepam on purpose")
     assert "self_harm" not in present("i took my evening dose early on purpose")
     assert "self_harm" in present("this is it. goodbye everybody")
+
+
+def test_a_known_condition_with_shaking_that_gets_worse_is_reviewed():
+    a = assess(["my mum has ms and the shaking in her leg keeps getting worse this year"])
+    assert "CL-KNOWN-CONDITION" in a.rule_ids and a.triage_level == "routine"
+    assert "CL-KNOWN-CONDITION" not in assess(["my hands shake a lot before exams"]).rule_ids
