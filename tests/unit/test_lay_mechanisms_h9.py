@@ -79,6 +79,9 @@ def test_yellow_said_of_the_person_and_not_staying_awake():
     assert "RF-LIVER" in assess([text]).rule_ids
     assert "jaundice" not in present("she wore her yellow dress to the appointment")
     assert "extreme_sleepiness" not in present("i cant stay up late anymore")
+    assert "extreme_sleepiness" not in present("i cant keep up with my kids anymore")  # keeping pace, not awake
+    assert "jaundice" not in present("my pee is bright yellow in the morning")
+    assert level(["im on oxycodone and gabapentin and i cant keep up with my grandkids"]) != "emergency"
 
 
 def test_no_longer_managing_chores_disrupts_daily_life():
