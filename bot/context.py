@@ -454,8 +454,10 @@ class Context:
                             r"s |died|passed|suffered|suffers|developed|went|gets|on\b|used to|keeps|started|"
                             r"starts|cant|couldnt|can|gave|says|said|told|tells|thinks|thought|saw|noticed)", after):
                 continue
-            if re.match(r"\s*(?:says|said|told|tells|thinks|thought|saw|noticed|gave)\b", after):
+            if re.match(r"\s*(?:says|said|told|tells|thinks|thought|saw|noticed|gave)\b", after) and not re.match(
+                    r"\s*(?:thinks|thought) (?:about|of)\b", after):
                 continue  # "my wife says my legs jerk": about the patient, told by someone else
+                # (but "my sister thinks about dying" is the sister's own thought)
             cs, ce = self.clause(m.start())
             end = self._forward_end(OTHER, m.end(), ce, 14)
             out.append(_Scope(OTHER, m.start(), end))

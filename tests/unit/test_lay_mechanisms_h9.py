@@ -214,3 +214,15 @@ def test_a_known_condition_with_shaking_that_gets_worse_is_reviewed():
     a = assess(["my mum has ms and the shaking in her leg keeps getting worse this year"])
     assert "CL-KNOWN-CONDITION" in a.rule_ids and a.triage_level == "routine"
     assert "CL-KNOWN-CONDITION" not in assess(["my hands shake a lot before exams"]).rule_ids
+
+
+def test_a_relation_who_thinks_about_dying_is_someone_else():
+    a = assess(["my brother thinks about dying a lot, how do i help him? i take lexapro myself"])
+    assert "RF-SELF-HARM" not in a.rule_ids
+    assert "muscle_jerks" in present("my wife thinks my legs jerk at night")  # still the patient's legs
+
+
+def test_a_denied_pump_alarm_is_not_a_pump_problem():
+    a = assess(["the pump alarm didnt go off, his refill is next week and he is fine"])
+    assert "RX-BACLOFEN-STOP" not in a.rule_ids
+    assert "RX-BACLOFEN-STOP" in assess(["his baclofen pump alarm keeps going off"]).rule_ids
