@@ -826,6 +826,9 @@ def rf_self_harm(s: ConversationState) -> Fired:
 # asks for an ambulance or the emergency number, or says someone is unresponsive, gets it from these.
 
 
+# RF-STATED-EMERGENCY and RF-UNRESPONSIVE are not policy ids: the policy is silent on a stated emergency and on
+# someone not responding without an opioid + sedative (RX-RESP-DEPRESSION) or jerking (RF-SEIZURE); its rule for
+# silence is the more cautious level, so both are emergency under their own ids (docs/ARCHITECTURE.md says why).
 @rule("RF-STATED-EMERGENCY", level="emergency")
 def rf_stated_emergency(s: ConversationState) -> Fired:
     if not s.has("emergency_request"):

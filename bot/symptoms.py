@@ -316,7 +316,10 @@ def _extract_cached(original: str, patient: Optional[str]) -> SymptomReport:
             cs, ce = ctx.clause(m.start())
             if feature.unless is not None and feature.unless.search(text, cs, ce):
                 continue
-            mods = ctx.at(m.start(), m.end())
+            # The start only: a denial INSIDE the match is read by _negated_inside, which keeps the
+            # patterns that need their negation word ("i wish i wasnt here", "not himself"); the
+            # context's own inner-denial reading (Context.at with an end) is for medicine names.
+            mods = ctx.at(m.start())
             if not mods.negated and "negated" in feature.modifiers and _negated_inside(feature, ctx, m.start(), m.end()):
                 mods = replace(mods, negated=True)
             if feature.name in _NAMED_IN_QUESTIONS and _asks_about(text, cs, ce):

@@ -192,7 +192,7 @@ def test_the_recall_layer_adds_what_the_lexicon_misses():
     from bot.triage import proposed_features, proposer
 
     assert proposer() is not None, "bot.recall is installed in this branch"
-    text = "she suddenly dropped to the floor and was out for a minute, her arms were jerking"
+    text = "she suddenly dropped to the floor and was out cold, her arms were jerking"
     assert "loss_of_consciousness" not in extract(text).present  # the lexicon alone misses it
     assert "loss_of_consciousness" in proposed_features(text, extract(text), None)
     assert "RF-SEIZURE" in assess([text], strict=True).rule_ids

@@ -107,10 +107,9 @@ def test_withdrawal_signs_in_lay_words():
 # ------------------------------------------------------------------------------ seizure, injury
 def test_a_hedged_fit_and_out_cold_on_the_floor():
     assert "seizure" in present("she had some sort of fit in the car")
-    text = "he was out cold on the kitchen floor and twitching"
-    assert "loss_of_consciousness" in present(text)
-    assert "RF-SEIZURE" in assess([text]).rule_ids
-    assert "loss_of_consciousness" not in present("i was out cold all night after my shift")
+    # "out cold" is read by the recall layer (tests/unit/test_engine_issue9.py), the lexicon leaves it
+    assert "RF-SEIZURE" in assess(["he was out cold on the kitchen floor and twitching"]).rule_ids
+    assert "loss_of_consciousness" not in assess(["i was out cold all night after my shift"]).symptoms
 
 
 def test_a_blow_in_sport_then_jerking_is_an_injury_red_flag():
