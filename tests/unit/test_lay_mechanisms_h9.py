@@ -225,3 +225,11 @@ def test_a_denied_pump_alarm_is_not_a_pump_problem():
     a = assess(["the pump alarm didnt go off, his refill is next week and he is fine"])
     assert "RX-BACLOFEN-STOP" not in a.rule_ids
     assert "RX-BACLOFEN-STOP" in assess(["his baclofen pump alarm keeps going off"]).rule_ids
+
+
+def test_a_wish_that_needs_its_negation_word_is_not_denied():
+    # guard for the merge with h9-engine (c64f474 read these as denied: a copular "wasnt" inside the match)
+    for text in ("some nights i wish i wasnt alive", "my kids would be better off if i wasnt around anymore"):
+        assert "self_harm" in present(text), text
+        assert level([text]) == "emergency"
+    assert "self_harm" in extract("i keep wishing i wasnt here", patient=None).present
