@@ -132,6 +132,8 @@ PSEUDO = [re.compile(rf"\b(?:{p})\b") for p in (
     # someone not breathing is a finding, not a denial (RF-BREATHING)
     r"(?:not|isnt|wasnt|aint) breathing", r"no (?:breathing|breath|pulse)",
     r"rather not (?:be alive|be here|exist|wake up|live)",
+    # "not himself", "not acting like herself": a change in the person, said as a fact (confusion)
+    r"not (?:acting |being |feeling |looking |seeming )?(?:like )?(?:himself|herself|themselves|myself)",
     # "if it doesnt (go away), id rather ...": the negation belongs to the condition, not to what follows
     r"if (?:it|that|this|they) (?:doesnt|dont|wont|isnt|cant|does not|will not)(?: (?:go away|get better|stop|improve|work|help|end|change))?",
 )]
@@ -253,6 +255,8 @@ TRIGGERS: List[Trigger] = (
         r"(?:my|our|his|her|their) \w+s (?:friends?|buddy|buddies|coworkers?|classmates?|roommates?|boyfriend|girlfriend)", r"somebody (?:i know|else)", r"people who",
         r"other people", r"a lot of people", r"most people", r"my (?:friends|relatives|family members)",
         r"(?:he|she|they) (?:said|told|says|tells) (?:he|she|they)",
+        # an animal is never the patient ("my cat had a seizure last week")
+        r"(?:my|our|the|a|his|her) (?:\w+ )?(?:cat|dog|puppy|kitten|pet|horse|bird|parrot|hamster|rabbit|bunny|ferret)s?",
     ], window=12)
 )
 
@@ -533,8 +537,10 @@ class Context:
                             r"s |died|passed|suffered|suffers|developed|went|gets|on\b|used to|keeps|started|"
                             r"starts|cant|couldnt|can|gave|says|said|told|tells|thinks|thought|saw|noticed)", after):
                 continue
-            if re.match(r"\s*(?:says|said|told|tells|thinks|thought|saw|noticed|gave)\b", after):
+            if re.match(r"\s*(?:says|said|told|tells|thinks|thought|saw|noticed|gave)\b", after) and not re.match(
+                    r"\s*(?:thinks|thought) (?:about|of)\b", after):
                 continue  # "my wife says my legs jerk": about the patient, told by someone else
+                # (but "my sister thinks about dying" is the sister's own thought)
             cs, ce = self.clause(m.start())
             end = self._forward_end(OTHER, m.end(), ce, 14)
             out.append(_Scope(OTHER, m.start(), end))
@@ -731,7 +737,9 @@ _OWN = re.compile(
     r"concern)|an? (?:update|appointment)|some|any|no|questions?|concerns?|q|my|his|her|him|this|that|the|it|them|"
     r"nothing|something)\b)\w+"
     r"|\bmy\s+(?:own\s+)?(?:legs?|foot|feet|ankles?|arms?|hands?|body|muscles?|eyes?|jaw|face|heart|reflexes|clonus|"
-    r"spasms?|speech|meds|medicines?|medication|pills|prescription)\b"
+    r"spasms?|speech|meds|medicines?|medication|pills|prescription|calf|calves|knees?|thighs?|toes?|wrists?|fingers?)\b"
+    # "im asking for me", "this is about me": the person says outright that they are the patient
+    r"|\b(?:asking|writing|messaging|here|this is|its)\s+(?:for|about)\s+(?:me|myself)\b"
 )
 
 
