@@ -9,10 +9,9 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 
 from bot.db.models import APPOINTMENT_STATUSES, AppointmentRequest, ConversationSummary
 from bot.db.repository import audit
-from console import conversations as conv
 from console import params
 from console.privacy import can_see_phone
-from console.web import audit_view, db, page, state
+from console.web import audit_view, db, page
 
 bp = Blueprint("appointments", __name__)
 
@@ -23,7 +22,6 @@ MAX_DB_ID = 2**31 - 1  # larger ids in a URL are not found (PostgreSQL would ref
 def appointments() -> Any:
     status = params.choice(request.args, "status", ("open", *APPOINTMENT_STATUSES, "all"), "open")
     p = page()
-    conv.sync_summaries(state().url)
     ar, cs = AppointmentRequest, ConversationSummary
     q = sa.select(ar, cs.ref).outerjoin(cs, cs.conversation_id == ar.conversation_id)
     if status == "open":

@@ -38,7 +38,6 @@ def index() -> Any:
 def conversations() -> Any:
     f = conv.Filters.from_args(request.args)
     p = page()
-    conv.sync_summaries(state().url)
     s = db()
     rows, total = conv.list_conversations(s, f, state().tz, p)
     chans = conv.channels(s)
@@ -119,7 +118,6 @@ def add_note(ref: str) -> Any:
 
 def _export_rows(fmt: str) -> list[dict[str, Any]]:
     f = conv.Filters.from_args(request.args)
-    conv.sync_summaries(state().url)
     rows = conv.iter_filtered(db(), f, state().tz)
     audit_view("export", None, {"format": fmt, "filters": _audit_filters(f), "rows": len(rows)})
     return export.records(rows, g.user["role"])
@@ -156,6 +154,5 @@ def export_json() -> Any:
 
 @bp.get("/dashboard")
 def dashboard() -> Any:
-    conv.sync_summaries(state().url)
     d = conv.dashboard(db(), state().tz)
     return render_template("dashboard.html", d=d, chart=charts.levels_per_day(d.days, d.per_day))
