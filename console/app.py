@@ -26,6 +26,7 @@ from console import auth, params, throttle
 from console import conversations as conv
 from console.privacy import display_conversation_id, mask_phones
 from console.views import admin as admin_views
+from console.views import alerts as alert_views
 from console.views import appointments as appointment_views
 from console.views import auth as auth_views
 from console.views import conversations as conversation_views
@@ -71,6 +72,7 @@ MESSAGES = {
     "signed_out": "You are signed out.",
     "delay_reset": "Sign-in delay reset.",
     "expired": "Please sign in.",
+    "alert_ack": "Alert acknowledged.",
 }
 
 
@@ -188,7 +190,7 @@ def create_app(
         app.register_error_handler(code, _error)
     app.register_error_handler(500, _server_error)
 
-    for bp in (auth_views.bp, conversation_views.bp, appointment_views.bp, admin_views.bp):
+    for bp in (auth_views.bp, conversation_views.bp, appointment_views.bp, admin_views.bp, alert_views.bp):
         app.register_blueprint(bp)
     return app
 

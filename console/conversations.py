@@ -209,6 +209,10 @@ def _rebuild(s: Session, ids: list[str], has_events: bool, extra: Extra | None =
             d = _loads(data)
             if d.get("name") == "triage_level" and d.get("value") in ALERT_LEVELS:
                 decisions[sender].append(Decision(f"slot:{ts:.6f}", str(d["value"]), _ts(ts), list(acc.rules)))  # type: ignore[arg-type]
+            elif d.get("name") == "red_flags" and decisions[sender]:
+                last = decisions[sender][-1]  # the action sets red_flags with triage_level
+                if abs(last.at.timestamp() - ts) <= 2:
+                    last.rule_ids = _rule_ids_of(d.get("value"))
     for aid, cid, level, rule_ids, created in s.execute(
         sa.select(
             TriageAssessment.id,
