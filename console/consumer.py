@@ -238,7 +238,7 @@ class Runner:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):  # RuntimeError: not the main thread
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
                 loop.add_signal_handler(sig, self.stopping.set)
         tasks = [asyncio.create_task(self.catch_up_loop())]
         if self.broker is not None:
