@@ -134,6 +134,7 @@ def create_app(
             cookie_secure if cookie_secure is not None else os.environ.get("CONSOLE_COOKIE_SECURE", "1") != "0"
         ),
         MAX_CONTENT_LENGTH=64 * 1024,
+        ALERT_STREAMS=max(1, int(os.environ.get("CONSOLE_ALERT_STREAMS") or 4)),
     )
     tz = timezone_ or _clinic_tz()
 
