@@ -123,6 +123,16 @@ def unannounced(value: Optional[Dict[str, Any]], tracker: Any, levels: tuple = (
     return [f["id"] for f in value.get("red_flags") or [] if f.get("level") in levels and f["id"] not in announced]
 
 
+def emergency_due(value: Optional[Dict[str, Any]], tracker: Any) -> bool:
+    """The conversation needs the emergency message now: an emergency-level rule fired that the
+    `red_flags` slot does not hold yet, or this message itself states an emergency (saying it is
+    an emergency always gets the message again, as action_triage does). False without an
+    assessment (the engine failed: nothing can be named)."""
+    if not value:
+        return False
+    return bool(value.get("stated_emergency")) or bool(unannounced(value, tracker))
+
+
 # ------------------------------------------------------------------------------------ the seam
 
 _turn: Dict[str, Dict[str, Any]] = {}
