@@ -22,7 +22,7 @@ from pyrate_limiter import Duration, Rate
 from werkzeug.exceptions import HTTPException, TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot.db import session_scope
+from bot.db import in_transcript, session_scope
 from bot.db.models import (
     APPOINTMENT_STATUSES,
     LEVELS,
@@ -589,6 +589,8 @@ def create_app(
             q = q.where(ar.status == status)
         show_phone = can_see_phone(g.user["role"], "appointments")
         with session_scope(url) as s:
+            # Not a request whose turn the Rasa server refused to store (not in the transcript).
+            q = q.where(in_transcript(ar, conv.events_table_exists(s)))
             total = s.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
             rows = s.execute(q.order_by(ar.created_at.desc(), ar.id.desc()).limit(50).offset((page - 1) * 50)).all()
             s.expunge_all()  # before the audit entry is added: expunge_all would drop it too
