@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.db import session_scope
+from bot.db import in_transcript, session_scope
 from bot.db.models import (
     LEVEL_RANK,
     LEVELS,
@@ -70,8 +70,11 @@ def _ts(value: float | None) -> datetime | None:
 # --- summary sync --------------------------------------------------------------------------------
 
 
-def _events_table_exists(s: Session) -> bool:
+def events_table_exists(s: Session) -> bool:
     return sa.inspect(s.connection()).has_table("events")
+
+
+_events_table_exists = events_table_exists
 
 
 def _marks(s: Session, lock: bool = False) -> dict[str, int]:
@@ -221,7 +224,7 @@ def _rebuild(s: Session, ids: list[str], has_events: bool, extra: Extra | None =
             TriageAssessment.rule_ids,
             TriageAssessment.created_at,
         )
-        .where(TriageAssessment.conversation_id.in_(ids))
+        .where(TriageAssessment.conversation_id.in_(ids), in_transcript(TriageAssessment, has_events))
         .order_by(TriageAssessment.id)
     ):
         accs[cid].level(level)
@@ -632,7 +635,8 @@ def transcript(s: Session, ref: str) -> Transcript | None:
         return None
     cid = summary.conversation_id
     items: list[Item] = []
-    if _events_table_exists(s):
+    has_events = _events_table_exists(s)
+    if has_events:
         rows = s.execute(
             sa.select(events.c.type_name, events.c.timestamp, events.c.data)
             .where(events.c.sender_id == cid)
@@ -673,7 +677,7 @@ def transcript(s: Session, ref: str) -> Transcript | None:
                 items.append(Item(kind="session", at=at, text="new session"))
     for a in s.execute(
         sa.select(TriageAssessment)
-        .where(TriageAssessment.conversation_id == cid)
+        .where(TriageAssessment.conversation_id == cid, in_transcript(TriageAssessment, has_events))
         .order_by(TriageAssessment.created_at, TriageAssessment.id)
     ).scalars():
         items.append(
@@ -699,7 +703,7 @@ def transcript(s: Session, ref: str) -> Transcript | None:
     appts = list(
         s.execute(
             sa.select(AppointmentRequest)
-            .where(AppointmentRequest.conversation_id == cid)
+            .where(AppointmentRequest.conversation_id == cid, in_transcript(AppointmentRequest, has_events))
             .order_by(AppointmentRequest.created_at)
         ).scalars()
     )
@@ -741,7 +745,9 @@ def dashboard(s: Session, tz: tzinfo, days: int = 14, now: datetime | None = Non
         ).all()
     )
     new_appts = s.execute(
-        sa.select(sa.func.count()).select_from(AppointmentRequest).where(AppointmentRequest.status == "new")
+        sa.select(sa.func.count())
+        .select_from(AppointmentRequest)
+        .where(AppointmentRequest.status == "new", in_transcript(AppointmentRequest, _events_table_exists(s)))
     ).scalar_one()
     day_list = [start_day + timedelta(days=i) for i in range(days)]
     per_day: dict[date, dict[str, int]] = {d: dict.fromkeys(LEVELS, 0) for d in day_list}

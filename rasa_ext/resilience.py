@@ -76,13 +76,9 @@ def pending_emergency(tracker: Any) -> Optional[dict]:
     Reads the turn's assessment (rasa_ext.turn: the `assessment` slot), the same one EmergencyPolicy
     and the actions read; the engine runs here only for a tracker that did not come through the seam."""
     value = turn.current(tracker)
-    if value is None:  # the engine failed: nothing can be named
+    if not turn.emergency_due(value, tracker):  # None too: the engine failed, nothing can be named
         return None
     flags = [f["id"] for f in value.get("red_flags") or []]
-    stated = bool(value.get("stated_emergency"))
-    # Saying it is an emergency always gets the message again (as action_triage does).
-    if not (turn.unannounced(value, tracker) or stated):
-        return None
     message = failsafe.emergency_message(turn.user_texts(tracker), assessment=turn.assessment(value))
     if message is None:
         return None

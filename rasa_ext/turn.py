@@ -194,6 +194,16 @@ def _record_language(message: Any) -> None:
     message.metadata = {**metadata, LANGUAGE_KEY: text_language(message.text, metadata)}
 
 
+def emergency_due(value: Optional[Dict[str, Any]], tracker: Any) -> bool:
+    """The conversation needs the emergency message now: an emergency-level rule fired that the
+    `red_flags` slot does not hold yet, or this message itself states an emergency (saying it is
+    an emergency always gets the message again, as action_triage does). False without an
+    assessment (the engine failed: nothing can be named)."""
+    if not value:
+        return False
+    return bool(value.get("stated_emergency")) or bool(unannounced(value, tracker))
+
+
 # ------------------------------------------------------------------------------------ the seam
 
 _turn: Dict[str, Dict[str, Any]] = {}

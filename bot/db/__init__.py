@@ -222,6 +222,7 @@ def current_revision(url: str | None = None) -> str | None:
 
 
 from bot.db.repository import (  # noqa: E402  (the helpers import session_scope from here)
+    in_transcript,
     is_sms_opted_out,
     record_appointment_request,
     record_assessment,
@@ -235,6 +236,7 @@ __all__ = [
     "current_revision",
     "dispose_engines",
     "get_engine",
+    "in_transcript",
     "is_sms_opted_out",
     "migrate",
     "record_appointment_request",

@@ -86,6 +86,9 @@ class AppointmentRequest(Base):
     # SHA-256 hex of (conversation, the stored turn the booking follows, the booking's content):
     # a turn resent after the Rasa server refused to store it finds the request it made (0009).
     idempotency_key = sa.Column(sa.String(64), nullable=True, unique=True)
+    # Timestamp of the user message of the turn that made (or, resent, found) it: shown to staff
+    # only when that message is in Rasa's `events` (bot.db.in_transcript; NULL: always) (0010).
+    turn_timestamp = sa.Column(sa.Float(), nullable=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
     updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -103,6 +106,9 @@ class TriageAssessment(Base):
     # SHA-256 hex of (conversation, the stored turn it follows, the action): a resent turn
     # replaces the row its refused attempt wrote (0009).
     idempotency_key = sa.Column(sa.String(64), nullable=True, unique=True)
+    # Timestamp of the user message of the turn that wrote it: shown to staff only when that
+    # message is in Rasa's `events` (bot.db.in_transcript; NULL: always) (0010).
+    turn_timestamp = sa.Column(sa.Float(), nullable=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, index=True)
 
 

@@ -7,8 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
+from bot.db import in_transcript
 from bot.db.models import APPOINTMENT_STATUSES, AppointmentRequest, ConversationSummary
 from bot.db.repository import audit
+from console import conversations as conv
 from console import params
 from console.privacy import can_see_phone
 from console.web import audit_view, db, page
@@ -30,6 +32,8 @@ def appointments() -> Any:
         q = q.where(ar.status == status)
     show_phone = can_see_phone(g.user["role"], "appointments")
     s = db()
+    # Not a request whose turn the Rasa server refused to store (not in the transcript).
+    q = q.where(in_transcript(ar, conv.events_table_exists(s)))
     total = s.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
     rows = s.execute(q.order_by(ar.created_at.desc(), ar.id.desc()).limit(50).offset((p - 1) * 50)).all()
     # names and phone numbers: which requests each person was shown
