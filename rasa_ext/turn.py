@@ -132,12 +132,23 @@ def assessment(value: Optional[Dict[str, Any]]) -> Optional[Assessment]:
     return Assessment.from_dict(value) if value else None
 
 
+#: Triage levels from the least to the most serious (bot.triage's order).
+LEVEL_RANK = {"self_care": 0, "routine": 1, "urgent": 2, "emergency": 3}
+
+
 def unannounced(value: Optional[Dict[str, Any]], tracker: Any, levels: tuple = ("emergency",)) -> List[str]:
-    """Ids of rules at these levels in the assessment that the `red_flags` slot does not hold yet."""
+    """Ids of rules at these levels in the assessment that the person has not been told at that
+    level yet: not in the `red_flags` slot, or in it while the level told (`triage_level`) is lower.
+    A rule can rise with a later message ("I take zoloft and my legs jerk": SS-SYMPTOMS, urgent;
+    "now sweating and he took demerol": SS-SYMPTOMS, emergency): that is a new emergency."""
     if not value:
         return []
     announced = set(tracker.get_slot("red_flags") or [])
-    return [f["id"] for f in value.get("red_flags") or [] if f.get("level") in levels and f["id"] not in announced]
+    told = LEVEL_RANK.get(tracker.get_slot("triage_level") or "", -1)
+    return [
+        f["id"] for f in value.get("red_flags") or []
+        if f.get("level") in levels and (f["id"] not in announced or LEVEL_RANK.get(f.get("level"), 3) > told)
+    ]
 
 
 # ------------------------------------------------------------------------------------ language

@@ -71,6 +71,23 @@ def test_emergency_on_an_existing_conversation_with_the_action_server_stopped(st
     assert_no_unfilled_value(reply)
 
 
+@pytest.mark.parametrize("before", [["I take nardil"], ["I take zoloft and my legs jerk"], ["I have symptoms"], [EMERGENCY_TEXT]])
+def test_someone_not_breathing_mid_conversation_with_the_action_server_frozen(stack, before):
+    # Outside test, 2026-12-02: after a first exchange about the writer's own medicines or
+    # symptoms (or a first emergency), "my husband isnt breathing" got only the trouble notice
+    # with the action server stopped (and no emergency with it running).
+    who = sender()
+    for text in before:
+        talk(stack, who, text)
+    freeze_action_server(stack)
+    try:
+        reply = talk(stack, who, "my husband isnt breathing", timeout=10)
+    finally:
+        thaw_action_server(stack)
+    assert is_emergency(reply), reply
+    assert_no_unfilled_value(reply)
+
+
 def test_other_message_gets_the_trouble_notice_with_the_numbers(stack, actions_down):
     who = sender()
     reply = talk(stack, who, "hello", timeout=10)

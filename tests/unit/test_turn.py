@@ -158,3 +158,19 @@ def test_crisis_response_has_the_numbers_and_no_buttons(domain):
     out = ClinicResponseGenerator(domain=domain).generate_from_slots(turn.CRISIS_RESPONSE, {}, "dev")
     assert "988" in out["text"] and "911" in out["text"]
     assert not out.get("buttons")
+
+
+def test_a_rule_that_rises_to_emergency_is_a_new_emergency(policy, domain):
+    """Outside test, 2026-12-02: "I take zoloft and my legs jerk" (SS-SYMPTOMS, urgent, told), then
+    "he took demerol and is sweating a lot" (SS-SYMPTOMS at emergency level) got only the next
+    question of the symptom form: the rule's id had been told, at a lower level."""
+    c = Conversation(domain, loop="symptom_form")
+    c.say("I take zoloft and my legs jerk", intent="report_symptom")
+    c.bot(SlotSet("triage_level", "urgent"), SlotSet("red_flags", ["SS-SYMPTOMS"]), ActionExecuted(ACTION_LISTEN_NAME))
+    value = c.say("he took demerol and is sweating a lot", intent="report_medication")
+    assert "SS-SYMPTOMS" in turn.unannounced(value, c.tracker)
+    assert predicted(policy, c.tracker, domain) == "action_triage"
+    # Once told at emergency level, the same finding is not told again.
+    c.bot(ActionExecuted("action_triage"), SlotSet("triage_level", "emergency"), ActionExecuted(ACTION_LISTEN_NAME))
+    value = c.say("ok", intent="affirm")
+    assert turn.unannounced(value, c.tracker) == []
