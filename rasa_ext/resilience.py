@@ -221,6 +221,9 @@ def install() -> None:
         return
     _installed = True
     turn.install()
+    from rasa_ext import event_types
+
+    event_types.install()
     # action_for_name_or_text builds `RemoteAction(...)` from this module's namespace.
     rasa_action.RemoteAction = FailsafeRemoteAction
 
