@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=120)
     parser.add_argument("--profile", type=Path, help="write a cProfile of the measured turns here")
     parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--replies", type=Path, help="write each turn's reply texts and the last action here (to compare two checkouts)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="profile-turn-"))
@@ -76,8 +77,17 @@ async def run(args: argparse.Namespace, stack: Stack) -> None:
     agent = await load_agent(model_path=str(args.model), endpoints=endpoints)
     rss_loaded = rss_kib(os.getpid())
 
-    async def say(sender: str, text: str) -> None:
-        await agent.handle_message(UserMessage(text, CollectingOutputChannel(), sender))
+    replies = []
+
+    async def say(sender: str, text: str) -> CollectingOutputChannel:
+        out = CollectingOutputChannel()
+        await agent.handle_message(UserMessage(text, out, sender))
+        return out
+
+    async def note(sender: str, text: str, out: CollectingOutputChannel) -> None:
+        """What the turn answered (outside the measured time)."""
+        tracker = await agent.tracker_store.retrieve(sender)
+        replies.append(f"{text} -> {tracker.latest_action_name} | " + " / ".join(m.get("text") or "" for m in out.messages))
 
     for text in CONVERSATION[:3]:  # warm-up (first-turn loading is not a turn)
         await say("warm-up", text)
@@ -91,12 +101,16 @@ async def run(args: argparse.Namespace, stack: Stack) -> None:
         c0, w0 = time.process_time(), time.perf_counter()
         if profiler:
             profiler.enable()
-        await say(sender, CONVERSATION[i % len(CONVERSATION)])
+        out = await say(sender, CONVERSATION[i % len(CONVERSATION)])
         if profiler:
             profiler.disable()
         cpu.append((time.process_time() - c0) * 1000)
         wall.append((time.perf_counter() - w0) * 1000)
+        if args.replies:
+            await note(sender, CONVERSATION[i % len(CONVERSATION)], out)
     rss_end = rss_kib(os.getpid())
+    if args.replies:
+        args.replies.write_text("\n".join(replies) + "\n")
 
     print(f"model: {args.model.name}; {args.turns} turns; load average {os.getloadavg()[0]:.1f}")
     print(f"RSS: before load {rss_start / 1024:.0f} MiB, after load {rss_loaded / 1024:.0f} MiB, after turns {rss_end / 1024:.0f} MiB")
