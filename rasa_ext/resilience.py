@@ -33,6 +33,7 @@ import asyncio
 import logging
 import os
 import time
+from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
 from rasa.core.actions import action as rasa_action
@@ -108,8 +109,33 @@ def _failed_recently(key: Tuple[str, int]) -> bool:
     return key in _recent_failures
 
 
+@lru_cache(maxsize=1)
+def _action_result_validator() -> Any:
+    """The validator of Rasa's action-server response schema, built (and the schema checked) once.
+
+    Rasa's RemoteAction._validate_action_result calls jsonschema.validate, which checks the schema
+    itself against the JSON Schema meta-schema on every call before it reads the response: about
+    two thirds of the Rasa server's CPU time per turn went there (benchmarks/profile_turn.py)."""
+    from jsonschema.validators import validator_for
+
+    schema = RemoteAction.action_response_format_spec()
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
 class FailsafeRemoteAction(RemoteAction):
     """RemoteAction with a short timeout and an answer of the Rasa server's own when it fails."""
+
+    def _validate_action_result(self, result: Dict[str, Any]) -> bool:
+        """Rasa's validation (the same schema, the same error: jsonschema.validate's best match,
+        with Rasa's hint appended), with the schema checked once per process, not per response."""
+        from jsonschema import exceptions
+
+        error = exceptions.best_match(_action_result_validator().iter_errors(result))
+        if error is None:
+            return True
+        return super()._validate_action_result(result)  # an invalid response: raises Rasa's own error
 
     async def run(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
         emergency = None
@@ -209,6 +235,9 @@ def install() -> None:
         return
     _installed = True
     turn.install()
+    from rasa_ext import event_types
+
+    event_types.install()
     # action_for_name_or_text builds `RemoteAction(...)` from this module's namespace.
     rasa_action.RemoteAction = FailsafeRemoteAction
 

@@ -67,3 +67,24 @@ def test_every_trouble_notice_keeps_the_crisis_line():
     """In an outage the conversation (and whether it is in crisis mode) cannot be read."""
     for saved in (True, False, None):
         assert clinic().crisis_line in failsafe.trouble_message(saved)["text"]
+
+
+def test_action_server_responses_are_validated_as_rasa_does_with_the_schema_checked_once(monkeypatch):
+    import jsonschema
+    import pytest
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+
+    cls = validator_for(RemoteAction.action_response_format_spec())
+    checks = []
+    original = cls.check_schema.__func__
+    monkeypatch.setattr(cls, "check_schema", classmethod(lambda c, schema, **kw: checks.append(1) or original(c, schema, **kw)))
+    resilience._action_result_validator.cache_clear()
+    action = resilience.FailsafeRemoteAction("action_triage", None)
+    good = {"events": [{"event": "slot", "name": "triage_level", "value": "urgent"}], "responses": [{"text": "hi"}]}
+    for _ in range(5):
+        assert action._validate_action_result(good) is True
+    assert len(checks) == 1  # jsonschema.validate checked the (large) schema on every response
+    with pytest.raises(jsonschema.ValidationError) as error:
+        action._validate_action_result({"events": [{"event": "no_such_event"}]})
+    assert "Failed to validate Action server response" in error.value.message
