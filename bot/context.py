@@ -353,7 +353,71 @@ def _dropped_g() -> frozenset:
         return frozenset(line.strip() for line in handle if line.strip() and not line.startswith("#"))
 
 
+#: The words an emergency hangs on (RF-BREATHING, RF-SEIZURE, RF-UNRESPONSIVE, RF-SELF-HARM, the
+#: people a caregiver names): a misspelling one edit away ("braething", "breathng", "siezure",
+#: "husbnd") is read as the word, so that "hes not braething" is an emergency like "hes not breathing".
+CRITICAL_WORDS = frozenset({
+    "breathing", "breathe", "breath", "seizure", "seizures", "seizing", "convulsing", "unconscious",
+    "unresponsive", "responding", "overdose", "overdosed", "suicide", "suicidal", "ambulance", "collapsed",
+    "choking", "husband", "daughter", "mother", "father", "grandma", "grandpa",
+})
+_LONG_WORD = re.compile(r"\b[a-z]{6,}\b")
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """a and b differ by one insertion, deletion, substitution or swap of neighbours (Damerau).
+    Hand-written: the one fuzzy-matching library that would do it (rapidfuzz) is not a dependency,
+    and this needs one comparison of short words."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long_[i]:
+        i += 1
+    return short[i:] == long_[i + 1:]
+
+
+@lru_cache(maxsize=4096)
+def _critical_spelling(word: str) -> Optional[str]:
+    if word in CRITICAL_WORDS:
+        return None
+    from bot.text_utils import english_words
+
+    if word in english_words():
+        return None  # a real word ("breather", "fathom") is not a misspelling
+    for critical in CRITICAL_WORDS:
+        if critical[0] == word[0] and _one_edit(word, critical):
+            return critical
+    return None
+
+
+def _spelling(norm: str, where: List[int]) -> Tuple[str, List[int]]:
+    """`norm` with the misspellings of CRITICAL_WORDS written out (offsets kept, as `_sms` does)."""
+    parts: List[str] = []
+    pos: List[int] = []
+    last = 0
+    for m in _LONG_WORD.finditer(norm):
+        new = _critical_spelling(m.group(0))
+        if new is None:
+            continue
+        parts.append(norm[last:m.start()])
+        pos.extend(where[last:m.start()])
+        parts.append(new)
+        pos.extend([where[m.start()]] * len(new))
+        last = m.end()
+    if not parts:
+        return norm, where
+    parts.append(norm[last:])
+    pos.extend(where[last:])
+    return "".join(parts), pos
+
+
 def _sms(norm: str, where: List[int]) -> Tuple[str, List[int]]:
+    norm, where = _spelling(norm, where)
     if not _SMS.search(norm):
         return norm, where
     parts: List[str] = []

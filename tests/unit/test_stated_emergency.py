@@ -169,3 +169,17 @@ def test_someone_else_in_danger_now_is_an_emergency_whoever_spoke_first(conversa
 ])
 def test_a_relations_past_or_a_what_if_is_not_an_emergency(conversation):
     assert assess(conversation).triage_level != "emergency"
+
+
+# A misspelling one edit away from a word an emergency hangs on (outside test 2, 2026-12-02:
+# "hes not braething" got "Okay. Is there anything else I can help with?").
+@pytest.mark.parametrize("text", ["hes not braething", "my husbnd isnt breathng", "she stopped breahting", "he is unresponsve"])
+def test_a_misspelt_emergency_is_an_emergency(text):
+    assert assess([text]).triage_level == "emergency"
+
+
+def test_a_real_word_near_a_critical_word_is_left_alone():
+    from bot.context import normalise
+
+    assert normalise("a breather and a fathom")[0] == "a breather and a fathom"
+    assert normalise("hes not braething")[0] == "hes not breathing"
