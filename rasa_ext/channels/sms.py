@@ -308,7 +308,7 @@ def asks_for_more(text: Optional[str]) -> bool:
 def paginate(text: str, limit: int = SMS_SHORT_CHARS, emergency_number: Optional[str] = None) -> List[str]:
     """A rendered turn as pages of at most `limit` characters: the first page keeps the numbered
     options ("Reply 1 for ...") so that they can be chosen at once; every page but the last ends with
-    MORE_HINT. When the turn gives an emergency number, the first page gives it too."""
+    MORE_HINT. When the turn is an emergency, the first page gives its number too."""
     text = (text or "").strip()
     if sms_length(text) <= limit:
         return [text] if text else []
@@ -317,7 +317,9 @@ def paginate(text: str, limit: int = SMS_SHORT_CHARS, emergency_number: Optional
     body = "\n".join(line for line in lines if not _OPTION_LINE.match(line.strip())).strip()
     body = re.sub(r"\n{3,}", "\n\n", body)
     first_room = limit - sms_length(MORE_HINT) - 1 - (sms_length(options) + 1 if options else 0)
-    if emergency_number and emergency_number in body:
+    if emergency_number and emergency_number in body and "EMERGENCY" in body:
+        # Only an emergency turn (render_turn's label) leads with the number: a welcome or an
+        # answer that mentions 911 "in an emergency" is not told "Call 911 now".
         lead = f"Call {emergency_number} now. "
         if emergency_number not in split_message(body, max(first_room, 40))[0]:
             body = lead + body

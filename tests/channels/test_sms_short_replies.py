@@ -51,6 +51,17 @@ def test_an_emergency_after_the_welcome_is_on_the_first_page():
     assert "automated tool, not a doctor" in " ".join(pages)  # the welcome is not dropped, only after
 
 
+def test_a_long_answer_that_mentions_911_is_not_told_to_call_911_now():
+    # Outside test 2: the second SMS of a new number began "Call 911 now." on non-emergency answers
+    # (the welcome says "If this is an emergency, call 911 now.", so 911 was in the text).
+    # Here 911 is only at the end of a long, non-emergency answer.
+    answer = {"text": "I noted these medicines you take now: phenelzine. " + EDUCATION
+                      + " If you get a high fever or jerking you cannot stop, call 911."}
+    pages = sms.paginate(sms.render_turn([answer]), emergency_number="911")
+    assert len(pages) > 1
+    assert not pages[0].startswith("Call 911 now")
+
+
 @pytest.mark.parametrize("text, more", [("MORE", True), ("more pls", True), ("More.", True), ("more jerking today", False), ("", False)])
 def test_asks_for_more(text, more):
     assert sms.asks_for_more(text) is more
