@@ -73,7 +73,7 @@ class Cluster:
         return f"http://127.0.0.1:{self.ports[f'RASA_PORT_{n}']}"
 
     # -- life cycle ----------------------------------------------------------------------------
-    def start(self, timeout: float = 600) -> "Cluster":
+    def start(self, timeout: float = 1200) -> "Cluster":
         self.proc = subprocess.Popen(
             ["bash", str(ROOT / "scripts" / "run_cluster.sh")], cwd=ROOT, env=self.env(),
             stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
@@ -188,8 +188,16 @@ def sender_of(conversation: str) -> str:
     return conversation.rsplit(".", 2)[0]
 
 
+_phones: set = set()
+
+
 def new_phone() -> str:
-    return "+1312555" + f"{secrets.randbelow(10000):04d}"
+    """A fictional US number (555 exchange), different for every call."""
+    while True:
+        number = f"+1{200 + secrets.randbelow(800)}555{secrets.randbelow(10_000):04d}"
+        if number not in _phones:
+            _phones.add(number)
+            return number
 
 
 async def delete_queue(name: str) -> None:
