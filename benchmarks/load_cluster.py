@@ -82,8 +82,8 @@ class Client:
                 return False
             body = await r.read()
         messages = [m.text or "" for m in ET.fromstring(body).findall("Message")]  # noqa: S314 - our TwiML
-        # the fail-safe notice is an honest failure: the person sends it again
-        return bool(messages) and not any("having trouble" in m for m in messages)
+        # the fail-safe notice (and the rate-limit notice) is an honest failure: the person sends it again
+        return bool(messages) and not any("having trouble" in m or "faster than the assistant" in m for m in messages)
 
     async def turn(self, session: aiohttp.ClientSession, conv: Conv, text: str) -> None:
         t0 = time.perf_counter()
@@ -181,6 +181,21 @@ class Shape:
             self.stack = ChannelStack(model=newest_model(), database_url=create_postgres_database()).start()
             self.base, self.token, self.db = self.stack.rasa_url, TWILIO_TOKEN, self.stack.database_url
 
+    def rss_mb(self) -> dict:
+        """Resident memory of the Rasa and action servers now (MiB)."""
+        if self.cluster is not None:
+            pids = {p: self.cluster.pid(p) for p in ("rasa1", "rasa2", "actions1", "actions2")}
+        else:
+            pids = {name: proc.pid for name, proc in self.stack.named.items()}
+        out = {}
+        for name, pid in pids.items():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                out[name] = round(int(next(x for x in status.splitlines() if x.startswith("VmRSS")).split()[1]) / 1024)
+            except (OSError, StopIteration, ValueError):
+                out[name] = None
+        return out
+
     def stop(self) -> None:
         if self.cluster is not None:
             self.cluster.cleanup()
@@ -200,7 +215,9 @@ async def drive(shape: Shape, n: int, turns: List[str], pairs: int, fault_at: fl
     await asyncio.gather(*(client.mint(c) for c in convs if c.channel == "widget"))
     fault_log: list = []
     t0 = time.perf_counter()
-    jobs = [client.run(c, turns, len(turns) // 2 if i < pairs else None) for i, c in enumerate(convs)]
+    # Pairs only on the widget: an SMS number may send 10 messages a minute (a pair makes 11).
+    jobs = [client.run(c, turns, len(turns) // 2 if c.channel == "widget" and i < 2 * pairs else None)
+            for i, c in enumerate(convs)]
     fault_task = asyncio.ensure_future(faults(shape, fault_at, fault_log)) if fault_at >= 0 else None
     await asyncio.gather(*jobs)
     wall = time.perf_counter() - t0
@@ -225,16 +242,23 @@ def main() -> int:
     shape.start()
     try:
         convs, wall, fault_log = asyncio.run(drive(shape, args.conversations, turns, args.pairs, args.fault_at))
+        memory = shape.rss_mb()
         engine = sa.create_engine(shape.db, future=True)
         counts = {"lost": 0, "duplicated": 0, "reordered": 0}
         for c in convs:
             for k, v in check(engine, c).items():
                 counts[k] += v
+        with engine.connect() as conn:
+            rows, avg_bytes = conn.execute(sa.text("SELECT count(*), avg(length(data)) FROM events")).one()
+            db_bytes = conn.execute(sa.text("SELECT pg_database_size(current_database())")).scalar()
         engine.dispose()
+        answered = sum(len(c.sent) for c in convs)
+        database = {"event_rows": rows, "event_rows_per_turn": round(rows / max(1, answered), 1),
+                    "avg_event_json_bytes": round(float(avg_bytes or 0)), "database_mb": round(db_bytes / 2**20, 1)}
     finally:
         shape.stop()
     result = {"shape": args.shape, "conversations": args.conversations, "turns": args.turns, "pairs": args.pairs,
-              **summary(convs, wall), **counts, "faults": [f"+{t - fault_log[0][0]:.1f}s {w}" for t, w in fault_log]}
+              **summary(convs, wall), **counts, **database, "rss_mb": memory, "faults": [f"+{t - fault_log[0][0]:.1f}s {w}" for t, w in fault_log]}
     print(json.dumps(result, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
