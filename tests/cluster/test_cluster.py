@@ -12,6 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import sqlalchemy as sa
 
 from tests.cluster.cluster import Cluster, broker_kwargs, new_phone, newest_model, sender_of
 
@@ -106,7 +107,7 @@ def test_two_messages_at_once_to_two_servers_sms(cluster):
         assert_turns_not_interleaved(cluster.events(phone), [f"what is clonus {i}", f"is it dangerous {i}"])
 
 
-async def _collect(cluster, send, sender_id, want_text, timeout=20.0):
+async def _collect(cluster, send, sender_id, want_text, timeout=20.0, expect_status=200):
     """Binds a queue of the test's own to Rasa's fanout exchange (the console's queue may have a
     consumer), sends, and returns [(event, stored rows of the conversation when it arrived)]."""
     import aio_pika
@@ -119,7 +120,7 @@ async def _collect(cluster, send, sender_id, want_text, timeout=20.0):
         await queue.bind(exchange, "")
         loop = asyncio.get_running_loop()
         resp = await loop.run_in_executor(None, send)
-        assert resp.status_code == 200, resp.text[:300]
+        assert resp.status_code == expect_status, resp.text[:300]
         got = []
         deadline = loop.time() + timeout
         while loop.time() < deadline:
@@ -163,6 +164,36 @@ def test_an_event_reaches_the_broker_after_it_is_stored(cluster):
     count, consumers = asyncio.run(queue_state())
     if consumers == 0:
         assert count > 0, "the console's queue got nothing"
+
+
+def test_a_turn_the_database_refused_never_reaches_the_broker(cluster):
+    """The events table takes no writes (reads go on: an EXCLUSIVE table lock), so the turn is
+    refused (503, "please send it again") after the tracker was read: Rasa's own save would have
+    published its events already. Then the resend is stored and published once."""
+    conv = cluster.new_conversation()
+    sender = sender_of(conv)
+    assert cluster.widget(conv, "/greet").status_code == 200
+    text = "what treatments are there"
+    engine = sa.create_engine(cluster.database_url, future=True)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("LOCK TABLE events IN EXCLUSIVE MODE"))
+
+            def refused():
+                resp = cluster.widget(conv, text)
+                assert resp.status_code == 503, (resp.status_code, resp.text[:300])
+                return resp
+
+            got = asyncio.run(_collect(cluster, refused, sender, text, timeout=4.0, expect_status=503))
+            conn.rollback()
+    finally:
+        engine.dispose()
+    assert [e["event"] for e, _ in got] == [], "a refused turn was published"
+    got = asyncio.run(_collect(cluster, lambda: cluster.widget(conv, text), sender, text))
+    users = [e for e, _ in got if e["event"] == "user"]
+    assert [e.get("text") for e in users] == [text]
+    stored = [e.get("text") for e in cluster.events(sender) if e["event"] == "user"]
+    assert stored == ["/greet", text]
 
 
 def test_a_killed_servers_conversations_go_on_through_haproxy(cluster):
