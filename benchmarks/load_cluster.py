@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional
@@ -53,6 +54,7 @@ class Conv:
     retried: int = 0
     unanswered: int = 0
     pair_texts: List[str] = field(default_factory=list)
+    failures: List[str] = field(default_factory=list)  # why a try failed: "HTTP 503", "failsafe", "TimeoutError"...
 
 
 class Client:
@@ -72,25 +74,36 @@ class Client:
             async with session.post(f"{self.base}/webhooks/widget/webhook",
                                     json={"conversation": conv.conversation, "message": text}) as r:
                 if r.status != 200:
+                    conv.failures.append(f"HTTP {r.status}")
                     return False
-                return bool(await r.json())
+                messages = await r.json()
+                if any((m.get("custom") or {}).get("failsafe") for m in messages):
+                    conv.failures.append("failsafe")
+                    return False
+                return bool(messages)
         url = f"{self.base}/webhooks/twilio_sms/webhook"
         params = {"MessageSid": "SM" + secrets.token_hex(16), "From": conv.sender, "To": "+13125550100", "Body": text}
         headers = {"X-Twilio-Signature": RequestValidator(self.token).compute_signature(url, params)}
         async with session.post(url, data=params, headers=headers) as r:
             if r.status != 200:
+                conv.failures.append(f"HTTP {r.status}")
                 return False
             body = await r.read()
         messages = [m.text or "" for m in ET.fromstring(body).findall("Message")]  # noqa: S314 - our TwiML
         # the fail-safe notice (and the rate-limit notice) is an honest failure: the person sends it again
-        return bool(messages) and not any("having trouble" in m or "faster than the assistant" in m for m in messages)
+        for marker, reason in (("having trouble", "failsafe"), ("faster than the assistant", "rate limit")):
+            if any(marker in m for m in messages):
+                conv.failures.append(reason)
+                return False
+        return bool(messages)
 
     async def turn(self, session: aiohttp.ClientSession, conv: Conv, text: str) -> None:
         t0 = time.perf_counter()
         for attempt in range(2):
             try:
                 ok = await self.send_once(session, conv, text)
-            except Exception:  # noqa: BLE001 - counted
+            except Exception as exc:  # noqa: BLE001 - counted
+                conv.failures.append(type(exc).__name__)
                 ok = False
             if ok:
                 conv.latencies.append(time.perf_counter() - t0)
@@ -135,6 +148,7 @@ def summary(convs: List[Conv], wall: float) -> dict:
     return {
         "turns_answered": len(lat), "turns_retried": sum(c.retried for c in convs),
         "unanswered": sum(c.unanswered for c in convs),
+        "failed_tries": dict(Counter(f for c in convs for f in c.failures)),
         "p50_ms": round(q[49] * 1000), "p95_ms": round(q[94] * 1000), "wall_s": round(wall, 1),
         "turns_per_s": round(len(lat) / wall, 2) if wall else None,
     }
