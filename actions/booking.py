@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import conversation_assessment, idempotency_key
+from actions.common import conversation_assessment, idempotency_key, turn_timestamp
 from actions.forms_common import first_answers, is_button_choice, latest_text, session_user_texts, typed_answer
 from bot.booking import (
     CORRECTABLE_FIELDS,
@@ -322,9 +322,11 @@ class ActionSubmitBookingForm(Action):
         content = {field: tracker.get_slot(field) for field in BOOKING_FIELDS}
         try:
             # A confirmation resent after the Rasa server refused to store its turn finds the
-            # request its first attempt made: one request, the same reference.
+            # request its first attempt made: one request, the same reference, now of this turn
+            # (staff see it once this turn is stored).
             record_appointment_request(
                 idempotency_key=idempotency_key(tracker, self.name(), content),
+                turn_timestamp=turn_timestamp(tracker),
                 conversation_id=tracker.sender_id,
                 patient_name=tracker.get_slot("patient_name"),
                 phone_e164=phone,

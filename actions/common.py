@@ -134,6 +134,15 @@ def turn_anchor(tracker: Tracker) -> str:
     return "first:" + day + ":" + (latest.get("text") or "")
 
 
+def turn_timestamp(tracker: Tracker) -> Optional[float]:
+    """The timestamp of this turn's user message (the latest), as the Rasa server will store it:
+    a row written by this turn's actions carries it, and staff see the row only once that message
+    is stored (bot.db.in_transcript). None when the tracker has no timed user message."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    value = users[-1].get("timestamp") if users else None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 def idempotency_key(tracker: Tracker, purpose: str, content: Any = None) -> str:
     """SHA-256 hex of (purpose, conversation, turn_anchor, content): the key under which a side
     effect of this turn is stored (bot.db: unique), the same when the turn is resent."""
@@ -145,12 +154,14 @@ def record(tracker: Tracker, assessment: Assessment, level: Optional[str] = None
     """Store the triage decision for the staff console; a database problem never stops the chat.
 
     Keyed by the turn (idempotency_key): a turn the Rasa server refused and the person sends again
-    replaces the row of its refused attempt instead of adding a second one."""
+    replaces the row of its refused attempt instead of adding a second one. Marked with the turn's
+    user message (turn_timestamp): a refused turn never resent is not shown to staff."""
     try:
         from bot.db import record_assessment
 
         record_assessment(
             idempotency_key=idempotency_key(tracker, purpose),
+            turn_timestamp=turn_timestamp(tracker),
             conversation_id=tracker.sender_id,
             level=level or assessment.triage_level,
             rule_ids=[f.id for f in assessment.red_flags],

@@ -35,8 +35,20 @@ class ActionTriage(Action):
         level = assessment.triage_level
         events: List[EventType] = []
 
-        if level == "emergency":
+        english = (tracker.get_slot("language") or "en") == "en"  # set by the Rasa server (rasa_ext.turn)
+        if level == "emergency" and not english:
+            # The same decision, told in the message's language (domain.yml; Spanish for "es").
+            dispatcher.utter_message(response="utter_emergency_not_english")
+        elif level == "emergency":
             dispatch_assessment(dispatcher, assessment, say_medicines=False)
+        elif not english:
+            # Not an emergency: the assistant reads English for now, with the numbers (what
+            # EmergencyPolicy predicts for such a message; here when a rule ran this action).
+            urgent = level == "urgent" and not set(f.id for f in assessment.red_flags) <= set(
+                tracker.get_slot("red_flags") or []
+            )
+            dispatcher.utter_message(response="utter_not_english_urgent" if urgent else "utter_not_english")
+            return []
         elif intent == "emergency" and not assessment.medications and not assessment.unrecognised:
             # The classifier heard an emergency, the triage rules found none (issue 10: the intent
             # never decides alone): the number to call, without the alarm, and a question.

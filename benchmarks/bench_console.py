@@ -1,4 +1,5 @@
-"""Staff console latency with 10,000 conversations and 200,000 Rasa events, on SQLite and PostgreSQL.
+"""Staff console latency with 10,000 conversations and 200,000 Rasa events, on SQLite and PostgreSQL,
+and the throughput of the console's consumer (console.consumer) applying broker events.
 
 Seeds a throwaway database per backend (fictional conversations written as Rasa 3.6 tracker
 events), serves the console with waitress on a free local port, signs in over HTTP and times real
@@ -43,6 +44,7 @@ from bot.db.tracker import create_events_table  # noqa: E402
 from console import auth, demo  # noqa: E402
 from console import conversations as conv  # noqa: E402
 from console.app import create_app  # noqa: E402
+from console.consumer import Consumer, parse_message  # noqa: E402
 
 UTC = timezone.utc  # noqa: UP017
 PG_ADMIN = os.environ.get("CLONUS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -165,6 +167,44 @@ def measure(url: str, rounds: int) -> dict:
         thread.join(timeout=5)
 
 
+def measure_consumer(url: str, n_conv: int) -> dict:
+    """Broker events as Rasa publishes them, applied the way the consumer's broker loop applies them
+    (batches of up to 500 messages, one transaction each), then stored and caught up (the
+    catch-up that follows finds each one already applied)."""
+    now = datetime.now(UTC)
+    rows: list[dict] = []
+    rng = random.Random(5)
+    for i in range(n_conv):
+        scenario = demo.SCENARIOS[i % len(demo.SCENARIOS)]
+        rows += demo.conversation_events(f"bench-live-{i}", now - timedelta(minutes=30), scenario, "rest", rng=rng)
+    bodies = [json.dumps({"sender_id": r["sender_id"], **json.loads(r["data"])}).encode() for r in rows]
+    consumer = Consumer(url)
+    t = time.perf_counter()
+    for i in range(0, len(bodies), 500):
+        senders = set()
+        for body in bodies[i : i + 500]:
+            parsed = parse_message(body)
+            consumer.add(*parsed)
+            senders.add(parsed[0])
+        consumer.apply(senders)
+    applied_s = time.perf_counter() - t
+    with db.get_engine(url).begin() as conn:
+        demo.insert_events(conn, rows)
+    t = time.perf_counter()
+    consumer.catch_up()
+    catch_up_s = time.perf_counter() - t
+    t = time.perf_counter()
+    consumer.catch_up()
+    idle_ms = (time.perf_counter() - t) * 1000
+    return {
+        "broker_events": len(bodies),
+        "conversations": n_conv,
+        "broker_events_per_s": round(len(bodies) / applied_s),
+        "catch_up_after_store_s": round(catch_up_s, 2),
+        "idle_catch_up_ms": round(idle_ms, 1),
+    }
+
+
 def run_backend(backend: str, args: argparse.Namespace) -> dict:
     if backend == "sqlite":
         tmp = tempfile.mkdtemp(prefix="clonus_bench_")
@@ -192,6 +232,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict:
         figures = seed(url, args.conversations, args.events)
         print(f"[{backend}] seeded: {figures}", flush=True)
         figures["requests"] = measure(url, args.rounds)
+        if args.consumer_conversations:
+            print(f"[{backend}] consumer: {args.consumer_conversations} new conversations by the broker ...", flush=True)
+            figures["consumer"] = measure_consumer(url, args.consumer_conversations)
+            print(f"[{backend}] consumer: {figures['consumer']}", flush=True)
         return figures
     finally:
         if cleanup and not args.keep:
@@ -205,6 +249,9 @@ def main() -> int:
     p.add_argument("--events", type=int, default=200_000)
     p.add_argument("--rounds", type=int, default=200, help="requests for the list and for transcripts")
     p.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    p.add_argument(
+        "--consumer-conversations", type=int, default=2000, help="new conversations fed through the consumer (0: skip)"
+    )
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)

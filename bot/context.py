@@ -62,6 +62,9 @@ class Modifiers:
     other_person: bool = False
     #: the historical reading comes only from a time reference ("last month"), not a cue like "used to"
     historical_by_time_only: bool = False
+    #: the hypothetical reading is a plan for later ("I'll be starting Emsam soon", "getting imitrex
+    #: tomorrow"): not taken yet, even when the person says "my" ("getting my pump put in on the 14th")
+    future: bool = False
 
     @property
     def asserted(self) -> bool:
@@ -111,7 +114,8 @@ PSEUDO = [re.compile(rf"\b(?:{p})\b") for p in (
     r"not normal", r"nothing (?:else )?helps", r"no one knows", r"never mind", r"nevermind",
     r"if that matters", r"if it matters", r"if that helps", r"if it helps", r"not making sense",
     r"doesnt make sense", r"not responding", r"isnt responding", r"wont wake", r"cant wake", r"not waking",
-    r"no reason", r"no point", r"dont want to (?:live|be alive|be here|wake up|go on|exist)",
+    r"no reason", r"no point", r"(?:making|makes|made|make) no sense",
+    r"not (?:himself|herself|themselves|myself|yourself|quite right|right in the head)", r"dont want to (?:live|be alive|be here|wake up|go on|exist)",
     r"dont wanna (?:live|be alive|be here|wake up|go on|exist)", r"not want to (?:live|be alive|wake up)",
     r"not wake up", r"never wake up", r"cant go on", r"cant do this", r"cant take (?:it|this)",
     r"not worth", r"no way out", r"not be here", r"not be around", r"not exist", r"no reason to live",
@@ -128,9 +132,35 @@ PSEUDO = [re.compile(rf"\b(?:{p})\b") for p in (
     # someone not breathing is a finding, not a denial (RF-BREATHING)
     r"(?:not|isnt|wasnt|aint) breathing", r"no (?:breathing|breath|pulse)",
     r"rather not (?:be alive|be here|exist|wake up|live)",
+    # "not himself", "not acting like herself": a change in the person, said as a fact (confusion)
+    r"not (?:acting |being |feeling |looking |seeming )?(?:like )?(?:himself|herself|themselves|myself)",
     # "if it doesnt (go away), id rather ...": the negation belongs to the condition, not to what follows
     r"if (?:it|that|this|they) (?:doesnt|dont|wont|isnt|cant|does not|will not)(?: (?:go away|get better|stop|improve|work|help|end|change))?",
 )]
+
+#: A plan for later, said with its verb ("I'll be starting", "will begin", "going to put me on",
+#: "voy a empezar"); scopes of these triggers are `future` (Modifiers.future).
+_TO_START = (r"(?:start|begin|get|take|try|add|switch|go on|go back on|put|prescribe|give|receive|have|use|"
+             r"empezar|comenzar|tomar|recetar|dar|poner)\w*")
+FUTURE_VERBS = [
+    rf"(?:will|ill|hell|shell|theyll|youll|well|wil|gonna|going to|about to|supposed to|scheduled to|due to|set to|"
+    rf"meant to|hoping to|expecting to|waiting to|hope to|expect to)(?: (?:be|probably|likely|soon|then|also|"
+    rf"finally|get to|have to))*(?: (?:me|him|her|them|us))? {_TO_START}",
+    r"(?:voy|va|vamos|van) a (?:empezar|comenzar|tomar|usar)", r"(?:quiere|quieren|va a|van a) (?:recetar|dar|poner)\w*",
+    r"(?:empezare|empezar[eé]|comenzare|comenzar[eé]|tomare|tomar[eé])",
+]
+#: A time that is still to come ("tomorrow", "next week", "on the 14th", "once insurance approves").
+FUTURE_TIME = (r"(?:tomorrow|tmrw|tmr|manana|mañana|next (?:week|month|year|weekend|time|visit|appointment|"
+               r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)|soon|later (?:today|this (?:week|month))|"
+               r"in (?:a|one|two|three|four|a few|a couple(?: of)?|\d+) (?:days?|weeks?|months?)|"
+               r"on the \d{1,2}(?:st|nd|rd|th)?\b|once (?:insurance|it|the|my|they|i|he|she|its)|"
+               r"after (?:my|the|his|her) (?:surgery|procedure|operation|appointment|extraction|visit)|"
+               r"la (?:proxima|próxima) semana|la semana que viene|pronto)")
+#: A start said in the present ("getting", "starting", "empiezo") that a future time makes a plan.
+_PRESENT_START = re.compile(r"\b(?:getting|get|starting|start|begin|beginning|picking up|going on|switching to|"
+                            r"having|empiezo|empieza|empezamos|comienzo|comienza)\b(?! (?:worse|better|bad|more|less|"
+                            r"\w+er)\b)")
+_FUTURE_TIME = re.compile(rf"\b{FUTURE_TIME}")
 
 #: After "was on": not a medicine but a place, an activity or a device ("was on the couch").
 _NOT_PLACE = (r"(?! (?:the|my way|his way|her way|our way|this|that|it|top|vacation|holiday|call|duty|"
@@ -153,9 +183,17 @@ TRIGGERS: List[Trigger] = (
         r"in case", r"hypothetically", r"hypothetical", r"suppose", r"supposing", r"imagine",
         r"thinking (?:of|about)", r"planning (?:to|on)", r"plan to", r"going to (?:start|take|try)",
         r"gonna (?:start|take|try)", r"considering", r"wondering (?:if|whether|about)", r"whether",
+        # someone else giving the medicine, in a condition: "if the dentist gives me tramadol", "if my neuro
+        # prescribes ..."; a need in a condition: "if i ever needed linezolid"
+        r"if (?:the|my|a|his|her|your|they|he|she|someone|somebody|a doctor) (?:\w+ )?(?:gives?|gave|prescribes?|prescribed|"
+        r"puts?|starts?|adds?|offers?|offered|switch(?:es)?|recommends?|wants? to \w+)",
+        r"if (?:i|he|she|they|we|you) (?:ever )?(?:need|needed|needs|end up (?:on|taking|needing)|ended up|wanted|want|"
+        r"decide|decided|choose|chose|drink|drank|smoke|smoked|snort|snorted|pop|popped|switch|switched|stop|stopped)",
+        # Spanish: "qué pasa si tomo ...", "y si me dan ...", "si tomara ..."
+        r"(?:que|qué) (?:pasa|pasaria|pasaría|pasaria) si", r"y si", r"si (?:tomo|tomara|tomase|tomaría|tomaria|me (?:dan|da|receta|recetan|pone|ponen))",
         r"if (?:i|he|she|they|we|you) (?:ever )?(?:got|get|gets|start|started|starts|took|take|takes|add|added|"
         r"mix|mixed|combine|combined|develop|developed|had|have|has|were|was|do|did|try|tried|went|go|used|use)",
-        r"if (?:i|he|she) (?:were to|was to)", r"want(?:s|ed)? to (?:start|try|put (?:me|him|her) on|add|switch)",
+        r"if (?:i|he|she) (?:were to|was to)", r"want(?:s|ed)? (?:(?:me|him|her|them|us) )?to (?:start|try|put (?:me|him|her) on|add|switch|take|go on)",
         r"might (?:start|take|try|add|get|be put)", r"may (?:start|take|try|add|be put)",
         r"(?:told|advised|asked) (?:me|her|him|them|us) to (?:try|take|start|use)",
         r"(?:might|may|will|going to|gonna|wants? to|plans? to|planning to|thinking of|about to) (?:give|prescribe|start|put|add|switch|try)",
@@ -175,6 +213,7 @@ TRIGGERS: List[Trigger] = (
         r"(?:can|could|does|do|will)(?= (?:\w+ ){1,2}(?:cause|lead to|turn into|become|mean)\b)",
         r"what(?= (?:does|do) (?:\w+ ){1,2}mean\b)", r"tell me about",
     ], window=14)
+    + _t(HYPOTHETICAL, FORWARD, FUTURE_VERBS, window=12)
     + _t(HISTORICAL, FORWARD, [
         r"used to", r"use to", r"in the past", r"history of", r"previously", r"formerly", r"back in",
         r"as a (?:kid|child|baby|teen|teenager|toddler)", r"once before", r"years ago", r"long ago",
@@ -200,17 +239,24 @@ TRIGGERS: List[Trigger] = (
         r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)(?: (?:years? old|yrs? old|yo))?", r"at (?:the )?age (?:of )?\d{1,2}", r"in the past", r"years back",
         r"back in (?:the day|college|school|(?:19|20)\d\d)", r"in (?:19|20)\d\d", r"once before",
         r"in (?:high school|college|university|my twenties|my teens|my youth)", r"in the (?:\d0s|(?:19|20)\d0s|nineties|eighties)",
+        # a decade of the person's life: "in my 20s", "in his thirties", "when i was in my teens"
+        r"in (?:my|his|her|their|our) (?:early |mid |late )?(?:\d0s|teens|twenties|thirties|forties|fifties|sixties|seventies)",
         r"before (?:that|this)", r"(?:i|he|she) used to",
         r"(?:back )?in (?:jan|feb|march|april|june|july|aug|sept?|oct|nov|dec)\w*", r"last (?:spring|summer|fall|autumn|winter)",
         r"in the (?:\d0s|(?:19|20)\d0s|nineties|eighties|seventies|sixties)", r"in (?:high school|college|my twenties|my teens)",
+        r"in (?:my|his|her|their|our) (?:early |mid |late )?(?:\d0s|teens|twenties|thirties|forties|fifties|sixties|seventies)",
     ], window=10)
     + _t(OTHER, BACKWARD, [r"runs? in (?:the|my|our|his|her) family", r"running in (?:the|my) family",
                            r"in (?:the|my|our) family"], window=12)
     + _t(OTHER, FORWARD, [
         r"family history(?: of)?", r"runs? in (?:the|my|our|his|her) family", r"history in (?:the|my) family",
-        r"(?:a|my|our|his|her) friends?", r"someone (?:i know|else)", r"somebody (?:i know|else)", r"people who",
+        r"(?:a|my|our|his|her) friends?", r"someone (?:i know|else)",
+        # someone's friend, coworker ...: "my sons friend brought molly", "her roommates boyfriend"
+        r"(?:my|our|his|her|their) \w+s (?:friends?|buddy|buddies|coworkers?|classmates?|roommates?|boyfriend|girlfriend)", r"somebody (?:i know|else)", r"people who",
         r"other people", r"a lot of people", r"most people", r"my (?:friends|relatives|family members)",
         r"(?:he|she|they) (?:said|told|says|tells) (?:he|she|they)",
+        # an animal is never the patient ("my cat had a seizure last week")
+        r"(?:my|our|the|a|his|her) (?:\w+ )?(?:cat|dog|puppy|kitten|pet|horse|bird|parrot|hamster|rabbit|bunny|ferret)s?",
     ], window=12)
 )
 
@@ -231,6 +277,11 @@ _END = {
     OTHER: re.compile(r"\b(?:i|im|ive|me|my|mine|myself|and now|but)\b"),
 }
 
+#: What a relation "had", "was", "died of": a past statement about that person (bot.context._relation_scopes).
+_RELATION_PAST = re.compile(r"\s*(?:also |too |both |just |recently )?(?:had|was|were|died|passed|suffered|developed|"
+                            r"went|used to|took)\b")
+
+
 def _grouped(triggers: List[Trigger]) -> List[Trigger]:
     """One alternation per (category, direction, window): the same matches as the table, fewer scans."""
     groups: Dict[Tuple[str, str, int], List[str]] = {}
@@ -240,6 +291,12 @@ def _grouped(triggers: List[Trigger]) -> List[Trigger]:
 
 
 _TRIGGERS = _grouped(TRIGGERS)
+#: Negation triggers that deny a state of what comes before them as well ("face isnt drooping").
+_FUTURE_VERB = re.compile("|".join(f"(?:{p})" for p in FUTURE_VERBS))
+#: A target that starts with the person ("hes not answering") is a finding about them, not a part
+#: of the body in a denied state.
+_PERSON_FIRST = re.compile(r"(?:i|im|he|hes|she|shes|they|theyre|you|youre|we|were|it|its|him|her|them)\b")
+_COPULAR_NEGATION = re.compile(r"(?:isnt|arent|wasnt|werent|not|no|never|aint)")
 _PSEUDO = re.compile("|".join(f"(?:{p.pattern})" for p in PSEUDO))
 _CLAUSE = re.compile(r"[!?]|\.(?!\d)|(?<!\d)\.|[;\n]|\.\.+")
 _WORD = re.compile(r"\S+")
@@ -251,6 +308,11 @@ class _Scope:
     start: int
     end: int
     by_time: bool = False
+    future: bool = False
+    #: the trigger is a denial of a state ("isnt", "not", "no" ...): it also negates a target that
+    #: starts before it ("face isnt drooping", "neck is not stiff"), see Context.at
+    copular: bool = False
+    trigger_at: int = -1  # where the trigger word starts (copular scopes)
 
 
 def normalise(text: str) -> Tuple[str, List[int]]:
@@ -386,16 +448,46 @@ class Context:
             for m in trig.pattern.finditer(text):
                 if any(ps <= m.start() < pe or ps < m.end() <= pe for ps, pe in pseudo):
                     continue
+                if trig.category == OTHER and self._reports_patient(m.group(0)):
+                    continue  # "my mom ... she says she feels shivery": the patient, in her own words
                 cs, ce = self.clause(m.start())
                 if trig.direction in (FORWARD, BOTH) and not self._closes_segment(trig.category, m, cs):
                     end = self._forward_end(trig.category, m.end(), ce, trig.window)
-                    scopes.append(_Scope(trig.category, m.end(), end))
+                    copular = trig.category == NEGATED and _COPULAR_NEGATION.fullmatch(m.group(0)) is not None
+                    future = trig.category == HYPOTHETICAL and _FUTURE_VERB.fullmatch(m.group(0)) is not None
+                    scopes.append(_Scope(trig.category, m.end(), end, copular=copular, future=future, trigger_at=m.start()))
                 if trig.direction in (BACKWARD, BOTH):
                     start = self._backward_start(trig.category, cs, m.start(), trig.window)
                     scopes.append(_Scope(trig.category, start, m.start()))
         scopes += self._relation_scopes()
         scopes += self._time_scopes()
+        scopes += self._future_scopes()
         return scopes
+
+    def _future_scopes(self) -> List[_Scope]:
+        """A start said in the present with a time still to come, in one segment of a clause: "getting
+        a prescription for imitrex tomorrow", "mañana empiezo con la sertralina", "starting baclofen
+        next week". The scope runs from the verb to the end of the segment."""
+        out = []
+        for cs, ce in self.clauses:
+            clause = self.norm[cs:ce]
+            if not _FUTURE_TIME.search(clause):
+                continue
+            for s, e in _segments(clause):
+                part = clause[s:e]
+                verb = _PRESENT_START.search(part)
+                if verb and _FUTURE_TIME.search(part):
+                    out.append(_Scope(HYPOTHETICAL, cs + s + verb.end(), cs + e, future=True))
+        return out
+
+    def _reports_patient(self, trigger: str) -> bool:
+        """'she says she ...' when the person speaks for a 'she' (or 'he says he' for a 'he'): the
+        patient's own report, passed on by the caregiver, not someone else's."""
+        m = re.fullmatch(r"(he|she|they) (?:said|told|says|tells) (he|she|they)", trigger)
+        if m is None or m.group(1) != m.group(2):
+            return False
+        pronoun = self.pronoun or (RELATIONS.get(self.patient) if self.patient else None)
+        return pronoun is not None and pronoun in (m.group(1), "they")
 
     def _closes_segment(self, category: str, m: "re.Match[str]", clause_start: int) -> bool:
         """'had a stroke 2 years ago, left leg clonus is getting worse': a time said AFTER what it dates
@@ -445,11 +537,17 @@ class Context:
                             r"s |died|passed|suffered|suffers|developed|went|gets|on\b|used to|keeps|started|"
                             r"starts|cant|couldnt|can|gave|says|said|told|tells|thinks|thought|saw|noticed)", after):
                 continue
-            if re.match(r"\s*(?:says|said|told|tells|thinks|thought|saw|noticed|gave)\b", after):
+            if re.match(r"\s*(?:says|said|told|tells|thinks|thought|saw|noticed|gave)\b", after) and not re.match(
+                    r"\s*(?:thinks|thought) (?:about|of)\b", after):
                 continue  # "my wife says my legs jerk": about the patient, told by someone else
+                # (but "my sister thinks about dying" is the sister's own thought)
             cs, ce = self.clause(m.start())
             end = self._forward_end(OTHER, m.end(), ce, 14)
             out.append(_Scope(OTHER, m.start(), end))
+            if _RELATION_PAST.match(after):
+                # "my grandpa had trouble breathing at the end": that person's past, which stays past
+                # for the features that count whoever they are about (breathing, unresponsive)
+                out.append(_Scope(HISTORICAL, m.start(), end))
         return out
 
     def _time_scopes(self) -> List[_Scope]:
@@ -473,14 +571,23 @@ class Context:
         """How the span [start, end) of the normalised text is meant."""
         found = {c: False for c in CATEGORIES}
         time_only = True
+        future = False
         for sc in self.scopes:
             if sc.start <= start < sc.end or (sc.start < start and start == sc.end == len(self.norm)):
                 found[sc.category] = True
+                future = future or sc.future
                 if sc.category == HISTORICAL and not sc.by_time:
                     time_only = False
+            elif (sc.copular and end is not None and start < sc.trigger_at and sc.start < end <= sc.end
+                  and self.clause(start) == self.clause(sc.start) and not _PERSON_FIRST.match(self.norm, start)):
+                # the denial sits inside the target and reaches its end: "face isnt drooping",
+                # "my neck is not stiff" (a target that goes on past the scope, "face is not
+                # drooping but numb", is not denied)
+                found[NEGATED] = True
         return Modifiers(
             negated=found[NEGATED], hypothetical=found[HYPOTHETICAL], historical=found[HISTORICAL],
             other_person=found[OTHER], historical_by_time_only=found[HISTORICAL] and time_only,
+            future=future,
         )
 
     def asserted_text(self) -> str:
@@ -532,6 +639,9 @@ _FOR_RELATION = re.compile(
     rf"|\b(?:for|about|with|gave|giving|give|put|started|caring for|care of|look after|looking after|"
     rf"taking care of|found|helping|help|worried about|checking on)\s+(?:my|our)\s+({_REL})s?\b"
 )
+#: The writer says the question is about themselves ("im asking for me", "this is about me").
+_ASKING_FOR_SELF = re.compile(r"\b(?:(?:im |i am )?asking (?:for|about) (?:me|myself)|(?:this|it|the question) is (?:about|for) me|"
+                              r"im the patient|i am the patient|(?:its|it is) me (?:who|that) (?:has|is|takes))\b")
 _FAMILY_HISTORY = re.compile(r"\b(?:runs? in|family history|history in)\b|\b(?:died|passed away)\b")
 _PRONOUN_SUBJECT = re.compile(r"\b(?:he|she|hes|shes|him|her|his)\b")
 
@@ -565,6 +675,8 @@ def patient_of(messages: Sequence[str]) -> Patient:
     ("my wife takes zoloft, im on nothing"), a relation in a family-history message ("runs in the
     family", "my uncle had a stroke"), and a sibling, uncle, friend ... told about without a cue of care
     ("my sister takes effexor"; but "found my neighbour on the floor", "for my brother" are care)."""
+    if any(_ASKING_FOR_SELF.search(normalise(clean(text))[0]) for text in messages):
+        return SELF  # "my mom has cirrhosis ..., but im asking for me": the writer says so
     for text in messages:
         norm = normalise(clean(text))[0]
         if not norm.strip():
@@ -620,8 +732,14 @@ def speaks_for_self(text: str) -> bool:
 _OWN = re.compile(
     r"\b(?:i|im|ive)\s+(?:also\s+|only\s+|just\s+|currently\s+|still\s+|now\s+)?(?:take|taking|took|am on|on|"
     r"started|was prescribed|use|using|been on|been taking|feel|felt)\b"
+    # a condition of their own: "i have ms", "i have a spinal cord injury" (not "i have a question about my mom")
+    r"|\bi (?:have|was diagnosed with|got diagnosed with) (?!(?:to|been|had|got|noticed|seen|a (?:quick )?(?:q|question|"
+    r"concern)|an? (?:update|appointment)|some|any|no|questions?|concerns?|q|my|his|her|him|this|that|the|it|them|"
+    r"nothing|something)\b)\w+"
     r"|\bmy\s+(?:own\s+)?(?:legs?|foot|feet|ankles?|arms?|hands?|body|muscles?|eyes?|jaw|face|heart|reflexes|clonus|"
-    r"spasms?|speech|meds|medicines?|medication|pills|prescription)\b"
+    r"spasms?|speech|meds|medicines?|medication|pills|prescription|calf|calves|knees?|thighs?|toes?|wrists?|fingers?)\b"
+    # "im asking for me", "this is about me": the person says outright that they are the patient
+    r"|\b(?:asking|writing|messaging|here|this is|its)\s+(?:for|about)\s+(?:me|myself)\b"
 )
 
 

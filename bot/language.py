@@ -23,6 +23,10 @@ are taken out. Then a message is English unless
   more, a short list of common English words below that), and the model gives another language at
   least MIN_CONFIDENCE (MIN_CONFIDENCE_NO_ENGLISH when not one word is English).
 
+A message that is written like a person's name (two to six words, each capitalised, or a name
+particle such as "de", "del", "la", "y": "María José Gutiérrez Sánchez", "Juan de Dios Batiz") is
+English too: it is the answer to "what is the patient's name?", not a sentence in another language.
+
 So "ok", "si", "911", names, medicine names and numbers are English, the default the rest of the
 assistant works in. Accuracy on short chat messages: `benchmarks/langid_accuracy.py`.
 """
@@ -31,7 +35,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
@@ -82,14 +86,29 @@ def _medicine_words() -> Tuple[frozenset, Tuple[str, ...]]:
     return frozenset(words), tuple(sorted(w for w in words if len(w) >= 6))
 
 
+@lru_cache(maxsize=1)
+def _long_words_by_start() -> Dict[Tuple[str, int], Tuple[str, ...]]:
+    """The long medicine words by (first letter, length): a fuzzy look-up reads only its neighbours."""
+    buckets: Dict[Tuple[str, int], List[str]] = {}
+    for w in _medicine_words()[1]:
+        buckets.setdefault((w[0], len(w)), []).append(w)
+    return {key: tuple(words) for key, words in buckets.items()}
+
+
+@lru_cache(maxsize=8192)
 def _is_medicine(word: str) -> bool:
-    exact, long_words = _medicine_words()
+    exact, _ = _medicine_words()
     if word in exact:
         return True
     if len(word) < 6 or word in english_words():
         return False
     limit = 1 if len(word) < 9 else 2  # "sertralina" -> sertraline, but "cocina" is not cocaine
-    return any(abs(len(w) - len(word)) <= limit and w[0] == word[0] and osa_distance(w, word, limit) <= limit for w in long_words)
+    buckets = _long_words_by_start()
+    return any(
+        osa_distance(w, word, limit) <= limit
+        for size in range(len(word) - limit, len(word) + limit + 1)
+        for w in buckets.get((word[0], size), ())
+    )
 
 
 def _words(text: str) -> List[str]:
@@ -122,6 +141,23 @@ def _latin(word: str) -> bool:
     return all(ch < "\u0250" for ch in word)
 
 
+# Particles of names written in lower case ("Juan de la Cruz", "Ludwig van Beethoven").
+_NAME_PARTICLES = frozenset("de del la las los y e da das do dos di van von der den du le".split())
+_NAME_TEXT = re.compile(r"[^\W\d_][^\W\d_'\-.]*(?:[ ,]+[^\W\d_][^\W\d_'\-.]*){1,5}\.?")
+
+
+def _written_like_a_name(text: str) -> bool:
+    """Two to six words, each capitalised (not all in capitals) or a name particle, nothing else."""
+    stripped = (text or "").strip()
+    if not _NAME_TEXT.fullmatch(stripped):
+        return False
+    words = [w for w in re.split(r"[ ,]+", stripped.rstrip(".")) if w]
+    capitalised = [w for w in words if w[0].isupper()]
+    if len(capitalised) < 2 or any(len(w) > 1 and w.isupper() for w in capitalised):
+        return False
+    return all(w[0].isupper() or w in _NAME_PARTICLES for w in words)
+
+
 def preload() -> None:
     """Load the language models now (about 5 s) rather than on the first non-English message."""
     _medicine_words()
@@ -131,6 +167,31 @@ def preload() -> None:
 
 def detect(text: str) -> str:
     """The ISO 639-1 code of the language of a chat or SMS message; "en" when short or unclear."""
+    return _detect(text) if isinstance(text, str) else DEFAULT
+
+
+def _plainly_english(text: str) -> bool:
+    """The checks of `_detect` that taking medicine names out can only confirm, done before the
+    (slower) fuzzy medicine look-up: Latin script only, and too short, or English enough, or fewer
+    than MIN_FOREIGN_WORDS other words. (Medicine names are never English words: removing them
+    removes only other words' letters. The neutral words are removed first, as `_words` does.)"""
+    words = [w for w in _WORD.findall(_NOISE.sub(" ", text.lower())) if w not in _NEUTRAL]
+    if not words or not all(_latin(w) for w in words):
+        return False
+    letters = sum(len(w) for w in words)
+    if len(words) < 2 or letters < MIN_LETTERS:
+        return True
+    if _english_letters(words) >= ENGLISH_SHARE * letters:
+        return True
+    return len(words) - _english_count(words) < MIN_FOREIGN_WORDS
+
+
+@lru_cache(maxsize=4096)  # the Rasa server asks once per message, the triage engine again
+def _detect(text: str) -> str:
+    if _written_like_a_name(text):
+        return DEFAULT
+    if _plainly_english(text):
+        return DEFAULT
     words = _words(text or "")
     if not words:
         return DEFAULT

@@ -66,7 +66,8 @@ _DRUG_CONTEXT = frozenset(
     "took take takes taking did do does doing done on using use used uses smoked smoke smoking snorted "
     "snort snorting popped pop popping dropped drop dropping rolled rolling high tripping tripped injected "
     "inject shooting tried try bought buy sold selling scored score line lines bump bumps hit gram grams "
-    "bag tab tabs drinking drink drank sipping addicted withdrawal overdose od od'd od'ed plus no".split()
+    "bag tab tabs drinking drink drank sipping addicted withdrawal overdose od od'd od'ed plus no touched touch "
+    "touching brought bring bringing microdose microdoses microdosing microdosed".split()
 )
 _SKIP_BEFORE = frozenset("a an some the little bit of more much lot lots too few couple half quarter".split())
 _FOLLOW_DRUG = frozenset("pill pills tab tabs use user users habit addiction overdose comedown come high".split())
@@ -83,6 +84,9 @@ _TAKE_VERBS = frozenset(
     "did get got".split()
 )
 _MISSED_AUX = frozenset("did have has had".split())
+#: Verbs of a dose not taken for a while: "haven't taken my baclofen for 2 days", "haven't touched
+#: coke in 6 months" (a stop, with its time), not "I haven't taken tramadol" (never taken).
+_MISSED_VERBS = frozenset("take taken had took touched used done smoked".split())
 _CURRENT_CUES = frozenset(
     "take takes taking took on started start starting began begun now currently still prescribed gave "
     "given added use using uses also only just plus increased upped and_started put".split()
@@ -109,7 +113,7 @@ _PAST_WORDS = {
     "deje": ("past", True), "dejé": ("past", True), "dejo": ("past", True), "dejó": ("past", True),
     "suspendi": ("past", True), "suspendí": ("past", True), "suspendio": ("past", True), "suspendió": ("past", True),
 }
-_TRAILING_STOP = frozenset("stopped quit discontinued".split())
+_TRAILING_STOP = frozenset("stopped quit discontinued finished completed".split())
 _AFTER_TRAILING_STOP = frozenset(
     "it them that those suddenly abruptly cold yesterday today last recently just on a an few couple several "
     "because when since after , . ! ? ; and - weeks days months years".split()
@@ -478,7 +482,9 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
     prev = low[j] if j >= 0 else ""
     capital = doc[i].text[:1].isupper() and i > 0 and doc[i - 1].text not in {".", "!", "?"}
     drug_like = bool(_DRUGLIKE_ENDING.search(low[i]))
-    if prev in _UNRECOGNISED_CONTEXT:
+    if prev in _UNRECOGNISED_CONTEXT or prev in _CHANGE_VERBS:
+        return True
+    if _named_as_medicine(doc, low, i, j):
         return True
     if prev in {"on", "onto", "off"}:
         # "I'm on holiday" is English (and never reaches here); "been on serocalm", "she's on Ocrevus" look like names.
@@ -495,11 +501,84 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
     return False
 
 
+_ABBREVIATIONS = frozenset("st dr mr mrs ms vs jr sr no approx".split())
+
+
+#: Verbs people use of a medicine they stop, miss, change or mix ("stopped vandoril", "upped my
+#: dextavia", "missed my zelmora", "tomo vandoril", "me recetaron lumrexa").
+_CHANGE_VERBS = frozenset(
+    "stopped stop stopping quit quitting missed miss missing skipped skip skipping upped increased decreased lowered "
+    "reduced doubled halved raised refilled refill mixing mix mixed combine combining combined restarted "
+    "tomo toma tomaba tome tomé recetaron receto recetó recetaron empece empecé deje dejé uso".split())
+#: Nouns after which "of"/"for" names a medicine ("a dose of zelmora", "a prescription for xelpharin").
+_MEDICINE_NOUN = frozenset("dose doses prescription prescriptions script scripts refill refills bottle course pack "
+                           "supply box tablet tablets pill pills mg sample samples generic".split())
+#: After a name: a release form ("travinex xr"), a frequency ("zelmora twice a day").
+_RELEASE_FORM = frozenset("xr er xl sr cr odt hcl".split())  # not "la": Spanish
+_FREQUENCY_AFTER = frozenset("daily nightly twice bid tid qid qhs prn".split())
+#: What a medicine does to the person ("lumrexa makes me dizzy", "xelpharin helps with the pain").
+_EFFECT_AFTER = re.compile(r"^(?:makes?|made|gives?|gave|keeps?|causes?|caused) (?:me|him|her|them)\b"
+                           r"|^(?:helps?|helped|works?|worked|interacts?|interacted|is (?:safe|ok|okay|serotonergic|an? "
+                           r"(?:ssri|snri|maoi|antidepressant|opioid|med|medicine|medication|drug|pill|benzo)))\b"
+                           r"|^for (?:my|his|her|their|the)\b")
+
+
+#: When a medicine is taken, after its name: "at night", "in the morning", "every 6 hours", "2x a day".
+_SCHEDULE_AFTER = re.compile(r"^(?:at (?:night|bedtime|breakfast|dinner)|in the (?:morning|evening|am|pm)|every (?:\d+|one|two|"
+                             r"three|four|six|eight|twelve|few|other|morning|night|day|week|month)|each (?:morning|night|day)|"
+                             r"\d+ ?x (?:a|per|daily)|\d+x\b|once (?:a|daily|per)|(?:shots?|injections?|infusions?) "
+                             r"(?:weekly|monthly|every))")
+#: A question about a medicine: "is X safe", "can X cause", "what is X", "what about X", "heard of X".
+_ASKED_ABOUT_BEFORE = re.compile(r"(?:^|\b)(?:is|can|could|does|do|will|would|should|what is|whats|what about|how about|"
+                                 r"heard of|ever heard of|know about|info on|information on)$")
+_ASKED_ABOUT_AFTER = re.compile(r"^(?:safe|ok|okay|cause|causes|raise|raises|interact|interacts|affect|affects|make|"
+                                r"makes|give|gives|an? |the same|serotonergic|dangerous|bad|[?.!,])")
+#: Words that name what comes next as a medicine: "brand name X", "rx for X", "50mg of X", "the new one, X".
+_NAMED_BEFORE = re.compile(r"(?:\b(?:brand name|generic|rx for|script for|refill of|\d+ ?(?:mg|mcg|ml|units?) of)|"
+                           r"\b(?:new|other) (?:one|med|medicine|medication|pill|drug) ,)$")
+_SWITCHED_TO_BEFORE = re.compile(r"\b(?:switched|swapped|changed|moved|switching|changing) (?:\w+ ){0,3}to$")
+
+
+def _named_as_medicine(doc: Any, low: List[str], i: int, j: int) -> bool:
+    """Cues of a medicine around an unknown word, beyond its verb: the noun before it ("a dose of",
+    "a prescription for", "ran out of", "switched to"), a release form or frequency after it, or what it
+    does to the person ("makes me", "helps with", "interacts with", "for my sugar")."""
+    prev = low[j] if j >= 0 else ""
+    before = low[j - 1] if j > 0 else ""
+    if prev in {"of", "for"} and before in _MEDICINE_NOUN | {"out"}:
+        return True
+    if prev == "to" and before in _SWITCH | {"switch", "change", "me", "him", "her"} and (
+            before in _SWITCH or (j > 1 and low[j - 2] in _SWITCH | {"switch", "change"})):
+        return True  # "switched to travinex", "switched me to travinex"
+    nxt = low[i + 1] if i + 1 < len(low) else ""
+    if nxt in _RELEASE_FORM or nxt in _FREQUENCY_AFTER:
+        return True
+    rest = " ".join(low[i + 1:i + 7])
+    lead = " ".join(low[max(0, i - 4):i])
+    if _SCHEDULE_AFTER.match(rest) or _ASKED_ABOUT_BEFORE.search(lead) and (
+            not rest or _ASKED_ABOUT_AFTER.match(rest)):
+        return True
+    if _NAMED_BEFORE.search(lead) or _SWITCHED_TO_BEFORE.search(lead):
+        return True
+    if nxt.isdigit() and (doc[i].text[:1].isupper() or _DRUGLIKE_ENDING.search(low[i])) and (i + 2 >= len(low) or low[i + 2] in {".", ",", "!", "?", ";", "and", "at", "in", "every", "plus",
+                                                             "with", "daily", "twice", "once"}):
+        return True  # "QUORVANE 10", "zelvorin 20 and lexapro": a dose without its unit (not "lkjlkj 8888")
+    if _EFFECT_AFTER.match(rest):
+        # at the start of a clause, or after a verb of taking: the word is the subject ("quorblin for my
+        # sugar", "lumrexa makes me dizzy"), not a name of a person inside a sentence
+        return i == 0 or low[i - 1] in {".", "!", "?", ",", ";", "and", "but", "the", "my", "his", "her", "does", "did",
+                                         "do", "if", "is", "whether", "also"} or doc[i].text[:1].isupper()
+    return False
+
+
 def _clauses(low: List[str], doc: Any) -> List[int]:
     """Clause number of every token: sentences, ';', 'but', 'however' ... start a new clause."""
     ids = []
     clause = 0
     for i, word in enumerate(low):
+        if word == "." and 0 < i < len(low) - 1 and low[i - 1] in _ABBREVIATIONS and doc[i + 1].is_alpha:
+            ids.append(clause)  # "st. john's wort", "dr. smith": an abbreviation, not the end of a sentence
+            continue
         if word in _CLAUSE_BREAK or "\n" in doc[i].text:
             clause += 1
             ids.append(clause)
@@ -545,7 +624,7 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
             verb = next((j for j in range(i + 1, min(i + 4, n)) if low[j] in _TAKE_VERBS), None)
             if verb is not None:
                 aux = word[:-2] if word in {"havent", "hasnt", "hadnt", "didnt"} else (low[i - 1] if i > 0 else "")
-                if aux in _MISSED_AUX and low[verb] in {"take", "taken", "had", "took"} and _missed(low, verb, n, clause_of):
+                if aux in _MISSED_AUX and low[verb] in _MISSED_VERBS and _missed(low, verb, n, clause_of):
                     state, stop_event = "past", True
                     i = verb + 1
                     continue
@@ -564,6 +643,10 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
             start_cue = word in _START_CUES or start_cue and word in {"on", "also", "and"}
         i += 1
     _apply_context(doc, low, spans, result, clause_of, ctx)
+    _before_another(low, spans, result, clause_of)
+    _not_done_yet(low, spans, result, clause_of)
+    _stopped_working(low, spans, result, clause_of)
+    _taken_after_all(low, spans, result, clause_of)
     _switched_to(low, spans, result)
     _trailing_cues(doc, low, spans, result, clause_of)
     _whose(doc, low, spans, result, clause_of, ctx)
@@ -582,6 +665,9 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
         if mods.other_person:
             r.update(status="other", stopped=False, started_recently=False)
             continue
+        if mods.hypothetical and not mods.future and r["status"] == "past" and r["stopped"]:
+            # "if i stopped my klonopin would i need to taper?": a stop only imagined; the person takes it now
+            r.update(status="current", stopped=False, started_recently=False)
         if r["status"] == "past" and not r["stopped"] and not mods.historical:
             r["status"] = "current"  # "used to smoke ice, thats why im scared of my adderall": the context decides
         if mods.negated and not r["stopped"]:
@@ -591,8 +677,9 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
             if "anymore" in after or ("any", "more") in pairs or ("no", "longer") in pairs:
                 r.update(status="past", stopped=True)  # "I don't take prozac anymore"
         limit = spans[k + 1][0] if k + 1 < len(spans) else len(low)
-        if r["status"] == "current" and not possessive and not _on_it(low[:limit], s, e) and (
-                mods.hypothetical or _planned(low, s, e, clause_of)):
+        if r["status"] == "current" and not _on_it(low[:limit], s, e) and (
+                mods.future or not possessive and (mods.hypothetical or _planned(low, s, e, clause_of))):
+            # a plan for later is not taken yet, even "my" ("getting my baclofen pump put in on the 14th")
             r.update(status="hypothetical", started_recently=False)
         if r["status"] == "current" and _tried_before(low, s, e, clause_of):
             r.update(status="past", started_recently=False)  # "tried lunesta and belsomra first"
@@ -601,7 +688,8 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
             started = any((low[j] in _STARTED or low[j] == "on" and j > 0 and low[j - 1] in _ON_START)
                           and clause_of[j] == clause_of[s] for j in range(lo, s)) or any(
                 low[j] == "since" and clause_of[j] == clause_of[s] for j in range(e, min(limit, e + 6)))
-            if not started:  # "started zoloft 2 years ago" is still current
+            device = e < len(low) and low[e] in _DEVICE and mods.historical_by_time_only
+            if not started and not device:  # "started zoloft 2 years ago" is still current
                 r.update(status="past", started_recently=False)
 
 
@@ -662,6 +750,80 @@ def _whose(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, bool]]
         result[k].update(status="other", stopped=False, started_recently=False)
 
 
+_NOT_YET = re.compile(r"^(?:but|though|although) (?:i|we|he|she|they)(?: still)? (?:havent|hasnt|have not|has not|didnt|did not|"
+                      r"never|dont|doesnt)(?: (?:yet|actually|really|even))?(?: \w+)?(?: (?:it|them|any|one|that|those|yet))*"
+                      r"(?: yet)?\s*(?:[.!?;,]|$)")
+
+
+def _not_done_yet(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+                  clause_of: List[int]) -> None:
+    """'my neuro mentioned botox ... but we havent scheduled it', 'mom wanted to give him her melatonin
+    but we haven't': a clause that says it has not happened makes the name just before it not taken."""
+    for k, (_s, e, _, _) in enumerate(spans):
+        limit = spans[k + 1][0] if k + 1 < len(spans) else len(low)
+        words = low[e:limit]
+        for j, w in enumerate(words):
+            if w in {"but", "though", "although"}:
+                if _NOT_YET.match(" ".join(words[j:j + 9])) and result[k]["status"] == "current":
+                    result[k].update(status="hypothetical", started_recently=False)
+                break
+            if w in {".", "!", "?", ";"}:
+                break
+
+
+def _stopped_working(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+                     clause_of: List[int]) -> None:
+    """'bumex 1mg, the lasix stopped working': beside a medicine taken now, one that stopped working
+    (or never worked) was given up."""
+    if len(spans) < 2:
+        return
+    for k, (_s, e, _, _) in enumerate(spans):
+        after = " ".join(low[e:e + 4])
+        if result[k]["status"] == "current" and re.match(
+                r"(?:(?:stopped|quit|never|didnt|wasnt|isnt) work\w*|(?:didnt|never) (?:help|do anything)\w*)\b", after) \
+                and any(r["status"] == "current" for i, r in enumerate(result) if i != k):
+            result[k].update(status="past", stopped=True, started_recently=False)
+
+
+_BEFORE_EVENT = re.compile(r"^before (?:i|he|she|they|we) (?:got|was|were|started|began|switched|went|moved|had)\b")
+
+
+def _before_another(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+                    clause_of: List[int]) -> None:
+    """'used st. john's wort before i got prescribed lexapro', 'took ativan before he started klonopin':
+    a medicine taken before another event the person tells in the past was before, not now."""
+    for k, (s, e, _, _) in enumerate(spans):
+        after = " ".join(low[j] for j in range(e, min(len(low), e + 6)) if clause_of[j] == clause_of[s])
+        if result[k]["status"] == "current" and _BEFORE_EVENT.match(after):
+            result[k].update(status="past", started_recently=False)
+
+
+_UPTAKE = re.compile(r"\b(?:took|taken|started|tried|had|used|swallowed|popped) (?:the |my |his |her |a )?(?:one|it|them|"
+                     r"first (?:one|dose|pill|tablet)|a dose|a pill|a tablet|some)\b")
+
+
+def _taken_after_all(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+                     clause_of: List[int]) -> None:
+    """A medicine said as planned, then taken in a later clause without its name: "my neuro wants to
+    add tizanidine. picked it up today and took one already": the last planned name is current now."""
+    if not spans:
+        return
+    named = {clause_of[s] for s, _, _, _ in spans}
+    last = spans[-1][1]
+    text_clauses: Dict[int, List[str]] = {}
+    for j in range(last, len(low)):
+        text_clauses.setdefault(clause_of[j], []).append(low[j])
+    for c, words in text_clauses.items():
+        if c in named and c == clause_of[spans[-1][0]] and not any(w in {"and", ",", "so", "then"} for w in words):
+            continue
+        said = " ".join(words)
+        if _UPTAKE.search(said) and not any(w in _NEG_WORDS or w in {"never", "yet", "no"} for w in words):
+            k = len(spans) - 1
+            if result[k]["status"] == "hypothetical":
+                result[k].update(status="current", started_recently=True)
+            return
+
+
 def _tried_before(low: List[str], s: int, e: int, clause_of: List[int]) -> bool:
     """'tried vesicare before', 'tried lunesta and belsomra first': tried in the past, not taken now."""
     c = clause_of[s]
@@ -670,12 +832,22 @@ def _tried_before(low: List[str], s: int, e: int, clause_of: List[int]) -> bool:
     return "tried" in before and any(w in {"before", "first", "previously", "once", "already"} for w in after)
 
 
-_STARTED = _START_CUES | {"since", "been", "switched", "changed", "moved", "swapped"}
+#: Words before a name dated in the past that say it was started then and goes on ("started zoloft 2
+#: years ago"); "gave me linezolid 2 months ago" is a course given then, not a start that goes on.
+_STARTED = (_START_CUES - {"gave", "given"}) | {"since", "been", "switched", "changed", "moved", "swapped"}
+#: A medicine delivered by a device keeps being given after the device was filled or put in
+#: ("baclofen pump was refilled 3 wks ago").
+_DEVICE = frozenset("pump pumps patch patches implant port ring iud".split())
 _ON_START = frozenset("me him her them us been started put im am is are".split())  # "put me on X last month"
 
 
 _KEEP = {("stick", "with"), ("stay", "on"), ("keep", "taking"), ("continue", "taking"), ("still", "on"),
          ("still", "taking"), ("staying", "on"), ("sticking", "with")}
+
+
+_MIX = frozenset("mix mixing mixed combine combining combined take taking".split())
+_MIXED_THING = frozenset("stuff things something anything drugs it that this alcohol booze weed".split())
+_OK_WITH = frozenset("ok okay safe fine bad dangerous alright risky".split())
 
 
 def _on_it(low: List[str], s: int, e: int = -1) -> bool:
@@ -686,6 +858,10 @@ def _on_it(low: List[str], s: int, e: int = -1) -> bool:
         return True
     if s > 1 and (low[s - 2], low[s - 1]) in _KEEP:
         return True
+    if s > 2 and low[s - 1] == "with" and low[s - 2] in _MIXED_THING and low[s - 3] in _MIX:
+        return True  # "is it bad to mix stuff with zoloft": zoloft is what the person takes
+    if s > 1 and low[s - 1] == "with" and low[s - 2] in _OK_WITH:
+        return True  # "if the dentist gives me tramadol, is that ok with cymbalta?": what the person is on
     after = low[e:e + 5] if e >= 0 else []
     return "already" in after or any(a in {"i", "he", "she", "we"} and b in {"have", "has", "take", "takes", "use", "got"}
                                      for a, b in zip(after, after[1:], strict=False))
@@ -824,7 +1000,7 @@ def _trailing_cues(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
         obj = low[i + 1] if i + 1 < n else ""
         obj2 = low[i + 2] if i + 2 < n else ""
         last_dose = low[i] == "last" and obj in {"dose", "pill", "pills", "tablet", "one"}  # "last dose was thursday"
-        if c not in mention_clauses and (low[i] in {"stopped", "quit", "ran", "run", "finished", "completed"} or last_dose):
+        if c not in mention_clauses and (low[i] in {"stopped", "quit", "ran", "run", "finished", "completed", "done"} or last_dose):
             if last_dose or obj in _ANAPHORA or (low[i] in {"ran", "run"} and obj == "out") or obj2 in _ANAPHORA:
                 before = [k for k, (s, _, _, _) in enumerate(spans) if s < i]
                 if before:

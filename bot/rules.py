@@ -627,7 +627,9 @@ def _baclofen_problem(s: ConversationState) -> Tuple[List[str], bool]:
     poss = s.who.poss
     problems = []
     if pump_known:
-        if s.has("pump_alarm"):
+        # RX-BACLOFEN-STOP: "my son has a baclofen pump" ... "the alarm started going off": the alarm is
+        # said in another message without naming the pump; with a pump in place it is the pump's alarm.
+        if s.has("pump_alarm", "device_alarm"):
             problems.append(f"{poss} baclofen pump alarm went off")
         if s.has("pump_refill_missed"):
             problems.append("a baclofen pump refill was missed")
@@ -824,6 +826,9 @@ def rf_self_harm(s: ConversationState) -> Fired:
 # asks for an ambulance or the emergency number, or says someone is unresponsive, gets it from these.
 
 
+# RF-STATED-EMERGENCY and RF-UNRESPONSIVE are not policy ids: the policy is silent on a stated emergency and on
+# someone not responding without an opioid + sedative (RX-RESP-DEPRESSION) or jerking (RF-SEIZURE); its rule for
+# silence is the more cautious level, so both are emergency under their own ids (docs/ARCHITECTURE.md says why).
 @rule("RF-STATED-EMERGENCY", level="emergency")
 def rf_stated_emergency(s: ConversationState) -> Fired:
     if not s.has("emergency_request"):
@@ -847,6 +852,16 @@ def _clonus(s: ConversationState) -> List[str]:
     return [f for f in CLONUS_FEATURES if f in s.features]
 
 
+#: Section 6 (CL-SUSTAINED, CL-KNOWN-CONDITION): patients of a spasticity clinic call their clonus
+#: "spasms" ("spasms every night for weeks"); there, but not in the serotonin or red-flag rules, the
+#: word counts as the clonus it describes.
+SECTION6_CLONUS = CLONUS_FEATURES + ("spasms",)
+
+
+def _section6_clonus(s: ConversationState) -> List[str]:
+    return [f for f in SECTION6_CLONUS if f in s.features]
+
+
 def _new_serotonergic(s: ConversationState) -> List[Med]:
     """Serotonergic agents started or increased within days (or 'new since I started X')."""
     recent = [
@@ -860,7 +875,7 @@ def _new_serotonergic(s: ConversationState) -> List[Med]:
 
 @rule("CL-SUSTAINED", level="routine", section6=True)
 def cl_sustained(s: ConversationState) -> Fired:
-    clonus = _clonus(s)
+    clonus = _section6_clonus(s)
     how = [x for x, f in (("keeps going", "clonus_sustained"), ("keeps coming back", "clonus_recurring"),
                           ("is on one side", "one_side")) if f in s.features]
     if how == ["is on one side"] and "clonus_brief" in s.features:
@@ -886,7 +901,9 @@ def cl_new_serotonergic(s: ConversationState) -> Fired:
 @rule("CL-KNOWN-CONDITION", level="routine", section6=True)
 def cl_known_condition(s: ConversationState) -> Fired:
     conditions = [KNOWN_CONDITIONS[c] for c in KNOWN_CONDITIONS if c in s.features]
-    if not conditions or not _clonus(s) or not s.has("worse", "sudden_worse", "disrupts_daily_life"):
+    # a known condition with shaking that gets worse ("his leg shaking is getting worse") is reviewed too:
+    # the lay word for the clonus of these patients (the more cautious reading; the policy is silent)
+    if not conditions or not (_section6_clonus(s) or s.has("tremor")) or not s.has("worse", "sudden_worse", "disrupts_daily_life"):
         return None
     how = "is getting worse" if s.has("worse", "sudden_worse") else "limits daily life"
     return fire(

@@ -16,7 +16,7 @@ from typing import Dict, FrozenSet, List, Optional, Pattern, Set, Tuple
 
 import yaml
 
-from bot.context import context, patient_of
+from bot.context import FORWARD, NEGATED, TRIGGERS, Context, context, patient_of
 from bot.text_utils import KNOWLEDGE_DIR, clean
 from bot.vocab import NUMBER_WORDS
 
@@ -240,11 +240,48 @@ _REPORT_CUE = re.compile(
 )
 
 
+#: A clause that opens with a question word is a question, with or without its "?" ("anyway what
+#: causes clonus", "how long does clonus last").
+_QUESTION_OPENING = re.compile(
+    r"\W*(?:(?:anyway|anyways|so|also|and|ok|okay|oh|btw|quick question|question|q|random q|just wondering)\W+)*"
+    r"(?:what|whats|why|how|hows|which|is|are|can|could|does|do|should|will)\b"
+)
+
+
 def _asks_about(text: str, start: int, end: int) -> bool:
     """The clause is a question that names the feature without reporting it for anyone now:
-    "is clonus a thing with prozac?", "can the clonus she had come back?"."""
+    "is clonus a thing with prozac?", "can the clonus she had come back?", "anyway what causes clonus"."""
     after = text[end:end + 2]
-    return "?" in after and not _REPORT_CUE.search(text, start, end)
+    asked = "?" in after or bool(_QUESTION_OPENING.match(text, start, end))
+    return asked and not _REPORT_CUE.search(text, start, end)
+
+
+#: The forward negation triggers of bot.context (one alternation), to find a trigger inside a match.
+_NEGATION_TRIGGER = re.compile("|".join(f"(?:{t.pattern.pattern})" for t in TRIGGERS
+                                        if t.category == NEGATED and t.direction == FORWARD))
+_SPACES = re.compile(r"\s+")
+
+
+def _negated_inside(feature: Feature, ctx: Context, start: int, end: int) -> bool:
+    """A negation said INSIDE what a pattern matched, between its subject and the sign: "face isnt
+    drooping", "my eyes are not flicking". A context scope is read at the start of a match, and here
+    the subject comes before the trigger. The negation counts only when the pattern still matches
+    with the trigger word taken out: a pattern that needs the word ("is not himself", "jerking without
+    me doing anything", "she wont stay awake") states the sign, it does not deny it."""
+    text = ctx.norm
+    for sc in ctx.scopes:
+        if sc.category != NEGATED or not (start < sc.start < end) or sc.end < end - 1:
+            continue
+        trigger = None
+        for t in _NEGATION_TRIGGER.finditer(text, start, sc.start):
+            if t.end() == sc.start:
+                trigger = t
+        if trigger is None or trigger.start() == start:
+            continue
+        without = _SPACES.sub(" ", text[start:trigger.start()] + text[trigger.end():end])
+        if feature.pattern.search(without):
+            return True
+    return False
 
 
 _AUTO = "\0auto"
@@ -279,7 +316,12 @@ def _extract_cached(original: str, patient: Optional[str]) -> SymptomReport:
             cs, ce = ctx.clause(m.start())
             if feature.unless is not None and feature.unless.search(text, cs, ce):
                 continue
-            mods = ctx.at(m.start(), m.end())
+            # The start only: a denial INSIDE the match is read by _negated_inside, which keeps the
+            # patterns that need their negation word ("i wish i wasnt here", "not himself"); the
+            # context's own inner-denial reading (Context.at with an end) is for medicine names.
+            mods = ctx.at(m.start())
+            if not mods.negated and "negated" in feature.modifiers and _negated_inside(feature, ctx, m.start(), m.end()):
+                mods = replace(mods, negated=True)
             if feature.name in _NAMED_IN_QUESTIONS and _asks_about(text, cs, ce):
                 mods = replace(mods, hypothetical=True)  # "is clonus a thing with prozac?": asked, not reported
             # "zofran for chemo nausea", "baclofen for spasms": why a medicine is taken, not a new sign.

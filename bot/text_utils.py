@@ -94,6 +94,30 @@ _FOR = re.compile(rf"\b(?:for|in)\s+(?:the\s+(?:last|past)\s+)?{_NUM}\s*{_UNIT}\
 _YEAR_NUMBER = re.compile(r"\b(?:in|since|from|back\s+in)\s+((?:19|20)\d\d)\b", re.I)
 
 
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                "november", "december")
+_MONTH = r"(jan(?:uary)?|feb(?:ruary)?|march|april|may|june|july|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_IN_MONTH = re.compile(rf"\b(?:back )?(?:in|since|during|around|end of|start of|beginning of) {_MONTH}\b", re.I)
+_NOW_MONTH = re.compile(rf"\b(?:(?:now )?(?:its|it is|it's)|now in|we are in|were in|this is) {_MONTH}\b", re.I)
+
+
+def _month_index(word: str) -> int:
+    word = word.lower()
+    return next(i for i, name in enumerate(_MONTH_NAMES) if name.startswith(word[:3]))
+
+
+def _months_between(text: str) -> Optional[Tuple[int, int, float]]:
+    """'came off prozac back in january, its april now': a month named for an event and the month the
+    person says it is now give the time between (about 30 days a month); without the month of now,
+    a month name alone says nothing of how long ago it was."""
+    now = _NOW_MONTH.search(text)
+    event = _IN_MONTH.search(text)
+    if now is None or event is None:
+        return None
+    months = (_month_index(now.group(1)) - _month_index(event.group(1))) % 12
+    return (event.start(), event.end(), 30.0 * months) if months else None
+
+
 def days_ago(text: str, allow_duration: bool = False) -> Optional[Tuple[float, int, int]]:
     """The first time reference in `text` as (days ago, start, end), e.g. 'two weeks ago' -> 14.
 
@@ -111,6 +135,9 @@ def days_ago(text: str, allow_duration: bool = False) -> Optional[Tuple[float, i
     for m in _YEAR_NUMBER.finditer(text):
         # "in 2015": years before now; the exact number of days does not matter beyond "long ago".
         found.append((m.start(), m.end(), 365.0 * 2))
+    month = _months_between(text)
+    if month is not None:
+        found.append(month)
     if allow_duration:
         for m in _FOR.finditer(text):
             n = number(m.group(1))
@@ -134,7 +161,7 @@ def english_words() -> FrozenSet[str]:
                 words.add(line.strip())
     # Chat words that are not in a dictionary but are never medicine names.
     words.update(
-        "lol omg im ive idk tbh btw pls plz thx ty ok okay hes shes theyre cant dont wont didnt doesnt "
+        "lol omg im ive idk tbh btw pls plz thx ty ok okay hes shes theyre cant dont wont didnt doesnt appt appts "
         "isnt wasnt havent hasnt ur u r yeah yep nope gonna wanna gotta kinda sorta meds med doc docs "
         "hubby mom mum dad grandma grandpa bf gf pharm rx otc er ed gp np pcp neuro neurologist covid "
         "heyy hiya hii thanks asap tho thru lastnight rn thats whats theres heres wheres lets youre were "
@@ -152,7 +179,8 @@ def non_medicine_words() -> FrozenSet[str]:
     return english_words() | frozenset(
         # Common Spanish words of patients' messages.
         "esposo esposa marido mujer hijo hija madre padre mama papa abuela abuelo toma tomo toman dieron "
-        "ahora tengo tiene pastillas medicina medicinas dolor piernas pierna pie espasmos fiebre".split()
+        "ahora tengo tiene pastillas medicina medicinas dolor piernas pierna pie espasmos fiebre tomar tomando tomado "
+        "empezar empece empecé dejar usar".split()
         # Clinical words of this domain that are not medicines.
         + "clonus myoclonus spasticity hyperreflexia hypertonia neurology neurologic intrathecal baclofen_pump "
         "serotonin serotonergic ssri ssris snri snris maoi maois tca tcas triptan triptans opioid opioids "

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 #: ones is still kept by the Rasa slots). Keeps one request bounded whatever a client sends.
 MAX_MESSAGES = 200
 # Context features that are bookkeeping, not something to report as a symptom.
-_NOT_REPORTED = frozenset({"correction", "chronic", "pump_mentioned", "taper"})
+_NOT_REPORTED = frozenset({"correction", "chronic", "pump_mentioned", "taper", "device_alarm"})
 #: Features that say an intrathecal (baclofen) pump is in place.
 _PUMP = frozenset({"pump_context", "pump_mentioned"})
 
@@ -158,6 +158,9 @@ class _Message:
     #: the message says, without naming it, that the medicine asked about is taken after all
     #: ("ok so i took it 3 hrs ago anyway", "the doc already prescribed it and i took one")
     takes_it: bool = False
+    #: the message says, without naming it, that the medicine named before is stopped ("well actually
+    #: i stopped it on sunday", "ran out of them"): (True, days since the stop or None)
+    stops_it: Tuple[bool, Optional[float]] = (False, None)
 
 
 #: "took it", "started them", "already prescribed it", "im on it": a medicine named before, taken.
@@ -167,6 +170,25 @@ _TAKES_IT = re.compile(
     r"(?:it|them|one|both|some|a dose|a pill|the first (?:dose|one|pill)|those|that|that one|one of them|two|a couple)\b"
     r"(?!\s+(?:easy|slow|off|back|apart|out|over))"
 )
+
+
+#: "stopped it", "quit them", "came off it", "ran out of them": a medicine named before, stopped.
+_STOPS_IT = re.compile(
+    r"\b(?:stopped|quit|stopped taking|quit taking|came off|went off|got off|ran out of|run out of|gave up|dropped|"
+    r"ditched|dumped|finished)\s+(?:it|them|those|that|that one|the pills|the tablets|the meds|taking it|taking them)\b"
+    r"(?!\s+(?:from|happening|hurting))"
+)
+
+
+def _stops_it(text: str, patient: Optional[str]) -> Tuple[bool, Optional[float]]:
+    from bot.text_utils import days_ago
+
+    ctx = context(text, patient)
+    for m in _STOPS_IT.finditer(ctx.norm):
+        if ctx.at(m.start(), m.end()).asserted:
+            found = days_ago(ctx.norm[m.start():], allow_duration=True)
+            return True, (found[0] if found else None)
+    return False, None
 
 
 def _takes_it(text: str, patient: Optional[str]) -> bool:
@@ -193,14 +215,33 @@ _SPANISH_CUES = re.compile(
 
 
 def _spanish(text: str) -> Optional[Tuple[FrozenSet[str], FrozenSet[str]]]:
-    """(present, denied) features of a message in Spanish (or Spanglish), else None."""
+    """(present, denied) features of a message in Spanish (or Spanglish), else None.
+
+    Spanish enough: three cue words, or bot.language names it Spanish (a short message: "mi esposa
+    no responde", "necesito una ambulancia", "quiero morirme"). A request for an ambulance or 911
+    in Spanish is the feature `emergency_request` (RF-STATED-EMERGENCY)."""
+    from bot.lang_es import spanish_emergency_request, spanish_findings
+
     cues = {m.group(0).lower() for m in _SPANISH_CUES.finditer(text)}
     if len(cues) < 3:
-        return None
-    from bot.lang_es import spanish_findings
+        from bot.language import detect
 
+        if detect(text) != "es":
+            # Too short to call Spanish ("no respira", "no despierta"): only the stated emergencies
+            # whose Spanish words are never English are taken.
+            # (A lone "socorro" is read like a lone "HELP": not by itself an emergency.)
+            present = spanish_findings(text)[0] & _SPANISH_ONLY_EMERGENCY
+            return (present, frozenset()) if present else None
     present, denied = spanish_findings(text)
+    if spanish_emergency_request(text):
+        present = present | {"emergency_request"}
     return (present, denied) if present or denied else None
+
+
+#: Stated-emergency features whose Spanish phrases (bot.lang_es) have no English look-alike ("no
+#: respira", "no responde", "se está ahogando", "labios morados"); not seizure ("convulsions") nor
+#: self-harm ("suicidal"), which English shares and reads with its own context.
+_SPANISH_ONLY_EMERGENCY = frozenset({"breathing_trouble", "slow_breathing", "unresponsive", "blue_lips"})
 
 
 def _read(text: str, patient: Optional[str]) -> _Message:
@@ -223,7 +264,8 @@ def _read(text: str, patient: Optional[str]) -> _Message:
         report = replace(report, findings=report.findings + tuple(Finding(f, end, end) for f in extra))
     correction = "correction" in report.present
     takes_it = not any(m.status == "current" for m in rec.mentions) and _takes_it(text, patient)
-    return _Message(text, rec.mentions, rec.unrecognised, report, correction, takes_it)
+    stops_it = _stops_it(text, patient) if not rec.mentions else (False, None)
+    return _Message(text, rec.mentions, rec.unrecognised, report, correction, takes_it, stops_it)
 
 
 def _apply(state: ConversationState, msg: _Message) -> None:
@@ -259,6 +301,15 @@ def _apply(state: ConversationState, msg: _Message) -> None:
             if med.hypothetical and not med.current and not med.stopped:
                 med.current = True
                 med.started_recently = True
+    if msg.stops_it[0]:
+        # "i take diazepam for spasms" ... "well actually i stopped it on sunday": the medicine named
+        # last that is still taken is stopped now (RX-BENZO-STOP, RX-BACLOFEN-STOP read the stop).
+        taken = [med for med in state.meds.values() if med.current]
+        if taken:
+            med = taken[-1]
+            med.current, med.past, med.stopped, med.started_recently = False, True, True, False
+            if msg.stops_it[1] is not None:
+                med.days_since_stop = msg.stops_it[1]
     if _PUMP & msg.report.present and "baclofen" not in state.meds and "baclofen" in kb.medicines:
         # An intrathecal pump in place delivers baclofen: the person takes it now, even unnamed.
         state.meds["baclofen"] = Med(name="baclofen", classes=frozenset(kb.medicines["baclofen"].classes),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -171,23 +172,44 @@ def end_session(s: Session, token: str) -> None:
         row.revoked_at = now()
 
 
-def session_user(s: Session, token: str | None, touch: bool = True) -> StaffUser | None:
-    """The active user of a session token, or None when missing, revoked, idle or too old."""
+def session_user(
+    s: Session,
+    token: str | None,
+    touch: bool = True,
+    later: Callable[[Callable[[Session], None]], None] | None = None,
+) -> StaffUser | None:
+    """The active user of a session token, or None when missing, revoked, idle or too old.
+
+    With `later` (a read-only request), what this changes (revoking an expired session, noting
+    that it was used) is handed to `later` as a function to run in the request's write phase,
+    instead of being written in the read transaction."""
     if not token or len(token) > 100:
         return None
-    row = s.get(StaffSession, _token_hash(token))
+    key = _token_hash(token)
+    row = s.get(StaffSession, key)
     if row is None or row.revoked_at is not None:
         return None
     t = now()
     if t - row.last_seen_at > IDLE_TIMEOUT or t - row.created_at > ABSOLUTE_TIMEOUT:
-        row.revoked_at = t
+        _set_session(s, key, later, revoked_at=t)
         return None
     user = s.get(StaffUser, row.user_id)
     if user is None or not user.is_active:
         return None
     if touch and t - row.last_seen_at > timedelta(seconds=60):  # don't write on every request
-        row.last_seen_at = t
+        _set_session(s, key, later, last_seen_at=t)
     return user
+
+
+def _set_session(
+    s: Session, key: str, later: Callable[[Callable[[Session], None]], None] | None, **values: datetime
+) -> None:
+    if later is None:
+        row = s.get(StaffSession, key)
+        for name, value in values.items():
+            setattr(row, name, value)
+        return
+    later(lambda ws: ws.execute(sa.update(StaffSession).where(StaffSession.token_hash == key).values(**values)))
 
 
 def csrf_token(secret_key: str, session_token: str) -> str:

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,10 +20,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.db import session_scope
+from bot.db import in_transcript, session_scope
 from bot.db.models import (
     LEVEL_RANK,
     LEVELS,
+    Alert,
     AppointmentRequest,
     ConversationReview,
     ConversationSummary,
@@ -68,8 +70,11 @@ def _ts(value: float | None) -> datetime | None:
 # --- summary sync --------------------------------------------------------------------------------
 
 
-def _events_table_exists(s: Session) -> bool:
+def events_table_exists(s: Session) -> bool:
     return sa.inspect(s.connection()).has_table("events")
+
+
+_events_table_exists = events_table_exists
 
 
 def _marks(s: Session, lock: bool = False) -> dict[str, int]:
@@ -132,29 +137,101 @@ def _accumulate(type_name: str, ts: float | None, data: str | None, acc: _Acc) -
         acc.at(ts)
 
 
-def _rebuild(s: Session, ids: list[str], has_events: bool) -> None:
-    """Recompute the summaries of `ids` from all their events and assessments (idempotent)."""
+#: Broker events of a conversation, as (type_name, timestamp, data JSON): events the tracker store may
+#: not have committed yet (Rasa publishes before it writes). Merged with the stored ones by
+#: event_key (type, timestamp, content), so an event both published and stored counts once.
+Extra = dict[str, list[tuple[str, float, str]]]
+
+
+@dataclass
+class Decision:
+    """An emergency or urgent triage decision of a conversation (a candidate alert)."""
+
+    key: str
+    level: str
+    at: datetime
+    rule_ids: list[str]
+
+
+ALERT_LEVELS = ("urgent", "emergency")
+# Two decisions of one level in one conversation closer than this are one alert (the assessment row
+# the action writes and the triage_level slot event Rasa stores a moment later).
+ALERT_SAME_DECISION = timedelta(seconds=60)
+
+
+def alert_max_age() -> timedelta:
+    """Decisions older than this (CLONUS_ALERT_MAX_AGE seconds, 3600) raise no alert when first
+    seen: a consumer catching up after a long gap, or started on an old database, does not flood
+    the banner with history."""
+    return timedelta(seconds=float(os.environ.get("CLONUS_ALERT_MAX_AGE", "3600") or 3600))
+
+
+def event_key(type_name: str, ts: float | None, data: str | None) -> tuple:
+    """An event's identity for merging broker and stored events: its type, timestamp and content
+    (two slot events of one action can share type and timestamp)."""
+    try:
+        content = json.dumps(json.loads(data or "{}"), sort_keys=True)
+    except ValueError:
+        content = data or ""
+    return (type_name, ts, content)
+
+
+def _merge(rows: list, extra: Extra | None) -> list:
+    if not extra:
+        return rows
+    seen = {(sender, *event_key(type_name, ts, data)) for sender, type_name, ts, data in rows if sender in extra}
+    out = list(rows)
+    for sender, evs in extra.items():
+        for type_name, ts, data in sorted(evs, key=lambda e: e[1] or 0.0):
+            key = (sender, *event_key(type_name, ts, data))
+            if key not in seen and type_name in ("user", "bot", "slot", "session_started"):
+                seen.add(key)
+                out.append((sender, type_name, ts, data))
+    return out
+
+
+def _rebuild(s: Session, ids: list[str], has_events: bool, extra: Extra | None = None) -> dict[str, list[Decision]]:
+    """Recompute the summaries of `ids` from all their events and assessments (idempotent: the
+    result depends only on the set of events). Returns each conversation's urgent and emergency
+    decisions (candidate alerts)."""
     accs: dict[str, _Acc] = {cid: _Acc() for cid in ids}
+    decisions: dict[str, list[Decision]] = {cid: [] for cid in ids}
+    rows: list = []
     if has_events:
-        for sender, type_name, ts, data in s.execute(
-            sa.select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
-            .where(events.c.sender_id.in_(ids), events.c.type_name.in_(("user", "bot", "slot", "session_started")))
-            .order_by(events.c.id)
-        ):
-            _accumulate(type_name, ts, data, accs[sender])
-    for cid, level, rule_ids, created in s.execute(
+        rows = list(
+            s.execute(
+                sa.select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
+                .where(events.c.sender_id.in_(ids), events.c.type_name.in_(("user", "bot", "slot", "session_started")))
+                .order_by(events.c.id)
+            )
+        )
+    for sender, type_name, ts, data in _merge(rows, {k: v for k, v in (extra or {}).items() if k in accs}):
+        acc = accs[sender]
+        _accumulate(type_name, ts, data, acc)
+        if type_name == "slot" and ts is not None:
+            d = _loads(data)
+            if d.get("name") == "triage_level" and d.get("value") in ALERT_LEVELS:
+                decisions[sender].append(Decision(f"slot:{ts:.6f}", str(d["value"]), _ts(ts), list(acc.rules)))  # type: ignore[arg-type]
+            elif d.get("name") == "red_flags" and decisions[sender]:
+                last = decisions[sender][-1]  # the action sets red_flags with triage_level
+                if abs(last.at.timestamp() - ts) <= 2:
+                    last.rule_ids = _rule_ids_of(d.get("value"))
+    for aid, cid, level, rule_ids, created in s.execute(
         sa.select(
+            TriageAssessment.id,
             TriageAssessment.conversation_id,
             TriageAssessment.level,
             TriageAssessment.rule_ids,
             TriageAssessment.created_at,
         )
-        .where(TriageAssessment.conversation_id.in_(ids))
+        .where(TriageAssessment.conversation_id.in_(ids), in_transcript(TriageAssessment, has_events))
         .order_by(TriageAssessment.id)
     ):
         accs[cid].level(level)
         accs[cid].rule(_rule_ids_of(rule_ids))
         accs[cid].at(created.timestamp() if created else None)
+        if level in ALERT_LEVELS and created is not None:
+            decisions[cid].append(Decision(f"assessment:{aid}", level, created, _rule_ids_of(rule_ids)))
     summaries = {
         r.conversation_id: r
         for r in s.execute(sa.select(ConversationSummary).where(ConversationSummary.conversation_id.in_(ids))).scalars()
@@ -182,6 +259,42 @@ def _rebuild(s: Session, ids: list[str], has_events: bool) -> None:
             s.add(ConversationText(conversation_id=cid, text=text))
         elif t.text != text:
             t.text = text
+    return decisions
+
+
+def _record_alerts(s: Session, decisions: dict[str, list[Decision]], now: datetime | None = None) -> int:
+    """One alert per new emergency or urgent decision (idempotent: a decision already recorded, by
+    its key or as the same level within ALERT_SAME_DECISION, adds nothing). Returns how many."""
+    now = now or datetime.now(UTC)
+    since = now - alert_max_age()
+    fresh = {cid: [d for d in ds if d.at >= since] for cid, ds in decisions.items()}
+    fresh = {cid: ds for cid, ds in fresh.items() if ds}
+    if not fresh:
+        return 0
+    existing: dict[str, list[Alert]] = {}
+    for a in s.execute(
+        sa.select(Alert).where(Alert.conversation_id.in_(list(fresh)), Alert.at >= since - ALERT_SAME_DECISION)
+    ).scalars():
+        existing.setdefault(a.conversation_id, []).append(a)
+    added = 0
+    for cid, ds in fresh.items():
+        have = existing.setdefault(cid, [])
+        for d in sorted(ds, key=lambda d: d.at):
+            if any(a.source_key == d.key or (a.level == d.level and abs(a.at - d.at) <= ALERT_SAME_DECISION) for a in have):
+                continue
+            a = Alert(
+                conversation_id=cid,
+                level=d.level,
+                rule_ids="," + ",".join(d.rule_ids) + "," if d.rule_ids else "",
+                source_key=d.key,
+                at=d.at,
+            )
+            s.add(a)
+            have.append(a)
+            added += 1
+    if added:
+        log.info("alerts: %d new", added)
+    return added
 
 
 # Re-read this many ids below the high-water mark on each sync: on PostgreSQL an event can become
@@ -191,7 +304,7 @@ RESCAN_IDS = 300
 SYNC_LOCK_KEY = 0x636C6F6E7573 + 1
 
 
-def sync_summaries(url: str | None = None) -> int:
+def sync_summaries(url: str | None = None, extra: Extra | None = None) -> int:
     """Bring the summary table up to date with new events and assessments; returns how many
     conversations were rebuilt.
 
@@ -208,8 +321,7 @@ def sync_summaries(url: str | None = None) -> int:
         return 0
     rebuilt = 0
     with session_scope(url) as s:
-        if s.get_bind().dialect.name == "postgresql":
-            s.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": SYNC_LOCK_KEY})
+        _writer_lock(s)
         marks = _marks(s, lock=True)
         ev_mark, as_mark = marks.get("events", 0), marks.get("assessments", 0)
         touched: set[str] = set()
@@ -226,13 +338,36 @@ def sync_summaries(url: str | None = None) -> int:
             as_mark = max(as_mark, aid)
         ids = sorted(touched)
         for i in range(0, len(ids), 500):
-            _rebuild(s, ids[i : i + 500], has_events)
+            _record_alerts(s, _rebuild(s, ids[i : i + 500], has_events, extra))
             s.flush()
             rebuilt += len(ids[i : i + 500])
         _set_mark(s, "events", ev_mark)
         _set_mark(s, "assessments", as_mark)
     log.info("conversation summaries: %d rebuilt", rebuilt)
     return rebuilt
+
+
+def _writer_lock(s: Session) -> None:
+    """One summary writer at a time (SQLite: the write transaction itself; PostgreSQL: an advisory lock)."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": SYNC_LOCK_KEY})
+
+
+def apply_events(url: str | None, extra: Extra) -> int:
+    """Bring the summaries, search text and alerts of the conversations in `extra` (events from
+    the broker) up to date: each is recomputed from its stored events plus these (idempotent: an
+    event delivered twice, or both delivered and stored, changes nothing). Returns how many
+    conversations were rebuilt."""
+    ids = sorted(extra)
+    if not ids:
+        return 0
+    with session_scope(url) as s:
+        _writer_lock(s)
+        has_events = _events_table_exists(s)
+        for i in range(0, len(ids), 500):
+            _record_alerts(s, _rebuild(s, ids[i : i + 500], has_events, extra))
+            s.flush()
+    return len(ids)
 
 
 # --- list ---------------------------------------------------------------------------------------
@@ -500,7 +635,8 @@ def transcript(s: Session, ref: str) -> Transcript | None:
         return None
     cid = summary.conversation_id
     items: list[Item] = []
-    if _events_table_exists(s):
+    has_events = _events_table_exists(s)
+    if has_events:
         rows = s.execute(
             sa.select(events.c.type_name, events.c.timestamp, events.c.data)
             .where(events.c.sender_id == cid)
@@ -541,7 +677,7 @@ def transcript(s: Session, ref: str) -> Transcript | None:
                 items.append(Item(kind="session", at=at, text="new session"))
     for a in s.execute(
         sa.select(TriageAssessment)
-        .where(TriageAssessment.conversation_id == cid)
+        .where(TriageAssessment.conversation_id == cid, in_transcript(TriageAssessment, has_events))
         .order_by(TriageAssessment.created_at, TriageAssessment.id)
     ).scalars():
         items.append(
@@ -567,7 +703,7 @@ def transcript(s: Session, ref: str) -> Transcript | None:
     appts = list(
         s.execute(
             sa.select(AppointmentRequest)
-            .where(AppointmentRequest.conversation_id == cid)
+            .where(AppointmentRequest.conversation_id == cid, in_transcript(AppointmentRequest, has_events))
             .order_by(AppointmentRequest.created_at)
         ).scalars()
     )
@@ -609,7 +745,9 @@ def dashboard(s: Session, tz: tzinfo, days: int = 14, now: datetime | None = Non
         ).all()
     )
     new_appts = s.execute(
-        sa.select(sa.func.count()).select_from(AppointmentRequest).where(AppointmentRequest.status == "new")
+        sa.select(sa.func.count())
+        .select_from(AppointmentRequest)
+        .where(AppointmentRequest.status == "new", in_transcript(AppointmentRequest, _events_table_exists(s)))
     ).scalar_one()
     day_list = [start_day + timedelta(days=i) for i in range(days)]
     per_day: dict[date, dict[str, int]] = {d: dict.fromkeys(LEVELS, 0) for d in day_list}

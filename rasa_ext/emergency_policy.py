@@ -10,7 +10,12 @@ message is parsed, rasa_ext.turn; it does not run the engine itself) and, after 
 - in crisis mode (RF-SELF-HARM fired earlier in the conversation) predicts `utter_crisis_support`
   (988 and 911, no buttons) instead of any other reply, so no form or menu starts again;
 - inside an active form, predicts `action_triage` for an urgent finding not announced yet, so that
-  it is told before the form's next question (outside forms rasa_ext.turn tells it after the reply).
+  it is told before the form's next question (outside forms rasa_ext.turn tells it after the reply);
+- for a message that is not English (rasa_ext.turn.language) and states no emergency, predicts
+  `utter_not_english` (the assistant reads English for now, with the emergency and clinic numbers;
+  in Spanish for Spanish) or `utter_not_english_urgent` for an urgent finding not announced yet,
+  then `action_listen`: an active form stays as it was, its question unanswered. (An emergency in
+  such a message still gets `action_triage`, which answers in the message's language.)
 The prediction is marked as not depending on user input so that it outranks the form happy path of
 the RulePolicy (see `DefaultPolicyPredictionEnsemble`), and its priority is above the RulePolicy's.
 Right after an emergency has been announced, or the crisis reply given, it predicts `action_listen`,
@@ -86,7 +91,7 @@ class EmergencyPolicy(Policy):
         latest = tracker.latest_action_name
         if latest == TRIAGE_ACTION and tracker.get_slot("triage_level") == "emergency":
             return ACTION_LISTEN_NAME
-        if latest == turn.CRISIS_RESPONSE:
+        if latest in (turn.CRISIS_RESPONSE, turn.NOT_ENGLISH_RESPONSE, turn.NOT_ENGLISH_URGENT_RESPONSE):
             return ACTION_LISTEN_NAME
         if latest != ACTION_LISTEN_NAME or not isinstance(tracker.latest_message, UserUttered):
             return None
@@ -94,11 +99,13 @@ class EmergencyPolicy(Policy):
             return None
         value = turn.current(tracker)
         if value is None:  # the engine failed: the fail-safe path and the other policies answer
-            return None
+            return turn.NOT_ENGLISH_RESPONSE if turn.language(tracker) != turn.ENGLISH else None
         if value.get("stated_emergency") or turn.unannounced(value, tracker):
             return TRIAGE_ACTION
         if value.get("crisis"):
             return turn.CRISIS_RESPONSE
+        if turn.language(tracker) != turn.ENGLISH:
+            return turn.not_english_response(value, tracker)
         if tracker.active_loop_name and turn.unannounced(value, tracker, ("urgent",)):
             return TRIAGE_ACTION
         return None

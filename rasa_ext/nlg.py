@@ -6,6 +6,13 @@ This generator (endpoints.yml, `nlg: type: rasa_ext.nlg.ClinicResponseGenerator`
 those values from the clinic profile, and guards every rendered response: a text that would show
 an unfilled value ("None", a "{slot}" left over) is replaced by the honest trouble notice with the
 numbers (rasa_ext.failsafe).
+
+Language: `generate` conditions responses on the `language` of the message being answered
+(rasa_ext.turn.reply_language: the latest user message's, or at a session start the one the new
+message brought), so the Spanish variations of domain.yml (`condition: language == es`) are chosen
+even for the welcome that precedes the message. A response whose `custom` says `emergency: true`
+gets the full emergency payload (rasa_ext.failsafe.emergency_custom: the number to call, `tel:`,
+its own text), the same as every other emergency message.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.settings import clinic
-from rasa_ext.failsafe import trouble_text
+from rasa_ext.failsafe import emergency_custom, trouble_text
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +70,13 @@ class ClinicResponseGenerator(TemplatedNaturalLanguageGenerator):
             logger.error("response %s has unfilled values %s; sent the trouble notice instead", utter_action, missing)
             return {"text": trouble_text(), "custom": {"failsafe": True}}
         response = self._fill_response(copy.deepcopy(template), values)
+        response.pop("condition", None)  # which variation was chosen is no part of the message
         if shows_unfilled_value(response.get("text")):
             logger.error("response %s rendered with a placeholder left; sent the trouble notice instead", utter_action)
             return {"text": trouble_text(), "custom": {"failsafe": True}}
+        custom = response.get("custom")
+        if isinstance(custom, dict) and custom.get("emergency") is True:
+            response["custom"] = {**custom, **emergency_custom(response.get("text") or "")}
         return response
 
     async def generate(
@@ -75,4 +86,8 @@ class ClinicResponseGenerator(TemplatedNaturalLanguageGenerator):
         output_channel: Text,
         **kwargs: Any,
     ) -> Optional[Dict[Text, Any]]:
-        return self.generate_from_slots(utter_action, tracker.current_slot_values(), output_channel, **kwargs)
+        from rasa_ext.turn import LANGUAGE_SLOT, reply_language
+
+        slots = dict(tracker.current_slot_values())
+        slots[LANGUAGE_SLOT] = reply_language(tracker)
+        return self.generate_from_slots(utter_action, slots, output_channel, **kwargs)

@@ -76,13 +76,9 @@ def pending_emergency(tracker: Any) -> Optional[dict]:
     Reads the turn's assessment (rasa_ext.turn: the `assessment` slot), the same one EmergencyPolicy
     and the actions read; the engine runs here only for a tracker that did not come through the seam."""
     value = turn.current(tracker)
-    if value is None:  # the engine failed: nothing can be named
+    if not turn.emergency_due(value, tracker):  # None too: the engine failed, nothing can be named
         return None
     flags = [f["id"] for f in value.get("red_flags") or []]
-    stated = bool(value.get("stated_emergency"))
-    # Saying it is an emergency always gets the message again (as action_triage does).
-    if not (turn.unannounced(value, tracker) or stated):
-        return None
     message = failsafe.emergency_message(turn.user_texts(tracker), assessment=turn.assessment(value))
     if message is None:
         return None
@@ -152,11 +148,29 @@ class FailsafeRemoteAction(RemoteAction):
             except Exception:  # noqa: BLE001 - the trouble notice still goes out
                 emergency = None
         if emergency is not None:
-            events.append(create_bot_utterance(dict(emergency["message"])))
+            message = dict(emergency["message"])
+            if turn.language(tracker) != turn.ENGLISH:
+                # The emergency reply in the message's language (domain.yml), as action_triage gives it.
+                try:
+                    translated = await nlg.generate(turn.EMERGENCY_NOT_ENGLISH_RESPONSE, tracker, output_channel.name())
+                except Exception:  # noqa: BLE001 - the English emergency message still goes out
+                    logger.error("could not render the emergency reply in the message's language")
+                    translated = None
+                if translated and (translated.get("custom") or {}).get("emergency"):
+                    message = dict(translated)
+            events.append(create_bot_utterance(message))
             events += [SlotSet("triage_level", "emergency"), SlotSet("red_flags", emergency["red_flags"])]
             if tracker.active_loop_name:
                 events += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
-        events.append(create_bot_utterance(failsafe.trouble_message()))
+        trouble = failsafe.trouble_message()
+        if turn.language(tracker) != turn.ENGLISH:
+            try:
+                translated = await nlg.generate(turn.TROUBLE_NOT_ENGLISH_RESPONSE, tracker, output_channel.name())
+            except Exception:  # noqa: BLE001 - the English notice still goes out
+                translated = None
+            if translated and translated.get("text") and not (translated.get("custom") or {}).get("failsafe"):
+                trouble["text"] = translated["text"]  # same custom payload, the message's language
+        events.append(create_bot_utterance(trouble))
         events.append(FollowupAction(ACTION_LISTEN_NAME))
         return events
 

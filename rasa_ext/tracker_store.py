@@ -17,6 +17,7 @@ An SQLite file is kept readable by its owner only.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import threading
@@ -31,6 +32,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.db import sqlite_opener
 from bot.settings import database_url, db_timeout
@@ -135,10 +137,15 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         Rasa's SQLTrackerStore.save publishes first (`stream_events`) and writes after: a turn the
         database refused (503, "please send it again") would still reach the broker's consumers,
         and its resend would reach them twice. Here the events to publish are worked out before the
-        write (the stored tracker against this one, as Rasa does) and published after the commit."""
+        write (the stored tracker against this one, as Rasa does) and published after the commit.
+        The database work runs off the event loop (in `probe_executor()`): a save waiting on a
+        locked SQLite file or a PostgreSQL lock (up to CLONUS_DB_TIMEOUT) must not stop every other
+        conversation, the channels' fail-safe time limits included. The order of one
+        conversation's turns is kept by Rasa's lock store, which holds the conversation until this
+        returns."""
         try:
             new_events = await self._events_to_publish(tracker)
-            await super().save(tracker)
+            await asyncio.get_running_loop().run_in_executor(probe_executor(), self._store_new_events, tracker)
         except Exception as exc:  # noqa: BLE001 - every database error means the same to the channel
             logger.error("could not store a conversation turn (%s)", type(exc).__name__)
             raise TrackerStoreUnavailable("the conversation could not be stored") from None
@@ -158,6 +165,23 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         """Not before the write: `save` publishes after it (Rasa's save calls this first)."""
         return None
 
+    def _store_new_events(self, tracker: DialogueStateTracker) -> None:
+        """The database half of SQLTrackerStore.save (Rasa 3.6), unchanged, run in a thread."""
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
+
     def _probe_writable(self) -> None:
         """SQLite: take the write lock and give it back. Readers are never blocked under WAL, so a
         database that another process has locked (or a read-only file) reads fine and only fails
@@ -172,13 +196,25 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         finally:
             raw.close()
 
+    def _read(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        """SQLTrackerStore._retrieve (Rasa 3.6), after the SQLite write-lock probe, run in a thread."""
+        if self.engine.dialect.name == "sqlite":
+            self._probe_writable()
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions).all()
+            events = [json.loads(row.data) for row in rows]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
+
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         try:
-            if self.engine.dialect.name == "sqlite":
-                # Off the event loop: a turn waiting on a locked file must not hold up the others.
-                # Its own threads: every waiting turn waits at once, each for CLONUS_DB_TIMEOUT at most.
-                await asyncio.get_running_loop().run_in_executor(probe_executor(), self._probe_writable)
-            return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+            # Off the event loop: a turn waiting on a locked file (or a database that does not
+            # answer) must not hold up the others. Its own threads: every waiting turn waits at
+            # once, each for CLONUS_DB_TIMEOUT at most.
+            return await asyncio.get_running_loop().run_in_executor(
+                probe_executor(), self._read, sender_id, fetch_events_from_all_sessions
+            )
         except Exception as exc:  # noqa: BLE001 - every database error means the same to the channel
             logger.error("could not read a conversation (%s)", type(exc).__name__)
             raise TrackerStoreUnavailable("the conversation could not be read") from None

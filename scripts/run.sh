@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the assistant on localhost: migrations, training when needed, then the action server, the
-# Rasa server (the widget and SMS channels of credentials.yml, the HTTP API) and the staff console under
+# Rasa server (the widget and SMS channels of credentials.yml, the HTTP API), the staff console and its
+# consumer (summaries, search text, live alerts; catch-up from the tracker store, no broker) under
 # supervisord (scripts/supervisord.conf): a process that dies is restarted, with a log line, and
 # the others keep running. Ctrl-C stops them all.
 set -euo pipefail
@@ -42,6 +43,8 @@ echo "preparing the database ($(.venv/bin/python -c 'from bot.settings import da
 
 # The demo page is same-origin; other sites that embed the widget are listed in CORS_ORIGINS.
 export RASA_CORS_ARGS=""
+# The single-machine shape has no event broker: console.consumer catches up from the tracker store.
+export RABBITMQ_HOST=""
 [ -n "${CORS_ORIGINS:-}" ] && RASA_CORS_ARGS="--cors ${CORS_ORIGINS}"
 
 cat <<MSG

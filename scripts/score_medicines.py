@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.medications import analyse  # noqa: E402  (needs ROOT on sys.path when run as a script)
+from bot.medications import analyse, knowledge  # noqa: E402  (needs ROOT on sys.path when run as a script)
 
 TARGET = 0.98
 DEFAULT_PATH = Path("/work/blind/issue9/dev/medicine_texts.yml")
@@ -65,8 +65,20 @@ class MedScore:
         return self.unrec_found / self.unrec_expected if self.unrec_expected else 1.0
 
 
+def canonical(name: str) -> str:
+    """The knowledge base's canonical name for a name a set labels with ("same" is SAMe, i.e.
+    s-adenosylmethionine): a set may write a medicine by any alias the knowledge base knows, and that
+    is a difference in naming, not in what was recognised. A name the base does not know is kept."""
+    name = str(name).lower()
+    kb = knowledge()
+    if name in kb.medicines:
+        return name
+    med = kb.lookup(name)
+    return med.name if med is not None else name
+
+
 def expected_pairs(item: dict) -> Set[Pair]:
-    return {(str(m["name"]).lower(), m.get("status") == "current") for m in item.get("mentions") or []}
+    return {(canonical(m["name"]), m.get("status") == "current") for m in item.get("mentions") or []}
 
 
 def engine_pairs(text: str) -> Tuple[Set[Pair], List[str]]:
@@ -89,7 +101,7 @@ def score(items: Sequence[dict]) -> MedScore:
         s.fn += len(want - got)
         if want == got:
             s.exact += 1
-        want_names = {str(m["name"]).lower() for m in item.get("mentions") or [] if m.get("status") != "negated"}
+        want_names = {canonical(m["name"]) for m in item.get("mentions") or [] if m.get("status") != "negated"}
         got_names = {m.name for m in analyse(item["text"]).mentions if m.status != "negated"}
         s.name_tp += len(want_names & got_names)
         s.name_fp += len(got_names - want_names)

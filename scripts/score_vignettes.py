@@ -22,6 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.triage import LEVELS, assess  # noqa: E402  (needs ROOT on sys.path when run as a script)
+from scripts.score_medicines import canonical  # noqa: E402  (a set's names, in the knowledge base's words)
 
 DEFAULT_PATH = ROOT / "tests" / "vignettes" / "vignettes.yml"
 TARGET_EMERGENCY_RECALL = 1.0
@@ -84,7 +85,7 @@ def score(vignettes: Sequence[dict]) -> Score:
             s.rules_expected_fired += 1
             if expected == fired:
                 s.rules_exact += 1
-        if current == sorted(v.get("current") or []):
+        if current == sorted(canonical(name) for name in v.get("current") or []):
             s.meds_exact += 1
     return s
 

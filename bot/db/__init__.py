@@ -158,6 +158,20 @@ def session_scope(url: str | None = None, *, write: bool = True) -> Iterator[Ses
         yield session
 
 
+def bound_connection(url: str | None = None) -> Connection | None:
+    """The connection a test bound `url` to (bind_to_connection), or None outside such a test."""
+    return (_bound.get() or {}).get(_resolve(url))
+
+
+def write_engine(url: str | None = None) -> Engine:
+    """The engine for a write transaction: on SQLite it takes the write lock up front (BEGIN
+    IMMEDIATE) so that it waits for the busy timeout instead of failing at its first write."""
+    engine = get_engine(url)
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")  # type: ignore[return-value]
+    return engine
+
+
 @contextlib.contextmanager
 def bind_to_connection(connection: Connection, url: str | None = None) -> Iterator[None]:
     """Route session_scope(url) to `connection` (tests roll its transaction back afterwards)."""
@@ -208,6 +222,7 @@ def current_revision(url: str | None = None) -> str | None:
 
 
 from bot.db.repository import (  # noqa: E402  (the helpers import session_scope from here)
+    in_transcript,
     is_sms_opted_out,
     record_appointment_request,
     record_assessment,
@@ -217,13 +232,16 @@ from bot.db.repository import (  # noqa: E402  (the helpers import session_scope
 __all__ = [
     "alembic_config",
     "bind_to_connection",
+    "bound_connection",
     "current_revision",
     "dispose_engines",
     "get_engine",
+    "in_transcript",
     "is_sms_opted_out",
     "migrate",
     "record_appointment_request",
     "record_assessment",
     "session_scope",
     "set_sms_opt_out",
+    "write_engine",
 ]

@@ -86,6 +86,9 @@ class AppointmentRequest(Base):
     # SHA-256 hex of (conversation, the stored turn the booking follows, the booking's content):
     # a turn resent after the Rasa server refused to store it finds the request it made (0009).
     idempotency_key = sa.Column(sa.String(64), nullable=True, unique=True)
+    # Timestamp of the user message of the turn that made (or, resent, found) it: shown to staff
+    # only when that message is in Rasa's `events` (bot.db.in_transcript; NULL: always) (0010).
+    turn_timestamp = sa.Column(sa.Float(), nullable=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
     updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -103,6 +106,9 @@ class TriageAssessment(Base):
     # SHA-256 hex of (conversation, the stored turn it follows, the action): a resent turn
     # replaces the row its refused attempt wrote (0009).
     idempotency_key = sa.Column(sa.String(64), nullable=True, unique=True)
+    # Timestamp of the user message of the turn that wrote it: shown to staff only when that
+    # message is in Rasa's `events` (bot.db.in_transcript; NULL: always) (0010).
+    turn_timestamp = sa.Column(sa.Float(), nullable=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, index=True)
 
 
@@ -238,3 +244,27 @@ class SyncState(Base):
 
     name = sa.Column(sa.String(64), primary_key=True)
     value = sa.Column(sa.BigInteger, nullable=False, default=0)
+
+
+class Alert(Base):
+    """A new emergency or urgent triage decision, for the console's live banner (console.consumer
+    writes it, staff acknowledge it). One row per decision: `source_key` names it (the
+    `triage_level` slot event's timestamp, or an assessment row's id) and is unique per
+    conversation, so that a decision seen twice (broker and catch-up) is one alert."""
+
+    __tablename__ = "clonus_alert"
+    __table_args__ = (
+        sa.UniqueConstraint("conversation_id", "source_key", name="uq_clonus_alert_conversation_source"),
+        sa.CheckConstraint("level IN ('urgent', 'emergency')", name="level"),
+        sa.Index("ix_clonus_alert_open", "acknowledged_at", "id"),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False)
+    level = sa.Column(sa.String(16), nullable=False)
+    rule_ids = sa.Column(sa.Text, nullable=False, default="", server_default="")
+    source_key = sa.Column(sa.String(80), nullable=False)
+    at = sa.Column(UTCDateTime(), nullable=False)  # when the decision was made
+    created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
+    acknowledged_at = sa.Column(UTCDateTime(), nullable=True)
+    acknowledged_by = sa.Column(sa.String(150), nullable=True)

@@ -44,23 +44,28 @@ def record_appointment_request(
     triage_level: str | None,
     url: str | None = None,
     idempotency_key: str | None = None,
+    turn_timestamp: float | None = None,
 ) -> int:
     """Store a booking request (status `new`) and return its id.
 
     With an `idempotency_key`, a request already stored under that key is returned instead of a
     new one (a turn resent after the Rasa server refused to store it; two racing attempts meet the
-    unique constraint and the loser returns the winner's id)."""
+    unique constraint and the loser returns the winner's id); it now belongs to this attempt's
+    turn (`turn_timestamp`, the user message's timestamp: staff see it once that turn is stored,
+    `in_transcript`)."""
     _check_level(triage_level, allow_none=True)
     for attempt in (1, 2):
         try:
             with _session_scope(url) as s:
                 if idempotency_key is not None:
                     existing = s.execute(
-                        sa.select(AppointmentRequest.id).where(AppointmentRequest.idempotency_key == idempotency_key)
+                        sa.select(AppointmentRequest).where(AppointmentRequest.idempotency_key == idempotency_key)
                     ).scalar_one_or_none()
                     if existing is not None:
-                        log.info("appointment request %s already stored for this turn", existing)
-                        return int(existing)
+                        if turn_timestamp is not None and existing.turn_timestamp != turn_timestamp:
+                            existing.turn_timestamp = turn_timestamp
+                        log.info("appointment request %s already stored for this turn", existing.id)
+                        return int(existing.id)
                 row = AppointmentRequest(
                     conversation_id=conversation_id,
                     patient_name=patient_name,
@@ -70,6 +75,7 @@ def record_appointment_request(
                     triage_level=triage_level,
                     status="new",
                     idempotency_key=idempotency_key,
+                    turn_timestamp=turn_timestamp,
                 )
                 s.add(row)
                 s.flush()
@@ -90,12 +96,14 @@ def record_assessment(
     medications: Any,
     url: str | None = None,
     idempotency_key: str | None = None,
+    turn_timestamp: float | None = None,
 ) -> int:
     """Store one triage decision of a conversation and return its id.
 
     With an `idempotency_key`, the row already stored under that key (the refused attempt of the
     same turn) is replaced: deleted and written again with a new id, so that the console's
-    incremental summary (ids above its mark) sees the new decision."""
+    incremental summary (ids above its mark) sees the new decision. `turn_timestamp`: the user
+    message of the turn that wrote it (staff see it once that turn is stored, `in_transcript`)."""
     _check_level(level)
     for attempt in (1, 2):
         try:
@@ -109,6 +117,7 @@ def record_assessment(
                     reasons=list(reasons),
                     medications=medications if medications is not None else [],
                     idempotency_key=idempotency_key,
+                    turn_timestamp=turn_timestamp,
                 )
                 s.add(row)
                 s.flush()
@@ -117,6 +126,35 @@ def record_assessment(
             if idempotency_key is None or attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def in_transcript(model: Any, has_events: bool = True) -> Any:
+    """SQL condition: this row of `model` (AppointmentRequest, TriageAssessment) belongs to a turn
+    that is in the conversation's stored transcript, or to no turn (`turn_timestamp` NULL).
+
+    The action server writes its rows while the turn runs, before the Rasa server stores the turn;
+    when that save fails (503, "please send it again") the rows stay, for a turn that is not in the
+    transcript, until a resend of the same turn takes them over (`idempotency_key`). Staff are shown
+    only rows whose turn's user message is in Rasa's `events` (same conversation, same timestamp):
+    visible exactly when the turn is, in the same transaction as its events, and nothing is deleted.
+    `has_events=False` (no `events` table yet): only rows of no turn."""
+    from bot.db.tracker import events
+
+    no_turn = model.turn_timestamp.is_(None)
+    if not has_events:
+        return no_turn
+    stored = (
+        sa.select(events.c.id)
+        .where(
+            events.c.sender_id == model.conversation_id,
+            events.c.type_name == "user",
+            # The same float both ways (the action server gets it in the tracker's JSON); the
+            # window only absorbs a rounding of a backend, far below two messages' distance.
+            events.c.timestamp.between(model.turn_timestamp - 1e-6, model.turn_timestamp + 1e-6),
+        )
+        .exists()
+    )
+    return sa.or_(no_turn, stored)
 
 
 def set_sms_opt_out(phone_e164: str, opted_out: bool, url: str | None = None) -> None:

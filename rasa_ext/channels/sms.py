@@ -245,9 +245,11 @@ def render_turn(messages: Iterable[Mapping[str, Any]], emergency_label: str = "E
     Buttons become "Reply N for ..." lines numbered across the whole turn (the numbering
     `turn_buttons` reproduces when the reply comes back). An emergency message keeps its text,
     starts with `emergency_label`, and always carries the number to call. Other custom JSON is
-    never shown raw.
+    never shown raw. Emergency messages come first in the text, before the welcome or anything else
+    of the turn, so that the first SMS page (`paginate`) is the emergency itself.
     """
     parts: List[str] = []
+    emergency_parts: set = set()
     number = 1
     for message in messages:
         text = plain_text(message.get("text"))
@@ -260,6 +262,7 @@ def render_turn(messages: Iterable[Mapping[str, Any]], emergency_label: str = "E
                 # The same response already went out as text (Rasa sends text and JSON of one
                 # response separately on some paths): mark that part instead of repeating it.
                 parts[earlier[-1]] = _mark_emergency(parts[earlier[-1]], call, emergency_label)
+                emergency_parts.add(earlier[-1])
             else:
                 if extra and _squash(extra) not in _squash(text):
                     text = f"{text}\n\n{extra}" if text else extra
@@ -276,8 +279,11 @@ def render_turn(messages: Iterable[Mapping[str, Any]], emergency_label: str = "E
             number += len(buttons)
             text = f"{text}\n{options}" if text else options
         if text:
+            if is_emergency(message):
+                emergency_parts.add(len(parts))
             parts.append(text)
-    return join_turn(parts)
+    first = [p for i, p in enumerate(parts) if i in emergency_parts]
+    return join_turn(first + [p for i, p in enumerate(parts) if i not in emergency_parts])
 
 
 def turn_buttons(messages: Iterable[Mapping[str, Any]]) -> List[Mapping[str, Any]]:

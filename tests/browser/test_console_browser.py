@@ -16,6 +16,7 @@ import bot.db as db
 from bot.db.tracker import create_events_table
 from console import auth, demo
 from console.app import create_app
+from console.consumer import catch_up
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
@@ -47,6 +48,7 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         demo.insert_events(
             conn, demo.conversation_events("+15555550177", now - timedelta(minutes=5), demo.SCENARIOS[0], "twilio")
         )
+    catch_up(url)  # the consumer's work: page views never write summaries
     with db.session_scope(url) as s:
         auth.create_user(s, "ada.admin", PASSWORD, "admin")
     app = create_app(database_url=url, secret_key="browser-test-" + "k" * 40, cookie_secure=True, timezone_=UTC)

@@ -37,6 +37,20 @@ def test_an_emergency_first_page_gives_the_number():
     assert "911" in pages[0] and all(len(p) <= 320 for p in pages)
 
 
+def test_an_emergency_after_the_welcome_is_on_the_first_page():
+    # The first message of a conversation is an emergency: the welcome (which itself mentions 911)
+    # comes first in the turn, then the emergency reply. The first page must be the emergency.
+    welcome = {"text": "Hi, I'm the clinic's assistant. I'm an automated tool, not a doctor, and I can't diagnose. "
+                       "If this is an emergency, call 911 now."}
+    emergency = {"text": "These signs together can be serotonin syndrome, a reaction to medicines that can become "
+                         "life-threatening quickly. " * 2 + "Call 911 now or go to the nearest emergency department.",
+                 "custom": {"emergency": True, "call": "911"}}
+    pages = sms.paginate(sms.render_turn([welcome, emergency]), emergency_number="911")
+    assert pages[0].startswith("EMERGENCY: These signs together")
+    assert all(sms.sms_length(p) <= sms.SMS_SHORT_CHARS for p in pages)
+    assert "automated tool, not a doctor" in " ".join(pages)  # the welcome is not dropped, only after
+
+
 @pytest.mark.parametrize("text, more", [("MORE", True), ("more pls", True), ("More.", True), ("more jerking today", False), ("", False)])
 def test_asks_for_more(text, more):
     assert sms.asks_for_more(text) is more

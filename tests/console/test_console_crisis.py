@@ -6,12 +6,13 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from console import demo
+from console.consumer import catch_up
 from tests.console.conftest import _scenario
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def _seed(db_connection) -> None:  # type: ignore[no-untyped-def]
+def _seed(db_connection, db_url: str) -> None:  # type: ignore[no-untyped-def]
     crisis = _scenario(
         "crisis",
         [("everyone would be better off without me", "out_of_scope", [], "Call 911 now. You can also call or text 988.")],
@@ -22,10 +23,11 @@ def _seed(db_connection) -> None:  # type: ignore[no-untyped-def]
     rows = demo.conversation_events("conv-crisis", NOW - timedelta(minutes=5), crisis, "dev")
     rows += demo.conversation_events("conv-stroke", NOW - timedelta(minutes=4), other, "dev")
     demo.insert_events(db_connection, rows)
+    catch_up(db_url)  # the consumer's work: page views never write summaries
 
 
-def test_crisis_is_marked_in_the_list_and_the_transcript(staff, db_connection) -> None:  # type: ignore[no-untyped-def]
-    _seed(db_connection)
+def test_crisis_is_marked_in_the_list_and_the_transcript(staff, db_connection, db_url) -> None:  # type: ignore[no-untyped-def]
+    _seed(db_connection, db_url)
     html = staff.get("/conversations").text
     rows = re.findall(r"<tr class=.*?</tr>", html, flags=re.S)
     crisis_rows = [r for r in rows if 'class="crisis"' in r]

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 import bot.db as db
 from bot.db.models import AppointmentRequest, AuditLog, ConversationReview, ReviewNote
+from console.consumer import catch_up
 from tests.console.helpers import NOW, csrf
 
 
@@ -43,6 +44,7 @@ def test_list_is_paginated(staff, seeded, db_url, db_connection) -> None:
     for i in range(60):
         rows += demo.conversation_events(f"bulk-{i:03d}", NOW - timedelta(days=1, minutes=i), demo.SCENARIOS[4], "rest")
     demo.insert_events(db_connection, rows)
+    catch_up(db_url)  # the consumer's work: page views never write summaries
     first = staff.get("/conversations").text
     assert len(_refs_in(first)) == 50 and "page 1 of 2" in first
     second = staff.get("/conversations?page=2").text
@@ -187,6 +189,7 @@ def test_export_csv_defuses_formulas_and_is_audited(staff, seeded, db_url, db_co
 
     evil = demo.Scenario("evil", (("hi", "greet", [], "hello"),), None, ())
     demo.insert_events(db_connection, demo.conversation_events("=cmd|' /C calc'!A0", NOW, evil, "@SUM(1+1)"))
+    catch_up(db_url)
     resp = staff.get("/export.csv", query_string={"level": "emergency"})
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     assert "attachment" in resp.headers["Content-Disposition"]

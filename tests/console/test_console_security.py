@@ -34,7 +34,7 @@ def _fill(rule) -> str:  # type: ignore[no-untyped-def]
 
 def _routes(app):  # type: ignore[no-untyped-def]
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in ("static", "login"):
+        if rule.endpoint in ("static", "auth.login"):
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule, method

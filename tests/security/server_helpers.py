@@ -182,3 +182,80 @@ def wait_until(predicate, timeout: float, interval: float = 0.5) -> bool:
             return True
         time.sleep(interval)
     return predicate()
+
+
+class SqliteLockAfter:
+    """Another connection takes the SQLite write lock the moment a row appears.
+
+    A thread polls `sql` (every millisecond, each poll its own read under WAL, so it sees the
+    action server's commit at once) and, when it returns a row, opens a write transaction
+    (`BEGIN IMMEDIATE`) and holds it until `release()`. Armed before a turn is sent, with `sql`
+    finding the row the turn's custom action commits, it makes the database fail the Rasa server's
+    save of that turn after its actions ran, the way a writer holding the file does."""
+
+    def __init__(self, path: Path, sql: str, params: tuple = (), give_up: float = 60) -> None:
+        self.path, self.sql, self.params, self.give_up = path, sql, params, give_up
+        self.locked = threading.Event()
+        self.locked_at: Optional[float] = None
+        self._release = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "SqliteLockAfter":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        self._release.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            deadline = time.monotonic() + self.give_up
+            while not self._release.is_set() and time.monotonic() < deadline:
+                if conn.execute(self.sql, self.params).fetchone() is not None:
+                    conn.execute("BEGIN IMMEDIATE")
+                    self.locked_at = time.monotonic()
+                    self.locked.set()
+                    self._release.wait()
+                    conn.execute("ROLLBACK")
+                    return
+                time.sleep(0.001)
+        finally:
+            conn.close()
+
+
+@contextmanager
+def postgres_events_locked(database_url: str) -> Iterator[None]:
+    """Another session holds `LOCK TABLE events IN EXCLUSIVE MODE` (what a long maintenance
+    transaction does): reads go on, every write to Rasa's tracker store waits, and the Rasa server's
+    save fails at its statement timeout, after the turn's custom actions ran and committed (they
+    write other tables)."""
+    engine = sa.create_engine(database_url, future=True)
+    conn = engine.connect()
+    try:
+        trans = conn.begin()
+        conn.execute(sa.text("LOCK TABLE events IN EXCLUSIVE MODE"))
+        try:
+            yield
+        finally:
+            trans.rollback()
+    finally:
+        conn.close()
+        engine.dispose()
+
+
+def count_rows(database_url: str, table: str, conversation_id: str) -> int:
+    engine = sa.create_engine(database_url, future=True)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.text(f"SELECT count(*) FROM {table} WHERE conversation_id = :c"), {"c": conversation_id}
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()

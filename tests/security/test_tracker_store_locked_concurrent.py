@@ -63,3 +63,62 @@ def test_turns_waiting_on_a_locked_file_all_wait_at_once(tmp_path, monkeypatch):
 def test_probe_threads_setting(monkeypatch, value, expected):
     monkeypatch.setenv("CLONUS_DB_PROBE_THREADS", value)
     assert ts.probe_threads() == expected
+
+
+def test_a_save_waiting_on_a_lock_leaves_the_event_loop_running(tmp_path, monkeypatch):
+    """Issue 8: Rasa's SQLTrackerStore.save does its database work on the event loop. While the
+    SQLite file is locked it waited there (the busy timeout, up to CLONUS_DB_TIMEOUT), so no other
+    conversation was read, answered or timed out meanwhile. A real lock from another connection,
+    held for less than the timeout: the save waits for it and succeeds, and the event loop keeps
+    running during the wait (another conversation's save too)."""
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    monkeypatch.setenv("CLONUS_DB_TIMEOUT", "5")
+    db_file = tmp_path / "clonus.sqlite3"
+    sqlite3.connect(str(db_file)).close()
+    store = ts.DatabaseUrlTrackerStore(domain=Domain.empty(), host=f"sqlite:///{db_file}")
+    hold = 1.5
+
+    def tracker(sender: str) -> DialogueStateTracker:
+        return DialogueStateTracker.from_events(sender, [ActionExecuted("action_listen"), UserUttered("hello")])
+
+    locked, release = threading.Event(), threading.Event()
+
+    def locker() -> None:
+        with sqlite_locked(db_file):
+            locked.set()
+            release.wait(hold)
+
+    async def scenario() -> tuple:
+        beats: list = []
+        running = True
+
+        async def heartbeat() -> None:
+            while running:
+                beats.append(time.monotonic())
+                await asyncio.sleep(0.02)
+
+        beat = asyncio.create_task(heartbeat())
+        thread = threading.Thread(target=locker, daemon=True)
+        thread.start()
+        assert await asyncio.get_running_loop().run_in_executor(None, locked.wait, 10)
+        start = time.monotonic()
+        first = asyncio.create_task(store.save(tracker("conversation-a")))
+        await asyncio.sleep(0.2)
+        second = asyncio.create_task(store.save(tracker("conversation-b")))
+        await asyncio.gather(first, second)
+        waited = time.monotonic() - start
+        running = False
+        await beat
+        thread.join()
+        during = [b for b in beats if start <= b <= start + waited]
+        gaps = [b - a for a, b in zip(during, during[1:], strict=False)]
+        return waited, max(gaps) if gaps else waited
+
+    waited, longest_gap = asyncio.run(scenario())
+    assert waited >= hold - 0.1, f"the saves did not wait for the lock ({waited:.2f} s)"
+    assert longest_gap < 0.5, f"the event loop stood still for {longest_gap:.2f} s while a save waited on the lock"
+    stored = sqlite3.connect(str(db_file)).execute("SELECT DISTINCT sender_id FROM events ORDER BY 1").fetchall()
+    assert stored == [("conversation-a",), ("conversation-b",)]
+    store.engine.dispose()

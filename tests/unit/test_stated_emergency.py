@@ -145,3 +145,27 @@ def test_a_repeated_stated_emergency_is_told_again(policy, domain):
     t = DialogueStateTracker.from_events("repeat-stated", events, slots=domain.slots)
     assert turn.current(t)["stated_emergency"]
     assert prediction(policy, t, domain) == "action_triage"
+
+
+# Someone else who is not breathing, blue or cannot be woken, said after the writer spoke of
+# themselves (outside test, 2026-12-02: "I take nardil" then "my husband isnt breathing" got
+# self_care; the same message alone got the emergency). A relation's past stays past.
+@pytest.mark.parametrize("conversation", [
+    ["I take nardil", "my husband isnt breathing"],
+    ["i have symptoms", "my husband isnt breathing"],
+    ["im on zoloft for anxiety", "wait my dad wont wake up"],
+    ["i take prozac", "my sons lips are going blue"],
+])
+def test_someone_else_in_danger_now_is_an_emergency_whoever_spoke_first(conversation):
+    result = assess(conversation)
+    assert result.triage_level == "emergency"
+
+
+@pytest.mark.parametrize("conversation", [
+    ["i take zoloft", "my grandpa had trouble breathing at the end, he had copd"],
+    ["my mom was unresponsive for a bit after her surgery last year"],
+    ["i take zoloft", "what if my son stopped breathing"],
+    ["i take zoloft", "my wife is fine, she is breathing ok"],
+])
+def test_a_relations_past_or_a_what_if_is_not_an_emergency(conversation):
+    assert assess(conversation).triage_level != "emergency"
