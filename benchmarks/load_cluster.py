@@ -26,6 +26,7 @@ import signal
 import statistics
 import sys
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
@@ -69,10 +70,11 @@ class Client:
                 conv.conversation = (await r.json())["conversation"]
                 conv.sender = conv.conversation.rsplit(".", 2)[0]
 
-    async def send_once(self, session: aiohttp.ClientSession, conv: Conv, text: str) -> bool:
+    async def send_once(self, session: aiohttp.ClientSession, conv: Conv, text: str, message_id: str) -> bool:
         if conv.channel == "widget":
+            # the same message_id on the retry, as the widget does: a turn stored once is answered from the store
             async with session.post(f"{self.base}/webhooks/widget/webhook",
-                                    json={"conversation": conv.conversation, "message": text}) as r:
+                                    json={"conversation": conv.conversation, "message": text, "message_id": message_id}) as r:
                 if r.status != 200:
                     conv.failures.append(f"HTTP {r.status}")
                     return False
@@ -99,9 +101,10 @@ class Client:
 
     async def turn(self, session: aiohttp.ClientSession, conv: Conv, text: str) -> None:
         t0 = time.perf_counter()
+        message_id = str(uuid.uuid4())
         for attempt in range(2):
             try:
-                ok = await self.send_once(session, conv, text)
+                ok = await self.send_once(session, conv, text, message_id)
             except Exception as exc:  # noqa: BLE001 - counted
                 conv.failures.append(type(exc).__name__)
                 ok = False

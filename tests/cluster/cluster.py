@@ -159,9 +159,11 @@ class Cluster:
         assert resp.status_code == 201, resp.text
         return resp.json()["conversation"]
 
-    def widget(self, conversation: str, text: str, base: Optional[str] = None, timeout: float = 120) -> requests.Response:
-        return requests.post((base or self.url) + WIDGET_PATH, json={"conversation": conversation, "message": text},
-                             timeout=timeout)
+    def widget(self, conversation: str, text: str, base: Optional[str] = None, timeout: float = 120,
+               message_id: Optional[str] = None) -> requests.Response:
+        """One widget message, with a message_id of its own as the widget sends (or `message_id`)."""
+        body = {"conversation": conversation, "message": text, "message_id": message_id or str(uuid.uuid4())}
+        return requests.post((base or self.url) + WIDGET_PATH, json=body, timeout=timeout)
 
     def sms(self, phone: str, text: str, base: Optional[str] = None, timeout: float = 120) -> requests.Response:
         url = (base or self.url) + SMS_PATH
