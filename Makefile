@@ -1,11 +1,16 @@
 # The two commands of the README. Both install what is missing first.
-.PHONY: run test install train lint bench
+.PHONY: run run-cluster test install train lint bench
 
 install:
 	@./scripts/bootstrap.sh
 
 run: install
 	@./scripts/run.sh
+
+# The cluster shape (docs/ARCHITECTURE.md, "Cluster shape"): HAProxy, 2 Rasa servers, 2 action
+# servers, PostgreSQL, Redis lock store, RabbitMQ event broker, console and its broker consumer.
+run-cluster: install
+	@./scripts/run_cluster.sh
 
 test: install
 	@./scripts/test.sh

@@ -23,6 +23,7 @@ import secrets
 import statistics
 import sys
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,7 +86,8 @@ async def _widget_turns(session: aiohttp.ClientSession, base: str, conversation:
         t0 = time.perf_counter()
         try:
             async with session.post(
-                f"{base}/webhooks/widget/webhook", json={"conversation": conversation, "message": text}
+                f"{base}/webhooks/widget/webhook",
+                json={"conversation": conversation, "message": text, "message_id": str(uuid.uuid4())},
             ) as r:
                 body = await r.text()
                 if r.status != 200:

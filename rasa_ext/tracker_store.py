@@ -23,12 +23,13 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.core.tracker_store import SQLTrackerStore, TrackerEventDiffEngine, create_engine_kwargs
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -131,17 +132,38 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         restrict_sqlite_file(url)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Rasa's save, with the database work off the event loop (in `probe_executor()`): a save
-        waiting on a locked SQLite file or a PostgreSQL lock (up to CLONUS_DB_TIMEOUT) must not
-        stop every other conversation, the channels' fail-safe time limits included. The order of
-        one conversation's turns is kept by Rasa's lock store, which holds the conversation until
-        this returns."""
+        """Stores the turn's new events, then (only then) publishes them to the event broker.
+
+        Rasa's SQLTrackerStore.save publishes first (`stream_events`) and writes after: a turn the
+        database refused (503, "please send it again") would still reach the broker's consumers,
+        and its resend would reach them twice. Here the events to publish are worked out before the
+        write (the stored tracker against this one, as Rasa does) and published after the commit.
+        The database work runs off the event loop (in `probe_executor()`): a save waiting on a
+        locked SQLite file or a PostgreSQL lock (up to CLONUS_DB_TIMEOUT) must not stop every other
+        conversation, the channels' fail-safe time limits included. The order of one
+        conversation's turns is kept by Rasa's lock store, which holds the conversation until this
+        returns."""
         try:
-            await self.stream_events(tracker)
+            new_events = await self._events_to_publish(tracker)
             await asyncio.get_running_loop().run_in_executor(probe_executor(), self._store_new_events, tracker)
         except Exception as exc:  # noqa: BLE001 - every database error means the same to the channel
             logger.error("could not store a conversation turn (%s)", type(exc).__name__)
             raise TrackerStoreUnavailable("the conversation could not be stored") from None
+        if self.event_broker is not None and new_events:
+            try:
+                await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+            except Exception as exc:  # noqa: BLE001 - the turn is stored: the consumer catches up from it
+                logger.error("could not publish a stored turn's events (%s)", type(exc).__name__)
+
+    async def _events_to_publish(self, tracker: DialogueStateTracker) -> List[Event]:
+        if self.event_broker is None:
+            return []
+        old_tracker = await self.retrieve(tracker.sender_id)
+        return list(TrackerEventDiffEngine.event_difference(old_tracker, tracker))
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """Not before the write: `save` publishes after it (Rasa's save calls this first)."""
+        return None
 
     def _store_new_events(self, tracker: DialogueStateTracker) -> None:
         """The database half of SQLTrackerStore.save (Rasa 3.6), unchanged, run in a thread."""

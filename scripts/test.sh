@@ -8,6 +8,8 @@ export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0
 if [ -x scripts/install_browser.sh ] || [ -f scripts/install_browser.sh ]; then
   bash scripts/install_browser.sh
 fi
+# HAProxy for the cluster shape's tests (tests/cluster).
+bash scripts/install_haproxy.sh
 
 echo "== rasa data validate --fail-on-warnings"
 .venv/bin/rasa data validate --fail-on-warnings --quiet

@@ -439,15 +439,31 @@
     });
   }
 
-  function post(message, retried) {
-    return conversation().then(function (id) {
-      return request(config.endpoint, { conversation: id, message: message });
+  // A random id for each message (a UUID, version 4), sent with it and again, unchanged, with
+  // every retry or resend of that message: the server processes one message id at most once and
+  // answers a repeat with the reply it stored for the first (a load balancer may replay a request
+  // whose server died after storing the turn but before answering).
+  function messageId() {
+    var c = window.crypto || window.msCrypto;
+    if (c && typeof c.randomUUID === "function") return c.randomUUID();
+    var b = new Uint8Array(16);
+    if (c && c.getRandomValues) c.getRandomValues(b);
+    else for (var i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function post(message, id, retried) {
+    return conversation().then(function (conversationId) {
+      return request(config.endpoint, { conversation: conversationId, message: message, message_id: id });
     }).catch(function (failure) {
       // An id the server no longer accepts (expired, or signed with an old secret): a new one.
       if (failure instanceof Failure && failure.status === 401 && !retried) {
         state.conversation = null;
         saveState();
-        return post(message, true);
+        return post(message, id, true);
       }
       throw failure;
     });
@@ -474,10 +490,11 @@
     if (!message || !String(message).trim()) return;
     retireButtons();
     if (shown !== null) addMessage({ from: "user", text: shown === undefined ? message : shown });
+    var id = messageId();
     pending += 1;
     setTyping(true);
     queue = queue.then(function () {
-      return post(message).then(function (replies) {
+      return post(message, id).then(function (replies) {
         var added = 0;
         (Array.isArray(replies) ? replies : []).forEach(function (r) {
           var msg = fromServer(r);

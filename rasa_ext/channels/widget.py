@@ -5,8 +5,18 @@ the response).
     GET  /webhooks/widget/demo              demo page (strict Content-Security-Policy)
     GET  /webhooks/widget/static/<file>     widget.js, widget.css, demo.css
     POST /webhooks/widget/conversation      {} -> 201 {"conversation": "<signed id>"}
-    POST /webhooks/widget/webhook           {"conversation": "<signed id>", "message": "<text>"}
+    POST /webhooks/widget/webhook           {"conversation": "<signed id>", "message": "<text>",
+                                             "message_id": "<UUID>"}
                                             -> 200 [messages]
+
+`message_id` (optional for backward compatibility; the widget always sends one) is a UUID the
+widget draws for each message and sends again, unchanged, on every retry or resend of that
+message (and HAProxy's retry/redispatch replays the same body). It is kept in the UserUttered's
+metadata (`metadata["message_id"]`), and a message is processed at most once per conversation:
+under the conversation's lock (Rasa's lock store: in memory, or rasa_ext.lock_store in the
+cluster) the channel reads the tracker, and when it already holds a user event with that id the
+message is not processed again; the answer is the bot messages that followed that stored event
+(the reply a server that died after storing the turn never sent). A malformed id is a 400.
 
 No caller chooses whose conversation it is: the server mints a random conversation id and signs
 it (HMAC-SHA256 with CLONUS_WIDGET_SECRET, or a secret generated into the data directory with
@@ -72,6 +82,10 @@ STATIC_FILES = {  # the only files served: no path ever comes from the request
 CONVERSATION_PREFIX = "web-"
 CONVERSATION_ID_RE = re.compile(r"^web-[A-Za-z0-9_-]{24}$")
 SIGNER_SALT = "clonus-widget-conversation"
+# A widget message id: a UUID, canonical (8-4-4-4-12 hex) or as 32 hex digits; kept lower-case.
+MESSAGE_ID_RE = re.compile(r"^(?:[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$")
+#: The UserUttered metadata key under which a widget message's id is kept.
+MESSAGE_ID_KEY = "message_id"
 MAX_BODY_BYTES = 16 * 1024
 MAX_JSON_DEPTH = 4
 DEFAULT_LIMITS = {
@@ -123,6 +137,37 @@ class WidgetOutput(OutputChannel):
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text})
 
+
+
+def message_id_of(data: Dict[str, Any]) -> Optional[str]:
+    """The widget message id of a request body (lower-case, hyphens kept as sent), None when
+    absent; Refusal(400) when present but not a UUID."""
+    value = data.get(MESSAGE_ID_KEY)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not MESSAGE_ID_RE.match(value):
+        raise Refusal(400, "invalid message_id")
+    return value.lower()
+
+
+def replies_to(tracker: Any, message_id: str) -> Optional[List[Dict[str, Any]]]:
+    """The bot messages (widget format) that followed the user event of `tracker` whose metadata
+    holds `message_id`, up to the next user event; None when no user event holds it."""
+    events = list(getattr(tracker, "events", None) or [])
+    for index, event in enumerate(events):
+        if type(event).__name__ != "UserUttered":
+            continue
+        if (getattr(event, "metadata", None) or {}).get(MESSAGE_ID_KEY) != message_id:
+            continue
+        replies: List[Dict[Text, Any]] = []
+        for later in events[index + 1 :]:
+            name = type(later).__name__
+            if name == "UserUttered":
+                break
+            if name == "BotUttered":
+                replies.append(later.message())  # what the processor sent the output channel
+        return replies
+    return None
 
 
 class Refusal(Exception):
@@ -350,6 +395,7 @@ class WidgetInput(InputChannel):
         self._limit(self.per_ip, client_ip(request))
         data = await self._json_body(request)
         sender = self.conversation_id(data.get("conversation"))
+        message_id = message_id_of(data)
         text = data.get("message")
         if not isinstance(text, str) or not text.strip():
             self._limit(self.per_conversation, sender)
@@ -375,9 +421,54 @@ class WidgetInput(InputChannel):
         else:
             # A button's title typed instead of pressed acts as the button (the typed words are kept).
             message = await typed_reply_message(request, text, collector, sender, self.name())
+        if message_id is not None:
+            message.metadata = {**(message.metadata or {}), MESSAGE_ID_KEY: message_id}
+            if message.parse_data is not None:
+                message.parse_data["metadata"] = message.metadata
         try:
-            await on_new_message(message)
+            if message_id is None:
+                await on_new_message(message)
+            else:
+                replayed = await self._once(request, message, message_id, on_new_message)
+                if replayed is not None:
+                    logger.info("widget: a repeated message id was answered from the stored turn")
+                    return 200, replayed
         except Exception as exc:  # noqa: BLE001 - The exception's text may quote the message: its type only, never the details.
             logger.error("widget: the assistant failed on a turn (%s)", type(exc).__name__)
             raise Refusal(503, "the assistant could not answer", await failsafe_turn(text, exc)) from None
         return 200, collector.messages
+
+    async def _once(
+        self,
+        request: Request,
+        message: UserMessage,
+        message_id: str,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> Optional[List[Dict[str, Any]]]:
+        """Process `message` unless its conversation already holds a user event with `message_id`;
+        then return the bot messages that followed that event (widget format) instead.
+
+        The check and the processing happen under one hold of the conversation's lock (the
+        agent's lock store), so two copies that arrive at once (on one server or on two) cannot
+        both pass the check: the second waits for the first turn to be stored, then finds it.
+        Agent.handle_message is that lock around processor.handle_message; the lock is not
+        re-entrant, so the processor is called here directly. Without a ready agent (no lock
+        store or tracker store to read) the message goes the usual way."""
+        agent = getattr(request.app.ctx, "agent", None)
+        lock_store = getattr(agent, "lock_store", None)
+        store = getattr(agent, "tracker_store", None)
+        processor = getattr(agent, "processor", None)
+        if agent is None or lock_store is None or store is None or processor is None or not agent.is_ready():
+            await on_new_message(message)
+            return None
+        async with lock_store.lock(message.sender_id):
+            tracker = await store.retrieve(message.sender_id)
+            if tracker is not None:
+                stored = replies_to(tracker, message_id)
+                if stored is not None:
+                    output = WidgetOutput()
+                    for reply in stored:
+                        await output.send_response(message.sender_id, reply)
+                    return output.messages
+            await processor.handle_message(message)
+        return None

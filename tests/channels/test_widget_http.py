@@ -3,6 +3,9 @@ the message endpoint's checks."""
 
 from __future__ import annotations
 
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 
@@ -84,6 +87,47 @@ def test_a_message_gets_the_replies_as_json(channel_stack):
     assert messages and all(isinstance(m, dict) for m in messages)
     assert any(m.get("text") for m in messages)
     assert user_texts(channel_stack, who.sender) == ["hello"]
+
+
+def _post_with_id(who, text, message_id):
+    return who.client.post(
+        who.stack.rasa_url + WIDGET_PATH,
+        json={"conversation": who.conversation, "message": text, "message_id": message_id},
+        timeout=90,
+    )
+
+
+def test_a_message_id_sent_twice_is_processed_once(channel_stack):
+    """A replayed or resent widget message (same message_id) is stored once and answered with the
+    reply of the stored turn (issue 11: HAProxy's replay after a server died mid-turn)."""
+    who = Visitor(channel_stack)
+    assert who.post("/greet").status_code == 200
+    message_id = str(uuid.uuid4())
+    first = _post_with_id(who, "what are the treatments", message_id)
+    again = _post_with_id(who, "what are the treatments", message_id)
+    assert first.status_code == again.status_code == 200
+    assert first.json() and again.json() == first.json()
+    assert user_texts(channel_stack, who.sender) == ["/greet", "what are the treatments"]
+    stored = [e for e in stored_events(channel_stack, who.sender) if e["event"] == "user"]
+    assert stored[-1]["metadata"]["message_id"] == message_id
+
+
+def test_a_message_id_sent_twice_at_once_is_processed_once(channel_stack):
+    who = Visitor(channel_stack)
+    assert who.post("/greet").status_code == 200
+    message_id = str(uuid.uuid4())
+    with ThreadPoolExecutor(2) as pool:
+        replies = list(pool.map(lambda _: _post_with_id(who, "how is clonus tested", message_id), range(2)))
+    assert [r.status_code for r in replies] == [200, 200]
+    assert replies[0].json() and replies[0].json() == replies[1].json()
+    assert user_texts(channel_stack, who.sender) == ["/greet", "how is clonus tested"]
+
+
+def test_a_malformed_message_id_is_refused(channel_stack):
+    who = Visitor(channel_stack)
+    resp = _post_with_id(who, "hello", "not-a-uuid")
+    assert resp.status_code == 400 and resp.json()["error"] == "invalid message_id"
+    assert user_texts(channel_stack, who.sender) == []
 
 
 def test_emergency_is_one_message_with_text_and_marker(channel_stack):

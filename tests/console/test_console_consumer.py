@@ -183,10 +183,33 @@ def _delete_queue(queue: str) -> None:
     asyncio.run(go())
 
 
+# A test queue is bound to the shared `rasa-exchange`, so it receives every event any Rasa server on
+# this machine publishes: one left behind (a run killed before its `finally`) fills up for ever.
+# RabbitMQ refuses a redeclaration whose durable/auto_delete/exclusive flags differ, and Rasa's
+# broker and the consumer both declare it durable in separate connections (so neither flag can be
+# set here); the queue's own expiry (`x-expires`, the same argument on both declarations) lets the
+# broker delete it once nobody has used it for this long, whatever happened to the test.
+TEST_QUEUE_EXPIRES_MS = 30_000
+
+
+def _expiring_test_queues(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from aio_pika.channel import Channel
+
+    declare = Channel.declare_queue
+
+    async def declare_queue(self, name=None, *, arguments=None, **kwargs):  # type: ignore[no-untyped-def]
+        if name and name.startswith("h11c_test_"):
+            arguments = {**(arguments or {}), "x-expires": TEST_QUEUE_EXPIRES_MS}
+        return await declare(self, name, arguments=arguments, **kwargs)
+
+    monkeypatch.setattr(Channel, "declare_queue", declare_queue)
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_events_published_by_rasa_reach_the_console_through_rabbitmq(fresh_db_url, backend: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     url = fresh_db_url(backend)
     queue = f"h11c_test_{uuid.uuid4().hex[:8]}"
+    _expiring_test_queues(monkeypatch)
     monkeypatch.setenv("RABBITMQ_HOST", RABBITMQ_HOST)
     monkeypatch.setenv("RABBITMQ_USERNAME", "guest")
     monkeypatch.setenv("RABBITMQ_PASSWORD", "guest")

@@ -1,0 +1,286 @@
+"""Load with faults, measured (issue 11): N concurrent conversations x T turns on the widget and the
+signed SMS channel, of which P conversations send two messages at the same moment, while one Rasa
+server and one action server are killed (SIGKILL) and restarted mid-run. Reports p50/p95 turn
+latency and throughput, turns that got no reply, and counts in PostgreSQL: lost, duplicated and
+reordered user messages (each must be 0).
+
+    # the cluster shape (scripts/run_cluster.sh: HAProxy, 2 Rasa, 2 action servers, Redis, RabbitMQ)
+    .venv/bin/python benchmarks/load_cluster.py --shape cluster --conversations 200 --turns 10 --pairs 20
+    # the single-machine shape (one Rasa server, one action server: tests.e2e.stack, PostgreSQL)
+    .venv/bin/python benchmarks/load_cluster.py --shape single ...
+
+Both use the newest model in models/ (never training) on a throwaway PostgreSQL database. Half the
+conversations are widget visitors (each from its own loopback address), half SMS numbers. A turn
+that failed (HTTP error, 503 fail-safe) is sent again once, as the widget and a person would; it
+counts as "unanswered" only when the retry failed too. In the single shape there is no second Rasa
+server: the Rasa kill is done only with --single-kill-rasa (every turn in the restart is lost).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import signal
+import statistics
+import sys
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional
+
+import aiohttp
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from twilio.request_validator import RequestValidator  # noqa: E402
+
+from benchmarks.load_channels import TURNS, loopback_address  # noqa: E402
+
+
+@dataclass
+class Conv:
+    channel: str
+    sender: str = ""
+    conversation: str = ""  # widget: the signed id
+    address: str = ""
+    sent: List[str] = field(default_factory=list)  # texts answered 200, in the order they were sent
+    latencies: List[float] = field(default_factory=list)
+    retried: int = 0
+    unanswered: int = 0
+    pair_texts: List[str] = field(default_factory=list)
+    failures: List[str] = field(default_factory=list)  # why a try failed: "HTTP 503", "failsafe", "TimeoutError"...
+
+
+class Client:
+    def __init__(self, base: str, token: str) -> None:
+        self.base = base.rstrip("/")
+        self.token = token
+
+    async def mint(self, conv: Conv) -> None:
+        conv.address = loopback_address()
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(conv.address, 0))) as s:
+            async with s.post(f"{self.base}/webhooks/widget/conversation", json={}) as r:
+                conv.conversation = (await r.json())["conversation"]
+                conv.sender = conv.conversation.rsplit(".", 2)[0]
+
+    async def send_once(self, session: aiohttp.ClientSession, conv: Conv, text: str, message_id: str) -> bool:
+        if conv.channel == "widget":
+            # the same message_id on the retry, as the widget does: a turn stored once is answered from the store
+            async with session.post(f"{self.base}/webhooks/widget/webhook",
+                                    json={"conversation": conv.conversation, "message": text, "message_id": message_id}) as r:
+                if r.status != 200:
+                    conv.failures.append(f"HTTP {r.status}")
+                    return False
+                messages = await r.json()
+                if any((m.get("custom") or {}).get("failsafe") for m in messages):
+                    conv.failures.append("failsafe")
+                    return False
+                return bool(messages)
+        url = f"{self.base}/webhooks/twilio_sms/webhook"
+        params = {"MessageSid": "SM" + secrets.token_hex(16), "From": conv.sender, "To": "+13125550100", "Body": text}
+        headers = {"X-Twilio-Signature": RequestValidator(self.token).compute_signature(url, params)}
+        async with session.post(url, data=params, headers=headers) as r:
+            if r.status != 200:
+                conv.failures.append(f"HTTP {r.status}")
+                return False
+            body = await r.read()
+        messages = [m.text or "" for m in ET.fromstring(body).findall("Message")]  # noqa: S314 - our TwiML
+        # the fail-safe notice (and the rate-limit notice) is an honest failure: the person sends it again
+        for marker, reason in (("having trouble", "failsafe"), ("faster than the assistant", "rate limit")):
+            if any(marker in m for m in messages):
+                conv.failures.append(reason)
+                return False
+        return bool(messages)
+
+    async def turn(self, session: aiohttp.ClientSession, conv: Conv, text: str) -> None:
+        t0 = time.perf_counter()
+        message_id = str(uuid.uuid4())
+        for attempt in range(2):
+            try:
+                ok = await self.send_once(session, conv, text, message_id)
+            except Exception as exc:  # noqa: BLE001 - counted
+                conv.failures.append(type(exc).__name__)
+                ok = False
+            if ok:
+                conv.latencies.append(time.perf_counter() - t0)
+                conv.sent.append(text)
+                return
+            if attempt == 0:
+                conv.retried += 1
+                await asyncio.sleep(1.0)
+        conv.unanswered += 1
+
+    async def run(self, conv: Conv, turns: List[str], pair_at: Optional[int]) -> None:
+        connector = aiohttp.TCPConnector(local_addr=(conv.address or loopback_address(), 0))
+        async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=180)) as session:
+            for i, text in enumerate(turns):
+                if i == pair_at:
+                    a, b = f"{text} (part one)", f"{text} (part two)"
+                    conv.pair_texts = [a, b]
+                    await asyncio.gather(self.turn(session, conv, a), self.turn(session, conv, b))
+                else:
+                    await self.turn(session, conv, text)
+
+
+def check(engine: sa.engine.Engine, conv: Conv) -> dict:
+    """Lost / duplicated / reordered user messages of one conversation, in the events table."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
+                            {"s": conv.sender}).scalars().all()
+    stored = [json.loads(r).get("text") for r in rows]
+    stored = [t for t in stored if t != "/greet"]
+    lost = sum(1 for t in set(conv.sent) if t not in stored)
+    duplicated = sum(stored.count(t) - 1 for t in set(stored) if stored.count(t) > 1)
+    # order: the answered texts (a pair may be stored either way round) must appear in send order
+    expected = [t for t in conv.sent if t not in conv.pair_texts]
+    seen = [t for t in dict.fromkeys(stored) if t in expected]
+    reordered = 0 if seen == [t for t in expected if t in seen] else 1
+    return {"lost": lost, "duplicated": duplicated, "reordered": reordered}
+
+
+def summary(convs: List[Conv], wall: float) -> dict:
+    lat = sorted(x for c in convs for x in c.latencies)
+    q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) >= 2 else [0.0] * 99
+    return {
+        "turns_answered": len(lat), "turns_retried": sum(c.retried for c in convs),
+        "unanswered": sum(c.unanswered for c in convs),
+        "failed_tries": dict(Counter(f for c in convs for f in c.failures)),
+        "p50_ms": round(q[49] * 1000), "p95_ms": round(q[94] * 1000), "wall_s": round(wall, 1),
+        "turns_per_s": round(len(lat) / wall, 2) if wall else None,
+    }
+
+
+async def faults(shape, stop_after: float, events: list) -> None:
+    """Kill one Rasa server and one action server (SIGKILL) a third into the run."""
+    await asyncio.sleep(stop_after)
+    loop = asyncio.get_running_loop()
+    if shape.kind == "cluster":
+        events.append((time.time(), "kill rasa1"))
+        await loop.run_in_executor(None, shape.cluster.kill, "rasa1")
+        await asyncio.sleep(2)
+        events.append((time.time(), "kill actions1"))
+        await loop.run_in_executor(None, shape.cluster.kill, "actions1")
+        # supervisord restarts both (autorestart)
+    else:
+        events.append((time.time(), "kill actions"))
+        await loop.run_in_executor(None, shape.stack.stop_action_server, signal.SIGKILL)
+        await asyncio.sleep(3)
+        await loop.run_in_executor(None, shape.stack.start_action_server)
+        events.append((time.time(), "actions restarted"))
+        if shape.kill_rasa:
+            proc = shape.stack.named["rasa"]
+            events.append((time.time(), "kill rasa"))
+            proc.send_signal(signal.SIGKILL)
+
+
+class Shape:
+    def __init__(self, kind: str, kill_rasa: bool) -> None:
+        self.kind, self.kill_rasa = kind, kill_rasa
+        self.cluster = self.stack = None
+
+    def start(self) -> None:
+        from tests.cluster.cluster import Cluster, newest_model
+
+        if self.kind == "cluster":
+            self.cluster = Cluster(newest_model()).start()
+            self.base, self.token, self.db = self.cluster.url, self.cluster.twilio_token, self.cluster.database_url
+        else:
+            from tests.channels.conftest import TWILIO_TOKEN, ChannelStack
+            from tests.e2e.stack import create_postgres_database
+
+            self.stack = ChannelStack(model=newest_model(), database_url=create_postgres_database()).start()
+            self.base, self.token, self.db = self.stack.rasa_url, TWILIO_TOKEN, self.stack.database_url
+
+    def rss_mb(self) -> dict:
+        """Resident memory of the Rasa and action servers now (MiB)."""
+        if self.cluster is not None:
+            pids = {p: self.cluster.pid(p) for p in ("rasa1", "rasa2", "actions1", "actions2")}
+        else:
+            pids = {name: proc.pid for name, proc in self.stack.named.items()}
+        out = {}
+        for name, pid in pids.items():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                out[name] = round(int(next(x for x in status.splitlines() if x.startswith("VmRSS")).split()[1]) / 1024)
+            except (OSError, StopIteration, ValueError):
+                out[name] = None
+        return out
+
+    def stop(self) -> None:
+        if self.cluster is not None:
+            self.cluster.cleanup()
+        if self.stack is not None:
+            from tests.e2e.stack import drop_postgres_database
+
+            self.stack.stop()
+            drop_postgres_database(self.stack.database_url)
+
+
+async def drive(shape: Shape, n: int, turns: List[str], pairs: int, fault_at: float) -> tuple:
+    client = Client(shape.base, shape.token)
+    convs = [Conv("widget" if i % 2 == 0 else "sms") for i in range(n)]
+    for c in convs:
+        if c.channel == "sms":
+            c.sender = f"+1{200 + secrets.randbelow(800)}555{secrets.randbelow(10_000):04d}"
+    await asyncio.gather(*(client.mint(c) for c in convs if c.channel == "widget"))
+    fault_log: list = []
+    t0 = time.perf_counter()
+    # Pairs only on the widget: an SMS number may send 10 messages a minute (a pair makes 11).
+    jobs = [client.run(c, turns, len(turns) // 2 if c.channel == "widget" and i < 2 * pairs else None)
+            for i, c in enumerate(convs)]
+    fault_task = asyncio.ensure_future(faults(shape, fault_at, fault_log)) if fault_at >= 0 else None
+    await asyncio.gather(*jobs)
+    wall = time.perf_counter() - t0
+    if fault_task is not None:
+        await fault_task
+    return convs, wall, fault_log
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shape", choices=["cluster", "single"], default="cluster")
+    ap.add_argument("--conversations", type=int, default=200)
+    ap.add_argument("--turns", type=int, default=10)
+    ap.add_argument("--pairs", type=int, default=20, help="conversations that send two messages at once")
+    ap.add_argument("--fault-at", type=float, default=20.0, help="seconds into the run; -1: no faults")
+    ap.add_argument("--single-kill-rasa", action="store_true")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    turns = (TURNS * (args.turns // len(TURNS) + 1))[: args.turns]
+    # The SMS per-number limit is 10/minute: more turns than that would be refused by design.
+    shape = Shape(args.shape, args.single_kill_rasa)
+    shape.start()
+    try:
+        convs, wall, fault_log = asyncio.run(drive(shape, args.conversations, turns, args.pairs, args.fault_at))
+        memory = shape.rss_mb()
+        engine = sa.create_engine(shape.db, future=True)
+        counts = {"lost": 0, "duplicated": 0, "reordered": 0}
+        for c in convs:
+            for k, v in check(engine, c).items():
+                counts[k] += v
+        with engine.connect() as conn:
+            rows, avg_bytes = conn.execute(sa.text("SELECT count(*), avg(length(data)) FROM events")).one()
+            db_bytes = conn.execute(sa.text("SELECT pg_database_size(current_database())")).scalar()
+        engine.dispose()
+        answered = sum(len(c.sent) for c in convs)
+        database = {"event_rows": rows, "event_rows_per_turn": round(rows / max(1, answered), 1),
+                    "avg_event_json_bytes": round(float(avg_bytes or 0)), "database_mb": round(db_bytes / 2**20, 1)}
+    finally:
+        shape.stop()
+    result = {"shape": args.shape, "conversations": args.conversations, "turns": args.turns, "pairs": args.pairs,
+              **summary(convs, wall), **counts, **database, "rss_mb": memory, "faults": [f"+{t - fault_log[0][0]:.1f}s {w}" for t, w in fault_log]}
+    print(json.dumps(result, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0 if not any(counts.values()) and result["unanswered"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

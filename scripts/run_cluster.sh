@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# `make run-cluster`: the cluster shape on this machine, chosen by configuration alone
+# (endpoints.cluster.yml; `make run` is unchanged). Under supervisord (scripts/supervisord.cluster.conf):
+# HAProxy (scripts/haproxy.cluster.cfg) in front of 2 Rasa servers and 2 action servers, the staff
+# console and the broker consumer (python -m console.consumer). The tracker store is PostgreSQL
+# (DATABASE_URL), the lock store Redis (REDIS_*), the event broker RabbitMQ (RABBITMQ_*), all
+# running already (this script starts none of them). Ctrl-C stops everything.
+# Every variable is documented in .env.example; secrets come from the environment, or are generated
+# once into CLONUS_DATA_DIR (0600) like `make run` does.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+umask 077
+export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0 PYTHONPATH="$PWD"
+export RASA_TELEMETRY_ENABLED=false
+
+# Ports: RASA_PORT and ACTION_PORT are HAProxy's; the servers behind it listen on _1 and _2.
+export RASA_PORT=${RASA_PORT:-5005}
+export RASA_PORT_1=${RASA_PORT_1:-5006}
+export RASA_PORT_2=${RASA_PORT_2:-5007}
+export ACTION_PORT=${ACTION_PORT:-5055}
+export ACTION_PORT_1=${ACTION_PORT_1:-5056}
+export ACTION_PORT_2=${ACTION_PORT_2:-5057}
+export CONSOLE_PORT=${CONSOLE_PORT:-8000}
+
+# The shared parts (defaults: this machine's services).
+export DATABASE_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/clonus}
+export REDIS_HOST=${REDIS_HOST:-127.0.0.1}
+export REDIS_PORT=${REDIS_PORT:-6379}
+export REDIS_DB=${REDIS_DB:-1}
+export RABBITMQ_HOST=${RABBITMQ_HOST:-127.0.0.1}
+export RABBITMQ_PORT=${RABBITMQ_PORT:-5672}
+export CLONUS_EVENT_QUEUE=${CLONUS_EVENT_QUEUE:-clonus_console_events}
+# HAProxy adds X-Forwarded-For: the channels' per-address limits read the client from it.
+export SANIC_PROXIES_COUNT=${SANIC_PROXIES_COUNT:-1}
+export CLONUS_MODEL=${CLONUS_MODEL:-models}
+
+export CLONUS_DATA_DIR=${CLONUS_DATA_DIR:-$PWD/var/cluster}
+mkdir -p "$CLONUS_DATA_DIR/log"
+chmod 700 "$CLONUS_DATA_DIR" "$CLONUS_DATA_DIR/log"
+
+secret() {
+  local name=$1 file=$CLONUS_DATA_DIR/$2
+  if [ -z "${!name:-}" ]; then
+    if [ ! -s "$file" ]; then
+      .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' > "$file"
+      echo "$name not set: generated one in $file"
+    fi
+    chmod 600 "$file"
+    export "$name=$(cat "$file")"
+  fi
+}
+secret RASA_AUTH_TOKEN rasa_auth_token
+secret ACTION_SERVER_SECRET action_server_secret
+# Both Rasa servers must sign and check widget ids with one key, and the console's cookies too.
+secret CLONUS_WIDGET_SECRET widget_secret
+secret CONSOLE_SECRET_KEY console_secret_key
+if [ -z "${RABBITMQ_USERNAME:-}" ] && [ -z "${RABBITMQ_PASSWORD:-}" ]; then
+  case "$RABBITMQ_HOST" in
+    127.*|localhost|::1)
+      # RabbitMQ's own default account, which it accepts from this machine only.
+      export RABBITMQ_USERNAME=guest RABBITMQ_PASSWORD=guest
+      echo "RABBITMQ_USERNAME/RABBITMQ_PASSWORD not set: using RabbitMQ's local guest account";;
+    *) echo "error: set RABBITMQ_USERNAME and RABBITMQ_PASSWORD for $RABBITMQ_HOST" >&2; exit 1;;
+  esac
+fi
+
+case "$DATABASE_URL" in
+  postgresql*) ;;
+  *) echo "error: the cluster shape keeps conversations in PostgreSQL: DATABASE_URL=postgresql://..." >&2; exit 1;;
+esac
+echo "preparing the database ($(.venv/bin/python -c 'from bot.settings import database_url; from sqlalchemy.engine import make_url; print(make_url(database_url()).render_as_string(hide_password=True))'))"
+# The database itself is made when missing (the server must exist and let this user create it).
+.venv/bin/python - <<'PY'
+import sqlalchemy as sa
+from bot.settings import database_url
+url = sa.engine.make_url(database_url())
+try:
+    sa.create_engine(url).connect().close()
+except sa.exc.OperationalError as exc:
+    if "does not exist" not in str(exc):
+        raise SystemExit(f"error: PostgreSQL is not reachable ({type(exc).__name__})")
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+    print(f"created database {url.database}")
+PY
+.venv/bin/python -c 'from bot.db import migrate; migrate()'
+
+if [ "${CLONUS_CLUSTER_TRAIN:-1}" = 1 ]; then
+  ./scripts/train.sh
+fi
+
+bash scripts/install_haproxy.sh
+export HAPROXY=${HAPROXY:-$(command -v haproxy)}
+"$HAPROXY" -c -q -f scripts/haproxy.cluster.cfg
+
+# The console's broker consumer (issue 11) is started when the console has it.
+if [ -f console/consumer.py ] || [ -f console/consumer/__main__.py ]; then
+  export CLONUS_CONSUMER_AUTOSTART=true
+else
+  export CLONUS_CONSUMER_AUTOSTART=false
+  echo "note: console/consumer.py is not there yet: the console reads the events table itself"
+fi
+
+export RASA_CORS_ARGS=""
+[ -n "${CORS_ORIGINS:-}" ] && RASA_CORS_ARGS="--cors ${CORS_ORIGINS}"
+
+cat <<MSG
+
+Starting the cluster under supervisord (Ctrl-C stops everything; logs in $CLONUS_DATA_DIR/log/):
+  load balancer (HAProxy): http://127.0.0.1:${RASA_PORT} -> Rasa servers :${RASA_PORT_1} :${RASA_PORT_2}
+                           http://127.0.0.1:${ACTION_PORT} -> action servers :${ACTION_PORT_1} :${ACTION_PORT_2}
+  website widget demo:     http://127.0.0.1:${RASA_PORT}/webhooks/widget/demo
+  SMS webhook:             http://127.0.0.1:${RASA_PORT}/webhooks/twilio_sms/webhook
+  staff console:           http://127.0.0.1:${CONSOLE_PORT}/
+  lock store: Redis ${REDIS_HOST}:${REDIS_PORT}/${REDIS_DB}; events: RabbitMQ ${RABBITMQ_HOST}:${RABBITMQ_PORT}, queue ${CLONUS_EVENT_QUEUE}
+  process status:          CLONUS_DATA_DIR=$CLONUS_DATA_DIR .venv/bin/supervisorctl -c scripts/supervisord.cluster.conf status
+MSG
+exec .venv/bin/supervisord -c scripts/supervisord.cluster.conf
