@@ -88,6 +88,20 @@ def test_someone_not_breathing_mid_conversation_with_the_action_server_frozen(st
     assert_no_unfilled_value(reply)
 
 
+def test_a_finding_that_rises_to_emergency_with_the_action_server_frozen(stack):
+    # Outside test 2: after "I take zoloft and my legs jerk" (SS-SYMPTOMS, urgent, told), the same
+    # rule at emergency level got only the trouble notice after 5 s with the action server stopped.
+    who = sender()
+    talk(stack, who, "I take zoloft and my legs jerk")
+    freeze_action_server(stack)
+    try:
+        reply = talk(stack, who, "he took demerol too and now hes sweating a lot and the jerking is worse", timeout=10)
+    finally:
+        thaw_action_server(stack)
+    assert is_emergency(reply), reply
+    assert_no_unfilled_value(reply)
+
+
 def test_other_message_gets_the_trouble_notice_with_the_numbers(stack, actions_down):
     who = sender()
     reply = talk(stack, who, "hello", timeout=10)
