@@ -79,9 +79,12 @@ def test_two_servers_process_one_conversation_one_after_the_other_in_order(prefi
         a, b = store(AtomicRedisLockStore, prefix), store(AtomicRedisLockStore, prefix)
         log = []
 
-        async def turn(server, cid, name, delay):
-            await asyncio.sleep(delay)
+        async def turn(server, cid, name, after=None, started=None):
+            if after is not None:
+                await after.wait()
             async with server.lock(cid):
+                if started is not None:
+                    started.set()
                 log.append((cid, "start", name))
                 await asyncio.sleep(0.05)  # the turn: reads, predicts, writes
                 log.append((cid, "end", name))
@@ -89,8 +92,11 @@ def test_two_servers_process_one_conversation_one_after_the_other_in_order(prefi
         jobs = []
         for i in range(20):
             cid = f"conv{i}"
-            # a asks first by a hair (1 ms), b right after: FIFO means a's turn runs first
-            jobs += [turn(a, cid, "a", 0), turn(b, cid, "b", 0.001)]
+            # b asks while a's turn holds the conversation on the other server: b must wait for a's
+            # end. (A head start of 1 ms was not enough to make a ask first: each server opens its
+            # own Redis connections, and b's could be ready first on a loaded machine.)
+            a_started = asyncio.Event()
+            jobs += [turn(a, cid, "a", started=a_started), turn(b, cid, "b", after=a_started)]
         await asyncio.gather(*jobs)
         return log
 
