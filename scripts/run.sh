@@ -18,19 +18,7 @@ export CLONUS_DATA_DIR=${CLONUS_DATA_DIR:-$PWD/var}
 mkdir -p "$CLONUS_DATA_DIR/log"
 chmod 700 "$CLONUS_DATA_DIR" "$CLONUS_DATA_DIR/log"
 
-# A secret that is not in the environment is generated once into CLONUS_DATA_DIR (readable by this user only)
-# and reused on the next run; it reaches the processes through the environment, never a command line.
-secret() {
-  local name=$1 file=$CLONUS_DATA_DIR/$2
-  if [ -z "${!name:-}" ]; then
-    if [ ! -s "$file" ]; then
-      .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' > "$file"
-      echo "$name not set: generated one in $file"
-    fi
-    chmod 600 "$file"
-    export "$name=$(cat "$file")"
-  fi
-}
+source scripts/secrets.sh
 secret RASA_AUTH_TOKEN rasa_auth_token
 secret ACTION_SERVER_SECRET action_server_secret
 

@@ -38,17 +38,7 @@ export CLONUS_DATA_DIR=${CLONUS_DATA_DIR:-$PWD/var/cluster}
 mkdir -p "$CLONUS_DATA_DIR/log"
 chmod 700 "$CLONUS_DATA_DIR" "$CLONUS_DATA_DIR/log"
 
-secret() {
-  local name=$1 file=$CLONUS_DATA_DIR/$2
-  if [ -z "${!name:-}" ]; then
-    if [ ! -s "$file" ]; then
-      .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' > "$file"
-      echo "$name not set: generated one in $file"
-    fi
-    chmod 600 "$file"
-    export "$name=$(cat "$file")"
-  fi
-}
+source scripts/secrets.sh
 secret RASA_AUTH_TOKEN rasa_auth_token
 secret ACTION_SERVER_SECRET action_server_secret
 # Both Rasa servers must sign and check widget ids with one key, and the console's cookies too.
