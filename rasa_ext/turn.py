@@ -45,6 +45,7 @@ from rasa.shared.core.constants import SESSION_START_METADATA_SLOT
 from rasa.shared.core.events import SlotSet, UserUttered
 
 from bot.triage import Assessment, Assessor
+from bot.vocab import RANK
 
 logger = logging.getLogger(__name__)
 
@@ -132,10 +133,6 @@ def assessment(value: Optional[Dict[str, Any]]) -> Optional[Assessment]:
     return Assessment.from_dict(value) if value else None
 
 
-#: Triage levels from the least to the most serious (bot.triage's order).
-LEVEL_RANK = {"self_care": 0, "routine": 1, "urgent": 2, "emergency": 3}
-
-
 def unannounced(value: Optional[Dict[str, Any]], tracker: Any, levels: tuple = ("emergency",)) -> List[str]:
     """Ids of rules at these levels in the assessment that the person has not been told at that
     level yet: not in the `red_flags` slot, or in it while the level told (`triage_level`) is lower.
@@ -144,10 +141,10 @@ def unannounced(value: Optional[Dict[str, Any]], tracker: Any, levels: tuple = (
     if not value:
         return []
     announced = set(tracker.get_slot("red_flags") or [])
-    told = LEVEL_RANK.get(tracker.get_slot("triage_level") or "", -1)
+    told = RANK.get(tracker.get_slot("triage_level") or "", -1)
     return [
         f["id"] for f in value.get("red_flags") or []
-        if f.get("level") in levels and (f["id"] not in announced or LEVEL_RANK.get(f.get("level"), 3) > told)
+        if f.get("level") in levels and (f["id"] not in announced or RANK.get(f.get("level"), RANK["emergency"]) > told)
     ]
 
 
