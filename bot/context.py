@@ -52,6 +52,8 @@ OTHER = "other_person"
 CATEGORIES = (NEGATED, HYPOTHETICAL, HISTORICAL, OTHER)
 
 FORWARD, BACKWARD, BOTH = "forward", "backward", "both"
+#: Aspects of an event (Context.aspect).
+CURRENT, HABITUAL = "current", "habitual"
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,12 @@ class Modifiers:
     #: the hypothetical reading is a plan for later ("I'll be starting Emsam soon", "getting imitrex
     #: tomorrow"): not taken yet, even when the person says "my" ("getting my pump put in on the 14th")
     future: bool = False
+    #: aspect of an event (bot.context.Context.aspect): happening now or just now ("is having a seizure
+    #: right now", "just went stiff", "wont stop") ...
+    current_event: bool = False
+    #: ... or a known, recurring history ("gets seizures sometimes", "has had seizures", "usually").
+    #: Neither changes `asserted`: the reader of an episodic feature decides (bot.symptoms, RF-SEIZURE).
+    habitual: bool = False
 
     @property
     def asserted(self) -> bool:
@@ -234,7 +242,7 @@ TRIGGERS: List[Trigger] = (
     ], window=10)
     + _t(HISTORICAL, BACKWARD, [
         r"years ago", r"months ago", r"ages ago", r"decades ago", r"long ago", r"a long time ago",
-        r"a while (?:ago|back)", r"as a (?:kid|child|baby|teen|teenager)", r"when (?:i|he|she) was (?:younger|"
+        r"a while (?:ago|back)", r"as a (?:kid|child|baby|teen|teenager|toddler)", r"when (?:i|he|she) was (?:younger|"
         r"a kid|little|young|a child|a baby|a teen|a teenager)", r"when (?:i|he|she|they) (?:was|were) (?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|"
         r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)(?: (?:years? old|yrs? old|yo))?", r"at (?:the )?age (?:of )?\d{1,2}", r"in the past", r"years back",
         r"back in (?:the day|college|school|(?:19|20)\d\d)", r"in (?:19|20)\d\d", r"once before",
@@ -280,6 +288,45 @@ _END = {
 #: What a relation "had", "was", "died of": a past statement about that person (bot.context._relation_scopes).
 _RELATION_PAST = re.compile(r"\s*(?:also |too |both |just |recently )?(?:had|was|were|died|passed|suffered|developed|"
                             r"went|used to|took)\b")
+
+
+# ------------------------------------------------------------------------------------ aspect
+# When an event (a seizure, a collapse) happens: now, or as a known habit. The tense and aspect of the
+# words around it decide, not who it is about (issue 9: a parent telling of a seizure happening now is
+# an emergency, "my daughter gets seizures sometimes" is her known history, RF-SEIZURE).
+#: Happening now or moments ago, said of anyone: the present progressive of the event ("is having a
+#: seizure", "shes seizing", "keeps shaking"), "right now", "just" with the event's verb, a persistence
+#: ("wont stop", "isnt waking up"), minutes ago.
+_EVENT_NOW = re.compile(
+    r"(?:\b(?:is|are|am|im|keeps?|still|(?:he|she|it|they|who)s|theyre|youre)|\bs)\s+(?:\w+\s+)?"
+    r"(?:having|seizing|convulsing|fitting|shaking|jerking|thrashing|foaming|turning (?:blue|purple)|twitching all over)\b"
+    r"|\b(?:right now|as (?:we|i) speak|at the moment|in the middle of (?:a|an|one)|happening (?:right )?now|this is happening)\b"
+    r"|(?<!\bi )\b(?:wont|doesnt|isnt|not|cant|cannot|wouldnt) (?:wak(?:e|ing)\w*|respond\w*|answer\w*|breath\w*|"
+    r"com(?:e|ing) (?:to|round|around|out of it)|stop(?:ping)?(?=\s*(?:$|[,.!?;]|and\b|now\b|(?:seizing|shaking|jerking|"
+    r"convulsing|twitching|fitting|moving)\b)))\b"
+    r"|\bjust (?:now )?(?:had|went|started|began|collapsed|fell|passed out|blacked out|fainted|seized|convulsed|threw|"
+    r"dropped|stopped|woke)\b"
+    r"|\b(?:\d+|a few|few|a couple(?: of)?|couple(?: of)?|one|two|three|five|ten|fifteen|twenty|thirty) "
+    r"(?:min|mins|minutes|seconds|secs) ago\b|\b(?:an?|half an) (?:hour|minute) ago\b"
+)
+#: Recent enough to be the event itself, not a history (read only against a habitual cue): today.
+_EVENT_TODAY = re.compile(r"\b(?:today|tonight|this (?:morning|afternoon|evening)|last night|earlier|again)\b")
+#: A known, recurring history: a frequency ("sometimes", "every few months", "whenever he ...") ...
+_HABITUAL_FREQUENCY = re.compile(
+    r"\b(?:sometimes|usually|often|occasionally|regularly|frequently|rarely|at times|every so often|from time to time|"
+    r"(?:every )?now and (?:then|again)|once in a while|on and off|off and on|whenever|tends? to|prone to|"
+    r"(?:once|twice|\w+ times|a few times|a couple (?:of )?times) (?:a|per|every) (?:day|week|month|year)|"
+    r"every (?:\w+ )?(?:days?|weeks?|months?|years?|nights?|mornings?)|"
+    r"when (?:he|she|they|i|we) (?:gets?|has|have|is|are) (?:sick|ill|a fever|feverish|tired|stressed|overtired|hot))\b"
+)
+#: ... or the event in the plural after a verb of having ("gets seizures", "has had fits", "had seizures",
+#: "a kid with seizures"): a count of events, not one happening now.
+_HABITUAL_VERB = re.compile(
+    r"\b(?:gets?|getting|has|have|had|(?:he|she|i|we|they)(?:s|ve) had|has had|have had|suffers? from|suffered from|"
+    r"deals? with|lives? with|with|known)\s+(?:(?:a lot of|lots of|some|many|several|few|a few|occasional|frequent|"
+    r"regular|the|those|these|bad|small|little|mild|big|his|her|their|my|absence|febrile|focal|night(?:time)?)\s+){0,2}$"
+)
+_PLURAL_EVENT = re.compile(r"(?:seizures|fits|convulsions|episodes)$")
 
 
 def _grouped(triggers: List[Trigger]) -> List[Trigger]:
@@ -608,7 +655,8 @@ class Context:
             cs, ce = self.clause(m.start())
             end = self._forward_end(OTHER, m.end(), ce, 14)
             out.append(_Scope(OTHER, m.start(), end))
-            if _RELATION_PAST.match(after):
+            if _RELATION_PAST.match(after) and not _EVENT_NOW.search(self.norm, m.end(), end):
+                # (but "my uncle just had a seizure", "my grandpa stopped breathing a minute ago" are now)
                 # "my grandpa had trouble breathing at the end": that person's past, which stays past
                 # for the features that count whoever they are about (breathing, unresponsive)
                 out.append(_Scope(HISTORICAL, m.start(), end))
@@ -648,11 +696,37 @@ class Context:
                 # "my neck is not stiff" (a target that goes on past the scope, "face is not
                 # drooping but numb", is not denied)
                 found[NEGATED] = True
+        aspect = self.aspect(start, end)
         return Modifiers(
             negated=found[NEGATED], hypothetical=found[HYPOTHETICAL], historical=found[HISTORICAL],
             other_person=found[OTHER], historical_by_time_only=found[HISTORICAL] and time_only,
-            future=future,
+            future=future, current_event=aspect == CURRENT, habitual=aspect == HABITUAL,
         )
+
+    def aspect(self, start: int, end: Optional[int] = None) -> Optional[str]:
+        """When the event at [start, end) happens: CURRENT (now or moments ago: "my son is having a
+        seizure right now", "she just went stiff", "he wont stop shaking"), HABITUAL (a known, recurring
+        history: "my daughter gets seizures sometimes", "has had fits before", "usually when he has a
+        fever"), or None (said plainly, "he had a seizure": the reader keeps its cautious default).
+        Now wins over a habit in the same sentence ("she usually gets seizures but this one wont stop"),
+        and a persistence or progressive anywhere in the message is now ("... now shes not answering")."""
+        end = start if end is None else end
+        cs, ce = self.clause(start)
+        seg_start, seg_end = cs, ce
+        for s, e in _segments(self.norm[cs:ce]):
+            if cs + s <= start <= cs + e:
+                seg_start, seg_end = cs + s, cs + e
+                break
+        if _EVENT_NOW.search(self.norm, seg_start, seg_end):
+            return CURRENT
+        habitual = bool(_HABITUAL_FREQUENCY.search(self.norm, cs, ce)) or (
+            bool(_PLURAL_EVENT.search(self.norm, start, end))
+            and bool(_HABITUAL_VERB.search(self.norm, max(cs, start - 60), start)))
+        if not habitual:
+            return None
+        if _EVENT_NOW.search(self.norm) or _EVENT_TODAY.search(self.norm, seg_start, seg_end):
+            return CURRENT  # the message says it is happening now, or these words say it happened today
+        return HABITUAL
 
     def asserted_text(self) -> str:
         """The normalised message with every negated, hypothetical, historical or other person's
@@ -777,6 +851,8 @@ _BODY = (r"(?:legs?|foot|feet|ankles?|arms?|hands?|body|muscles?|eyes?|knees?|ca
 def _cares_for(norm: str, relation: str) -> bool:
     """A cue that the person speaks FOR this relation now: their body or symptoms in the present
     ("my brother has a spinal cord injury, his spasms got way worse"), or a worry about them now."""
+    if _EVENT_NOW.search(norm):
+        return True  # "my brother is having a seizure right now": the person is with them, now
     pron = RELATIONS[relation]
     # a relation without a gendered pronoun ("my roommate ... his neck hurts") takes either
     poss, subj = {"he": ("his", "he"), "she": ("her", "she")}.get(pron, ("his|her|their", "he|she|they"))

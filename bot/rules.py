@@ -774,6 +774,19 @@ def rf_seizure(s: ConversationState) -> Fired:
     return None
 
 
+# SEIZURE-HISTORY is not a policy id: the policy names a seizure (RF-SEIZURE, emergency) but is silent on a
+# known, recurring history of seizures with none now ("my daughter gets seizures sometimes", "he has
+# epilepsy"). A history is not a seizure now, so not RF-SEIZURE; the more cautious of the other levels for a
+# seizure disorder seen in a neurology clinic is routine (a booked assessment), with the signs that make it 911.
+@rule("SEIZURE-HISTORY", level="routine",
+      escalation="Call 911 if a seizure is happening now, lasts more than 5 minutes, comes one after another, "
+                 "or the person does not wake up afterwards.")
+def seizure_history(s: ConversationState) -> Fired:
+    if not s.has("seizure_history") or s.has("seizure"):
+        return None
+    return fire("routine", f"{s.who.has} a history of seizures; a neurology check-up can review them.")
+
+
 @rule("RF-LIVER", level="emergency")
 def rf_liver(s: ConversationState) -> Fired:
     if "condition_liver_disease" not in s.features:

@@ -16,7 +16,7 @@ from typing import Dict, FrozenSet, List, Optional, Pattern, Set, Tuple
 
 import yaml
 
-from bot.context import FORWARD, NEGATED, TRIGGERS, Context, context, patient_of
+from bot.context import CURRENT, FORWARD, HABITUAL, NEGATED, TRIGGERS, Context, context, patient_of
 from bot.text_utils import KNOWLEDGE_DIR, clean
 from bot.vocab import NUMBER_WORDS
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PATH = KNOWLEDGE_DIR / "symptoms.yml"
 KINDS = ("symptom", "condition", "context")
-_FEATURE_FIELDS = {"kind", "description", "patterns", "unless", "requires", "context", "plain"}
+_FEATURE_FIELDS = {"kind", "description", "patterns", "unless", "requires", "context", "plain", "habitual", "witnessed"}
 #: Which context modifiers (bot.context) make a finding not count, by kind; a feature may list its own.
 MODIFIERS = ("negated", "hypothetical", "historical", "other_person")
 DEFAULT_MODIFIERS = {
@@ -59,6 +59,12 @@ class Feature:
     requires: Optional[Pattern[str]] = None
     modifiers: FrozenSet[str] = frozenset(MODIFIERS)  # context modifiers that apply to this feature
     plain: str = ""  # the feature in plain words for the person (defaults to the description)
+    #: an episodic event (a seizure): said as a known, recurring history ("gets seizures sometimes",
+    #: bot.context aspect HABITUAL) it is not the event now but this feature ("seizure_history")
+    habitual: Optional[str] = None
+    #: said as happening now (aspect CURRENT: "my brother is having a seizure right now"), it counts
+    #: whoever it is about: the person writing is with them
+    witnessed: bool = False
 
 
 def _compile(patterns: object, where: str) -> Optional[Pattern[str]]:
@@ -113,7 +119,12 @@ def load_lexicon(path: Optional[Path] = None) -> Dict[str, Feature]:
             requires=_compile(spec.get("requires"), f"{where}: requires"),
             modifiers=modifiers,
             plain=str(spec.get("plain") or spec["description"]),
+            habitual=spec.get("habitual"),
+            witnessed=bool(spec.get("witnessed", False)),
         )
+    for name, feature in features.items():
+        if feature.habitual is not None and feature.habitual not in features:
+            raise LexiconError(f"{path}: feature {name!r}: habitual names no feature ({feature.habitual!r})")
     return features
 
 
@@ -320,6 +331,10 @@ def _extract_cached(original: str, patient: Optional[str]) -> SymptomReport:
             # patterns that need their negation word ("i wish i wasnt here", "not himself"); the
             # context's own inner-denial reading (Context.at with an end) is for medicine names.
             mods = ctx.at(m.start())
+            if feature.habitual is not None or feature.witnessed:
+                # the aspect of an episodic event reads the whole match ("gets seizures": a plural)
+                aspect = ctx.aspect(m.start(), m.end())
+                mods = replace(mods, current_event=aspect == CURRENT, habitual=aspect == HABITUAL)
             if not mods.negated and "negated" in feature.modifiers and _negated_inside(feature, ctx, m.start(), m.end()):
                 mods = replace(mods, negated=True)
             if feature.name in _NAMED_IN_QUESTIONS and _asks_about(text, cs, ce):
@@ -327,14 +342,18 @@ def _extract_cached(original: str, patient: Optional[str]) -> SymptomReport:
             # "zofran for chemo nausea", "baclofen for spasms": why a medicine is taken, not a new sign.
             indication = feature.kind == "symptom" and _is_indication(text, m.start())
             use = feature.modifiers
-            findings.append(
-                Finding(feature.name, m.start(), m.end(),
-                        negated="negated" in use and mods.negated,
-                        past="historical" in use and mods.historical,
-                        chronic=(cs, ce) in chronic_clauses or indication,
-                        hypothetical="hypothetical" in use and mods.hypothetical and not mods.negated,
-                        other_person="other_person" in use and mods.other_person)
-            )
+            other = "other_person" in use and mods.other_person and not (feature.witnessed and mods.current_event)
+            habit = feature.habitual is not None and mods.habitual
+            finding = Finding(feature.name, m.start(), m.end(),
+                              negated="negated" in use and mods.negated,
+                              past=("historical" in use and mods.historical) or habit,
+                              chronic=(cs, ce) in chronic_clauses or indication,
+                              hypothetical="hypothetical" in use and mods.hypothetical and not mods.negated,
+                              other_person=other)
+            findings.append(finding)
+            if habit and feature.habitual is not None:
+                # RF-SEIZURE is a seizure now; a known, recurring history of them is its own feature
+                findings.append(replace(finding, feature=feature.habitual, past="historical" in use and mods.historical))
     extra: List[Finding] = []
     temp = _temperature(text)
     if temp is not None and temp >= FEVER_C:
