@@ -449,9 +449,41 @@ class Builder:
                             merged["no_fuzzy"] = list(merged.get("no_fuzzy") or []) + near
             medicines.append({k: merged[k] for k in _ORDER if k in merged})
         medicines.extend(vocab_entries)
+        self.apply_aliases(medicines)
         sources = dict(self.curated["sources"])
         sources[VOCAB_SOURCE] = VOCAB_CITATION
         return {"classes": self.curated["classes"], "sources": sources, "medicines": medicines}
+
+    def apply_aliases(self, medicines: List[dict]) -> None:
+        """The curated file's `aliases` table: a name the two vocabularies hold but do not link to the
+        medicine (the FDA list gives DEPAKOTE to divalproex sodium, a separate substance, and AUGMENTIN only
+        as a component of amoxicillin), or that neither holds (a trade name of a pack, "Z-Pak"; a name in
+        another language), each row with its source. A row is added to a medicine of any origin, curated or
+        vocabulary; the build fails when the medicine is missing, the field or source unknown, or the alias
+        already belongs to another medicine (every alias maps to exactly one medicine)."""
+        by_name = {m["name"]: m for m in medicines}
+        owner: Dict[str, str] = {}
+        for m in medicines:
+            for alias in [m["name"], *(a for f in ("synonyms", "brands", "street", "misspellings") for a in m.get(f) or [])]:
+                owner.setdefault(str(alias).lower(), m["name"])
+        sources = self.curated["sources"]
+        for row in self.curated.get("aliases") or []:
+            alias, name, fld, source = row["alias"], row["medicine"], row["field"], row["source"]
+            where = f"{CURATED.name}: aliases: {alias!r}"
+            if name not in by_name:
+                sys.exit(f"{where}: no medicine {name!r}")
+            if fld not in ("synonyms", "brands", "street", "misspellings"):
+                sys.exit(f"{where}: unknown field {fld!r}")
+            if source not in sources:
+                sys.exit(f"{where}: source {source!r} is not a key of `sources`")
+            low = str(alias).lower()
+            if owner.get(low, name) != name:
+                sys.exit(f"{where}: already an alias of {owner[low]!r}")
+            if low in owner:
+                continue  # the vocabulary has it already
+            med = by_name[name]
+            med[fld] = list(med.get(fld) or []) + [alias]
+            owner[low] = name
 
     def near_english(self, alias: str) -> bool:
         """Is a long vocabulary name (8+ letters, where fuzzy matching forgives two edits) within
