@@ -56,3 +56,18 @@ def test_a_few_beats_said_as_a_noun_stay_self_care():
 
 def test_ms_named_as_a_noun_is_the_condition():
     assert "condition_ms" in extract("ms patient for 10 years").present
+
+
+@pytest.mark.parametrize("text,beats", [
+    ("when the nurse flexes it my ankle bounces about 9 times", 9.0),
+    ("it jerked like twelve times before stopping", 12.0),
+    ("my foot tapped 3 times then quit", 3.0),
+])
+def test_a_count_said_after_the_movement_is_beats(text, beats):
+    assert extract(text).beats == beats
+
+
+def test_slow_to_settle_is_sustained():
+    assert "clonus_sustained" in extract("my foot shakes when i stand and takes a while to calm down").present
+    a = assess(["when the physio pushes my foot up it bounces about 8 times"], strict=True)
+    assert a.triage_level == "routine" and "CL-SUSTAINED" in a.rule_ids
