@@ -161,7 +161,9 @@ _LEXICON: Dict[str, Tuple[str, ...]] = {
     # RF-INJURY
     "recent_injury": (r"\bse (?:golpeo|pego) (?:en )?la cabeza\b|\bgolpe en la (?:cabeza|espalda)\b|\bme (?:pegue|golpee) (?:en )?la cabeza\b",),
     "new_since_medicine": (r"\bdesde que (?:empece|empezo|comence|comenzo|me (?:dieron|cambiaron|subieron|recetaron))\b|\bme subieron la dosis\b",),
-    "worse": (r"\bempeor\w*|\b(?:esta|estan|estoy) peor\b|\bcada vez (?:mas|peor)\b",),
+    "worse": (r"\bempeor\w*|\b(?:esta|estan|estoy) peor\b|\bcada vez (?:mas|peor)\b"
+              # "poco a poco peor", "mucho peor", "peor que antes", "peor en estos meses"
+              r"|\b(?:poco a poco|mucho|bastante|un poco|algo|mas|todavia) peor\b|\bpeor (?:que antes|cada|en (?:estos|los ultimos|las ultimas))\b",),
     # CL-KNOWN-CONDITION: the known conditions and "it limits daily life", in Spanish
     "condition_ms": (r"\besclerosis multiple\b|\b(?:tengo|tiene|con|de) em\b",),
     "condition_stroke": (r"\b(?:derrame cerebral|ictus|embolia)\b(?=[^.!?;]{0,40}\b(?:hace|desde|despues|tuve|tuvo)\b)"
@@ -173,6 +175,9 @@ _LEXICON: Dict[str, Tuple[str, ...]] = {
         r"\b(?:me|le|nos|les) cuesta (?:mucho )?(?:caminar|andar|trabajar|dormir|vestirme|vestirse|manejar|subir)\b",
         r"\bno (?:puedo|puede) (?:caminar|andar|trabajar|dormir|manejar|vestirme|vestirse)\b",
         r"\b(?:falt\w*|perd\w*) (?:al |el )?(?:trabajo|escuela|clases)\b",
+        # "me está afectando para caminar", "le impide dormir", "afecta mi trabajo"
+        r"\bafect\w* (?:para |al |a la |el |la |mi |su |en )?(?:caminar|andar|trabajar|dormir|manejar|vida|trabajo|dia a dia)\b",
+        r"\b(?:me|le|nos|les) impide\w* (?:caminar|andar|trabajar|dormir|manejar|vestirme|vestirse)\b",
     ),
     # RF-SELF-HARM
     "self_harm": (
