@@ -140,6 +140,8 @@ PSEUDO = [re.compile(rf"\b(?:{p})\b") for p in (
     # someone not breathing is a finding, not a denial (RF-BREATHING)
     r"(?:not|isnt|wasnt|aint) breathing", r"no (?:breathing|breath|pulse)",
     r"rather not (?:be alive|be here|exist|wake up|live)",
+    # an exclamation, not a denial: "oh no shes having one right now", "oh god no"
+    r"(?:oh|o|omg|oh god|oh my god) no+", r"no no+",
     # "not himself", "not acting like herself": a change in the person, said as a fact (confusion)
     r"not (?:acting |being |feeling |looking |seeming )?(?:like )?(?:himself|herself|themselves|myself)",
     # "if it doesnt (go away), id rather ...": the negation belongs to the condition, not to what follows
@@ -299,7 +301,9 @@ _RELATION_PAST = re.compile(r"\s*(?:also |too |both |just |recently )?(?:had|was
 #: ("wont stop", "isnt waking up"), minutes ago.
 _EVENT_NOW = re.compile(
     r"(?:\b(?:is|are|am|im|keeps?|still|(?:he|she|it|they|who)s|theyre|youre)|\bs)\s+(?:\w+\s+)?"
-    r"(?:having|seizing|convulsing|fitting|shaking|jerking|thrashing|foaming|turning (?:blue|purple)|twitching all over)\b"
+    r"(?:having\s+(?:(?:a|an|another|one|more|some|a bad|a big|a small|a long)\s+)?(?:seizures?|fits?|convulsions?|episodes?|"
+    r"one(?! of\b)|another(?! of\b))|seizing|convulsing|fitting|shaking|jerking|thrashing|foaming|turning (?:blue|purple)|"
+    r"twitching all over)\b"
     r"|\b(?:right now|as (?:we|i) speak|at the moment|in the middle of (?:a|an|one)|happening (?:right )?now|this is happening)\b"
     r"|(?<!\bi )\b(?:wont|doesnt|isnt|not|cant|cannot|wouldnt) (?:wak(?:e|ing)\w*|respond\w*|answer\w*|breath\w*|"
     r"com(?:e|ing) (?:to|round|around|out of it)|stop(?:ping)?(?=\s*(?:$|[,.!?;]|and\b|now\b|(?:seizing|shaking|jerking|"

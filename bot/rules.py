@@ -767,6 +767,9 @@ def rf_meningitis(s: ConversationState) -> Fired:
 def rf_seizure(s: ConversationState) -> Fired:
     if s.has("seizure"):
         return fire("emergency", "You describe a seizure.")
+    if s.has("episode_now") and s.has("seizure_history"):
+        # "she gets seizures sometimes" ... "shes having one right now": the known kind, happening now
+        return fire("emergency", "You describe a seizure happening now.")
     # "Jerking with loss of consciousness": a caregiver rarely says "jerking"; shaking all over or
     # going stiff while not responding is how a convulsion is usually told.
     if s.has("loss_of_consciousness", "unresponsive") and s.has(*CONVULSIVE_FEATURES):
@@ -782,7 +785,7 @@ def rf_seizure(s: ConversationState) -> Fired:
       escalation="Call 911 if a seizure is happening now, lasts more than 5 minutes, comes one after another, "
                  "or the person does not wake up afterwards.")
 def seizure_history(s: ConversationState) -> Fired:
-    if not s.has("seizure_history") or s.has("seizure"):
+    if not s.has("seizure_history") or s.has("seizure", "episode_now"):
         return None
     return fire("routine", f"{s.who.has} a history of seizures; a neurology check-up can review them.")
 

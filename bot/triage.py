@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 #: ones is still kept by the Rasa slots). Keeps one request bounded whatever a client sends.
 MAX_MESSAGES = 200
 # Context features that are bookkeeping, not something to report as a symptom.
-_NOT_REPORTED = frozenset({"correction", "chronic", "pump_mentioned", "taper", "device_alarm"})
+_NOT_REPORTED = frozenset({"correction", "chronic", "pump_mentioned", "taper", "device_alarm", "episode_now"})
 #: Features that say an intrathecal (baclofen) pump is in place.
 _PUMP = frozenset({"pump_context", "pump_mentioned"})
 

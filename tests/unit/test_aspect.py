@@ -94,3 +94,22 @@ def test_a_past_relative_breathing_now_is_not_history():
 def test_the_brother_with_a_seizure_now_is_the_patient():
     a = assess(["my brother is having a seizure right now, he took tramadol earlier"], strict=True)
     assert [m.name for m in a.medications if m.status == "current"] == ["tramadol"]
+
+
+@pytest.mark.parametrize("messages", [
+    ["my daughter gets seizures sometimes", "oh no shes having one right now"],
+    ["my husband has epilepsy", "another one is starting, what do i do"],
+])
+def test_the_known_kind_happening_now_later_is_an_emergency(messages):
+    """A history first, then "one" happening now: the seizure the history names, now (RF-SEIZURE)."""
+    a = assess(messages, strict=True)
+    assert a.triage_level == "emergency" and "RF-SEIZURE" in a.rule_ids
+
+
+@pytest.mark.parametrize("messages", [
+    ["i get seizures now and then. im having one of those weeks"],
+    ["my son gets seizures sometimes", "hes not having one now, hes playing"],
+    ["my ms spasms come and go", "im having one now"],  # no seizure history: a spasm, not RF-SEIZURE
+])
+def test_having_one_is_not_a_seizure_without_the_history_or_when_denied(messages):
+    assert "RF-SEIZURE" not in assess(messages, strict=True).rule_ids
