@@ -261,6 +261,10 @@ TRIGGERS: List[Trigger] = (
     + _t(OTHER, FORWARD, [
         r"family history(?: of)?", r"runs? in (?:the|my|our|his|her) family", r"history in (?:the|my) family",
         r"(?:a|my|our|his|her) friends?", r"someone (?:i know|else)",
+        # a stranger or someone met, not cared for: "saw a guy have a seizure at the mall", "this lady on the
+        # bus"; what happens to them now still counts where the feature says so (witnessed, breathing)
+        r"(?:a|some|this|that) (?:random |young |old |older )?(?:guy|man|woman|lady|girl|boy|kid|person|stranger|dude|"
+        r"student|customer|passenger|coworker|co-worker|colleague|classmate|player|runner)",
         # someone's friend, coworker ...: "my sons friend brought molly", "her roommates boyfriend"
         r"(?:my|our|his|her|their) \w+s (?:friends?|buddy|buddies|coworkers?|classmates?|roommates?|boyfriend|girlfriend)", r"somebody (?:i know|else)", r"people who",
         r"other people", r"a lot of people", r"most people", r"my (?:friends|relatives|family members)",
@@ -866,6 +870,11 @@ def _cares_for(norm: str, relation: str) -> bool:
         r"(?!(?:fine|ok|okay|good|great|doing (?:fine|well|great))\b)"
         r"|\b(?:is|was) (?:on|taking)\b[^.!?;]{0,40}\b(?:and|but) (?:now|today|tonight|since)\b",
         norm))
+
+
+def says_it_is_about_self(text: str) -> bool:
+    """The writer says outright that they are the patient ("im asking for me tho", "this is about me")."""
+    return bool(_ASKING_FOR_SELF.search(normalise(clean(text))[0]))
 
 
 def speaks_for_self(text: str) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
-from bot.context import SELF, Patient, context, patient_of, speaks_for_self
+from bot.context import SELF, Patient, context, patient_of, says_it_is_about_self, speaks_for_self
 from bot.medications import Mention, analyse, knowledge
 from bot.rules import LEVELS, RANK, RULE_IDS, ConversationState, Med, RedFlag, evaluate, level_of
 from bot.symptoms import Finding, SymptomReport, extract, lexicon
@@ -375,22 +375,27 @@ class Assessor:
 
     def add(self, text: object) -> Assessment:
         text = _as_text(text)
+        found = None
         if not self._patient_known:
             found = patient_of([text]) if text.strip() else None
-            if found is not None and (found != SELF or speaks_for_self(text)):
-                self._patient_known = True
-                if found != self.patient:
-                    self.patient = found
-                    for i, earlier in enumerate(self.messages):  # re-read with the patient now known
-                        self.messages[i] = self._safe_read(earlier.text)
-                    self._kept = {}
-                    self._unrecognised, self._seen_unrecognised = [], set()
-                    for earlier in self.messages:
-                        for word in earlier.unrecognised:
-                            if word.lower() not in self._seen_unrecognised:
-                                self._seen_unrecognised.add(word.lower())
-                                self._unrecognised.append(word)
-                    self._rebuild()
+        elif self.patient != SELF and says_it_is_about_self(text) and self.assessment.triage_level != "emergency":
+            # "my daughter gets seizures ..." then "im asking for me tho": the writer says so (an explicit
+            # correction of whom it is about); an emergency already told is never taken back this way
+            found = SELF
+        if found is not None and (found != SELF or speaks_for_self(text)):
+            self._patient_known = True
+            if found != self.patient:
+                self.patient = found
+                for i, earlier in enumerate(self.messages):  # re-read with the patient now known
+                    self.messages[i] = self._safe_read(earlier.text)
+                self._kept = {}
+                self._unrecognised, self._seen_unrecognised = [], set()
+                for earlier in self.messages:
+                    for word in earlier.unrecognised:
+                        if word.lower() not in self._seen_unrecognised:
+                            self._seen_unrecognised.add(word.lower())
+                            self._unrecognised.append(word)
+                self._rebuild()
         msg = self._safe_read(text)
         self.messages.append(msg)
         if msg.correction and _correct(self.messages, len(self.messages) - 1):
