@@ -221,6 +221,9 @@ TRIGGERS: List[Trigger] = (
         r"is(?= (?:\w+ ){1,3}(?:the same as|the same thing as|related to|linked to|a (?:type|kind|form) of)\b)",
         r"(?:are|is)(?= (?:\w+ ){1,3}(?:and|or) (?:\w+ ){1,3}the same\b)", r"(?:difference|different) (?:between|from)",
         r"(?:can|could|does|do|will)(?= (?:\w+ ){1,2}(?:cause|lead to|turn into|become|mean)\b)",
+        # asking whether something would interact: "would a z pak interact with my citalopram" (the medicine
+        # asked about is not taken; "my citalopram" stays the person's own)
+        r"(?:would|could|will|can|does|might|do)(?= (?:a |an |the |some )?(?:\w+ ){1,2}(?:interact|mix|clash|react)\b)",
         r"what(?= (?:does|do) (?:\w+ ){1,2}mean\b)", r"tell me about",
     ], window=14)
     + _t(HYPOTHETICAL, FORWARD, FUTURE_VERBS, window=12)

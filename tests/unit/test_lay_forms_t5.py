@@ -54,3 +54,14 @@ def test_asking_for_me_later_makes_the_writer_the_patient():
     a = assess(["my son has had fits since he was small, his doctor follows it",
                 "but this is about me: my calf does 2 quick beats when i stretch and stops"], strict=True)
     assert a.triage_level == "self_care" and "SEIZURE-HISTORY" not in a.rule_ids
+
+
+@pytest.mark.parametrize("text,asked,own", [
+    ("would a zpack interact with my lexapro if the dentist gives me one", "azithromycin", "escitalopram"),
+    ("does ibuprofen interact with my sertraline", "ibuprofen", "sertraline"),
+])
+def test_a_medicine_asked_about_interacting_is_not_taken(text, asked, own):
+    from bot.medications import analyse
+
+    status = {m.name: m.status for m in analyse(text).mentions}
+    assert status[asked] == "hypothetical" and status[own] == "current"
