@@ -13,7 +13,7 @@ import logging
 import os
 import secrets
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -626,7 +626,10 @@ def list_conversations(s: Session, f: Filters, tz: tzinfo, page: int = 1, page_s
             .limit(page_size - len(rows))
             .offset(max(0, offset - n_attention))
         ).all()
-    total = _capped_count(s, _filtered(f, tz, text, (cs.conversation_id,)), COUNT_CAP)
+    if text is JOIN_TEXT and not replace(f, q=None).as_args():
+        total = COUNT_CAP + 1  # the text alone, and _text_condition found more than COUNT_CAP
+    else:
+        total = _capped_count(s, _filtered(f, tz, text, (cs.conversation_id,)), COUNT_CAP)
     return ListPage([_row(r) for r in rows], min(total, COUNT_CAP), total > COUNT_CAP)
 
 

@@ -169,3 +169,10 @@ def test_list_page_says_more_than_past_the_cap(staff, seeded, monkeypatch) -> No
     assert "page 1</span>" not in html  # six rows, PAGE_SIZE 50: one page
     small = staff.get("/conversations", query_string={"level": "emergency"}).text
     assert 'Conversations <span class="muted">(2)</span>' in small
+
+
+def test_channels_are_the_distinct_channels_in_order(db_session) -> None:
+    rows = _summaries(db_session, AFTER_DST, n=80)
+    assert conv.channels(db_session) == sorted({r.channel for r in rows if r.channel is not None})
+    db_session.execute(sa.delete(ConversationSummary))
+    assert conv.channels(db_session) == []
