@@ -93,8 +93,7 @@ def seed(url: str, n_conv: int, n_events: int) -> dict:
     with db.session_scope(url, write=False) as s:
         figures["conversations"] = s.execute(sa.select(sa.func.count()).select_from(ConversationSummary)).scalar_one()
     if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.execute(sa.text("ANALYZE"))
+        _vacuum_analyze(url)
     return figures
 
 
@@ -205,7 +204,60 @@ def measure_consumer(url: str, n_conv: int) -> dict:
     }
 
 
+def _seeded(url: str, n_conv: int) -> bool:
+    """Whether `url` holds a finished seed of at least `n_conv` conversations (its staff user is
+    the seed's last step)."""
+    engine = sa.create_engine(url, future=True)
+    try:
+        with engine.connect() as conn:
+            insp = sa.inspect(conn)
+            if not (insp.has_table("clonus_staff_user") and insp.has_table("clonus_conversation")):
+                return False
+            user = conn.execute(sa.text("SELECT 1 FROM clonus_staff_user WHERE username = 'bench.admin'")).first()
+            n = conn.execute(sa.text("SELECT count(*) FROM clonus_conversation")).scalar_one()
+            return bool(user) and n >= 0.99 * n_conv  # the seed's random senders can repeat a few
+    finally:
+        engine.dispose()
+
+
+def reuse_seeded(url: str) -> dict:
+    """A database seeded by an earlier run: brought to the current schema, summaries caught up,
+    statistics refreshed."""
+    t = time.perf_counter()
+    db.migrate(url)
+    figures: dict = {"migrate_s": round(time.perf_counter() - t, 1), "reused": True}
+    conv.sync_summaries(url)
+    _vacuum_analyze(url)
+    with db.get_engine(url).connect() as conn:
+        figures["conversations"] = conn.execute(sa.text("SELECT count(*) FROM clonus_conversation")).scalar_one()
+        figures["events"] = conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
+    return figures
+
+
+def _vacuum_analyze(url: str) -> None:
+    """VACUUM (ANALYZE) the console's tables, as autovacuum does on a database that has been running
+    a while: statistics for the planner, and the visibility map that lets counts read an index
+    alone (a freshly seeded table has none, and autovacuum has not come round yet)."""
+    engine = sa.create_engine(url, future=True, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE)")
+    finally:
+        engine.dispose()
+
+
+def _drop_live(url: str) -> None:
+    """Remove the consumer measurement's conversations (bench-live-*), so that a reused database
+    keeps its seeded size from one run to the next."""
+    like = "bench-live-%"
+    with db.get_engine(url).begin() as conn:
+        conn.execute(sa.text("DELETE FROM events WHERE sender_id LIKE :p"), {"p": like})
+        for table in ("clonus_conversation_text", "clonus_conversation", "clonus_alert"):
+            conn.execute(sa.text(f"DELETE FROM {table} WHERE conversation_id LIKE :p"), {"p": like})  # noqa: S608
+
+
 def run_backend(backend: str, args: argparse.Namespace) -> dict:
+    reuse = False
     if backend == "sqlite":
         tmp = tempfile.mkdtemp(prefix="clonus_bench_")
         url = f"sqlite:///{tmp}/bench.sqlite3"
@@ -215,30 +267,45 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict:
             shutil.rmtree(tmp, ignore_errors=True)
 
     else:
-        name = f"clonus_bench_{uuid.uuid4().hex[:10]}"
+        name = args.pg_database or f"clonus_bench_{uuid.uuid4().hex[:10]}"
         admin = sa.create_engine(PG_ADMIN, future=True, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         url = sa.engine.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+            reuse = bool(exists) and _seeded(url, args.conversations)
+            if exists and not reuse:  # a seed that stopped half-way, or a smaller one: start again
+                conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+            if not reuse:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
 
-        def cleanup() -> None:
+        def cleanup() -> None:  # type: ignore[no-redef]
             db.dispose_engines()
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.dispose()
 
     try:
-        print(f"[{backend}] seeding {args.conversations} conversations / ~{args.events} events ...", flush=True)
-        figures = seed(url, args.conversations, args.events)
+        if reuse:
+            print(f"[{backend}] reusing {name} (seeded before); migrating and analysing ...", flush=True)
+            figures = reuse_seeded(url)
+        else:
+            print(f"[{backend}] seeding {args.conversations} conversations / ~{args.events} events ...", flush=True)
+            figures = seed(url, args.conversations, args.events)
         print(f"[{backend}] seeded: {figures}", flush=True)
         figures["requests"] = measure(url, args.rounds)
         if args.consumer_conversations:
             print(f"[{backend}] consumer: {args.consumer_conversations} new conversations by the broker ...", flush=True)
+            if args.pg_database and backend == "postgresql":
+                _drop_live(url)  # left by an earlier run that stopped half-way
             figures["consumer"] = measure_consumer(url, args.consumer_conversations)
             print(f"[{backend}] consumer: {figures['consumer']}", flush=True)
         return figures
     finally:
-        if cleanup and not args.keep:
+        if args.pg_database and backend == "postgresql":
+            _drop_live(url)
+            db.dispose_engines()
+            admin.dispose()
+        elif not args.keep:
             cleanup()
 
 
@@ -249,6 +316,12 @@ def main() -> int:
     p.add_argument("--events", type=int, default=200_000)
     p.add_argument("--rounds", type=int, default=200, help="requests for the list and for transcripts")
     p.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    p.add_argument(
+        "--pg-database",
+        metavar="NAME",
+        help="PostgreSQL database to use and keep: created and seeded if it is not yet, reused (migrated, "
+        "analysed, not re-seeded) if it already holds --conversations conversations",
+    )
     p.add_argument(
         "--consumer-conversations", type=int, default=2000, help="new conversations fed through the consumer (0: skip)"
     )

@@ -1,8 +1,9 @@
 """Which language a message is written in: `detect(text) -> "en" | "es" | ...` (ISO 639-1).
 
-The model is lingua-language-detector 2.1.1 (Apache-2.0, pinned in requirements.txt), whose n-gram
-language models are compiled into the package's extension module, so nothing is downloaded at run
-time. sha256 of that file (lingua/lingua.cpython-310-x86_64-linux-gnu.so, which holds the models):
+The model is lingua-language-detector 2.1.1 (Apache-2.0, pinned in requirements/runtime.txt and
+requirements/actions.txt), whose n-gram language models are compiled into the package's extension
+module, so nothing is downloaded at run time. sha256 of that file
+(lingua/lingua.cpython-310-x86_64-linux-gnu.so, which holds the models):
 2532be4ad56dad180ccfbbf0f88b1f8e0ce11533101690496cb45e4849cec6ea (wheel
 lingua_language_detector-2.1.1-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl:
 deec7c9d5a72d7434144952cd5c3b85923d7a858264baa9c21018cb0e2e929fb). Results are deterministic

@@ -13,7 +13,7 @@ import logging
 import os
 import secrets
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -280,7 +280,9 @@ def _record_alerts(s: Session, decisions: dict[str, list[Decision]], now: dateti
     for cid, ds in fresh.items():
         have = existing.setdefault(cid, [])
         for d in sorted(ds, key=lambda d: d.at):
-            if any(a.source_key == d.key or (a.level == d.level and abs(a.at - d.at) <= ALERT_SAME_DECISION) for a in have):
+            if any(
+                a.source_key == d.key or (a.level == d.level and abs(a.at - d.at) <= ALERT_SAME_DECISION) for a in have
+            ):
                 continue
             a = Alert(
                 conversation_id=cid,
@@ -453,12 +455,24 @@ LIST_COLUMNS = (
 )
 
 
-def _filtered(f: Filters, tz: tzinfo) -> sa.sql.Select:
+def _text_matches(q: str) -> Any:
+    """SQL condition on ConversationText.text: holds `q` (any case) as a substring."""
+    return ConversationText.text.like(f"%{_like_escape(q.lower())}%", escape="\\")
+
+
+#: _filtered's `text`: join each summary row to its text (one row: conversation_id is its key) and
+#: test it there.
+JOIN_TEXT = object()
+
+
+def _filtered(f: Filters, tz: tzinfo, text: Any = None, columns: tuple | None = None) -> sa.sql.Select:
+    """The list's query with the filters of `f`. `text`: the SQL condition that stands for the text
+    search (default: the conversation is among those whose text holds f.q); `columns`: what to
+    select (default: the list's columns and the review's)."""
     cs, rv = ConversationSummary, ConversationReview
     reviewed = sa.func.coalesce(rv.reviewed, sa.false())
-    q = sa.select(*LIST_COLUMNS, rv.reviewed, rv.reviewed_by, rv.reviewed_at).outerjoin(
-        rv, rv.conversation_id == cs.conversation_id
-    )
+    cols = columns if columns is not None else (*LIST_COLUMNS, rv.reviewed, rv.reviewed_by, rv.reviewed_at)
+    q = sa.select(*cols).outerjoin(rv, rv.conversation_id == cs.conversation_id)
     if f.date_from:
         q = q.where(cs.last_at >= _day_start(f.date_from, tz))
     if f.date_to:
@@ -475,11 +489,12 @@ def _filtered(f: Filters, tz: tzinfo) -> sa.sql.Select:
         q = q.where(reviewed == sa.false())
     if f.q:
         ct = ConversationText
-        q = q.where(
-            cs.conversation_id.in_(
-                sa.select(ct.conversation_id).where(ct.text.like(f"%{_like_escape(f.q.lower())}%", escape="\\"))
-            )
-        )
+        if text is JOIN_TEXT:
+            q = q.join(ct, ct.conversation_id == cs.conversation_id).where(_text_matches(f.q))
+        else:
+            if text is None:
+                text = cs.conversation_id.in_(sa.select(ct.conversation_id).where(_text_matches(f.q)))
+            q = q.where(text)
     return q
 
 
@@ -544,41 +559,78 @@ def _needs_attention(cs: Any, rv: Any) -> Any:
     return sa.and_(sa.func.coalesce(rv.reviewed, sa.false()) == sa.false(), cs.level_rank >= LEVEL_RANK["urgent"])
 
 
-def list_conversations(
-    s: Session, f: Filters, tz: tzinfo, page: int = 1, page_size: int = PAGE_SIZE
-) -> tuple[list[ConversationRow], int]:
+#: The list counts matching conversations up to this many and says "more than" past it: an exact
+#: count reads every match (all 100,000 conversations for the plain list, every conversation whose
+#: text holds a common word), a capped one stops here. The dashboard keeps the exact total.
+COUNT_CAP = 1000
+
+
+@dataclass
+class ListPage:
+    rows: list[ConversationRow]
+    total: int  # matching conversations, counted up to COUNT_CAP
+    more: bool  # more than `total` match
+
+
+def _capped_count(s: Session, q: sa.sql.Select, cap: int) -> int:
+    """How many rows `q` gives, counting no further than cap + 1."""
+    return int(s.execute(sa.select(sa.func.count()).select_from(q.limit(cap + 1).subquery())).scalar_one())
+
+
+def _text_condition(s: Session, q: str) -> Any:
+    """The text search as a condition on the summary rows, chosen by how many conversations match.
+
+    Few (up to COUNT_CAP): their ids, found with the trigram index on PostgreSQL and a scan on
+    SQLite, stopping at COUNT_CAP + 1; the list then reads only those rows. Many (JOIN_TEXT): each
+    summary row joined to its own text as the list walks its order (a common word fills a page
+    after a few rows; an IN over tens of thousands of matches would read them all). A join, not a
+    correlated subquery, so that PostgreSQL estimates the LIKE from the text column's statistics.
+    Same matches either way: the lowercased text holds `q` lowercased (LIKE, as before)."""
+    ct, cs = ConversationText, ConversationSummary
+    ids = [cid for (cid,) in s.execute(sa.select(ct.conversation_id).where(_text_matches(q)).limit(COUNT_CAP + 1))]
+    if len(ids) <= COUNT_CAP:
+        return cs.conversation_id.in_(ids) if ids else sa.false()
+    return JOIN_TEXT
+
+
+def list_conversations(s: Session, f: Filters, tz: tzinfo, page: int = 1, page_size: int = PAGE_SIZE) -> ListPage:
     """One page of the filtered list: unreviewed emergencies, then unreviewed urgent cases, then
     everything else newest first.
 
-    Two queries instead of one ORDER BY CASE: the second part walks the last_at index and stops
-    after one page instead of sorting every conversation.
+    Two queries instead of one ORDER BY CASE, each walking an index in its order and stopping
+    after one page: the first on (level_rank, last_at, conversation_id), the second on last_at.
+    Counts stop at COUNT_CAP (ListPage.more says there are more); the number of conversations
+    needing attention is counted only when a page starts past them, and then only up to there.
     """
     cs, rv = ConversationSummary, ConversationReview
-    base = _filtered(f, tz)
+    text = _text_condition(s, f.q) if f.q else None
+    base = _filtered(f, tz, text)
     attention = _needs_attention(cs, rv)
-
-    def count(q: sa.sql.Select) -> int:
-        return int(s.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one())
-
-    total = count(base)
-    n_attention = count(base.where(attention))
     offset = (max(1, page) - 1) * page_size
-    rows: list[Any] = []
-    if offset < n_attention:
-        rows += s.execute(
+    rows: list[Any] = list(
+        s.execute(
             base.where(attention)
             .order_by(cs.level_rank.desc(), cs.last_at.desc(), cs.conversation_id)
             .limit(page_size)
             .offset(offset)
         ).all()
+    )
     if len(rows) < page_size:
+        if rows:
+            n_attention = offset + len(rows)
+        else:  # the page starts past them: how many there are (fewer than offset + 1)
+            n_attention = _capped_count(s, _filtered(f, tz, text, (cs.conversation_id,)).where(attention), offset)
         rows += s.execute(
             base.where(sa.not_(attention))
             .order_by(cs.last_at.desc())
             .limit(page_size - len(rows))
             .offset(max(0, offset - n_attention))
         ).all()
-    return [_row(r) for r in rows], total
+    if text is JOIN_TEXT and not replace(f, q=None).as_args():
+        total = COUNT_CAP + 1  # the text alone, and _text_condition found more than COUNT_CAP
+    else:
+        total = _capped_count(s, _filtered(f, tz, text, (cs.conversation_id,)), COUNT_CAP)
+    return ListPage([_row(r) for r in rows], min(total, COUNT_CAP), total > COUNT_CAP)
 
 
 def iter_filtered(s: Session, f: Filters, tz: tzinfo, limit: int = 100_000) -> list[ConversationRow]:
@@ -588,8 +640,13 @@ def iter_filtered(s: Session, f: Filters, tz: tzinfo, limit: int = 100_000) -> l
 
 
 def channels(s: Session) -> list[str]:
+    """The distinct channels, in order: one step of the channel index per channel (a recursive
+    query), instead of reading every conversation's row to group them."""
     cs = ConversationSummary
-    q = sa.select(cs.channel).where(cs.channel.isnot(None)).group_by(cs.channel).order_by(cs.channel)
+    first = sa.select(sa.func.min(cs.channel).label("channel")).cte("channels", recursive=True)
+    step = sa.select(sa.func.min(cs.channel)).where(cs.channel > first.c.channel).scalar_subquery()
+    walk = first.union_all(sa.select(step).where(first.c.channel.isnot(None)))
+    q = sa.select(walk.c.channel).where(walk.c.channel.isnot(None)).order_by(walk.c.channel)
     return [c for (c,) in s.execute(q)]
 
 
@@ -735,15 +792,18 @@ def dashboard(s: Session, tz: tzinfo, days: int = 14, now: datetime | None = Non
     recent = s.execute(
         sa.select(sa.func.count()).select_from(cs).where(cs.last_at >= now - timedelta(days=7))
     ).scalar_one()
-    unreviewed = sa.func.coalesce(rv.reviewed, sa.false()) == sa.false()
-    by_level = dict(
-        s.execute(
-            sa.select(cs.triage_level, sa.func.count())
-            .outerjoin(rv, rv.conversation_id == cs.conversation_id)
-            .where(unreviewed, cs.triage_level.in_(["emergency", "urgent"]))
-            .group_by(cs.triage_level)
+    # level_rank (the index's first column; triage_level is LEVELS[level_rank]) without a
+    # reviewed mark: an index-only walk of the urgent and emergency entries, no summary rows read
+    reviewed = sa.select(rv.conversation_id).where(rv.conversation_id == cs.conversation_id, rv.reviewed == sa.true())
+    by_level = {
+        LEVELS[rank]: n
+        for rank, n in s.execute(
+            sa.select(cs.level_rank, sa.func.count())
+            .where(cs.level_rank >= LEVEL_RANK["urgent"], ~reviewed.exists())
+            .group_by(cs.level_rank)
         ).all()
-    )
+        if 0 <= rank < len(LEVELS)
+    }
     new_appts = s.execute(
         sa.select(sa.func.count())
         .select_from(AppointmentRequest)
@@ -751,14 +811,29 @@ def dashboard(s: Session, tz: tzinfo, days: int = 14, now: datetime | None = Non
     ).scalar_one()
     day_list = [start_day + timedelta(days=i) for i in range(days)]
     per_day: dict[date, dict[str, int]] = {d: dict.fromkeys(LEVELS, 0) for d in day_list}
+    # Counted in the database (the first_at index, not one row per conversation to Python): each
+    # conversation falls in the clinic day whose [start, next start) holds its first message,
+    # bounds computed here in the clinic's time zone (DST included).
+    bounds = [_day_start(d + timedelta(days=1), tz) for d in day_list]
+    day_of = sa.case(*((cs.first_at < b, i) for i, b in enumerate(bounds)), else_=None)
+    sub = (
+        sa.select(day_of.label("day"), cs.triage_level.label("level"))
+        .where(cs.first_at >= start, cs.first_at < bounds[-1], cs.triage_level.isnot(None))
+        .subquery()
+    )
+    for i, level, n in s.execute(sa.select(sub.c.day, sub.c.level, sa.func.count()).group_by(sub.c.day, sub.c.level)):
+        if i is not None and level in per_day[day_list[i]]:
+            per_day[day_list[i]][level] += int(n)
     flags: Counter[str] = Counter()
-    for first_at, level, rule_ids in s.execute(
-        sa.select(cs.first_at, cs.triage_level, cs.rule_ids).where(cs.first_at >= start)
+    for rule_ids, n in s.execute(
+        sa.select(cs.rule_ids, sa.func.count())
+        .where(cs.first_at >= start, cs.rule_ids != "")
+        .group_by(cs.rule_ids)
+        .order_by(cs.rule_ids)
     ):
-        d = first_at.astimezone(tz).date()
-        if d in per_day and level in per_day[d]:
-            per_day[d][level] += 1
-        flags.update(x for x in (rule_ids or "").split(",") if x)
+        for x in (rule_ids or "").split(","):
+            if x:
+                flags[x] += int(n)
     return Dashboard(
         total=int(total),
         last_7_days=int(recent),

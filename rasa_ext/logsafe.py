@@ -32,7 +32,9 @@ WITHHELD = "[debug detail withheld: may carry conversation content]"
 
 # A run of 10+ digits, allowing the separators people and libraries write (+1 (312) 555-0144),
 # not part of a time (12:30), or a local number (555-0144). Dates (2026-12-01) stay readable.
-PHONE = re.compile(r"(?<![\d:])\+?\(?\d(?:[\s().\-/]{0,3}\d){9,}(?![\d:])|(?<![\d\-])\d{3}[\-.\s]\d{4}(?![\d\-:])")
+# A Rasa model's file name (<yyyymmdd>-<hhmmss>-<word>-<word>) is not a phone number.
+_MODEL_NAME = r"(?!\d{8}-\d{6}-[a-z]+-[a-z])"
+PHONE = re.compile(r"(?<![\d:])" + _MODEL_NAME + r"\+?\(?\d(?:[\s().\-/]{0,3}\d){9,}(?![\d:])|(?<![\d\-])\d{3}[\-.\s]\d{4}(?![\d\-:])")
 
 # Keys of Rasa's structlog events that carry conversation content (rasa/utils/log_utils.py
 # _anonymizer, and more).

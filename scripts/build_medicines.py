@@ -5,7 +5,7 @@
     .venv/bin/python scripts/build_medicines.py --check    # fail if the file is not what the build makes
     .venv/bin/python scripts/build_medicines.py --report   # also print what was dropped and why
 
-Inputs (nothing is downloaded; both vocabularies ship inside PyPI packages pinned in requirements.txt):
+Inputs (nothing is downloaded; both vocabularies ship inside PyPI packages pinned in requirements/dev.txt):
 
 * bot/knowledge/medicines.curated.yml: the CLINICAL part, kept by hand with a source per entry: the
   classes the triage rules use (policy sections 3 and 4), curated brands, street names, misspellings,
@@ -129,7 +129,7 @@ _TITLE_KEEP = re.compile(r"^(?:xr|er|sr|cr|la|xl|dr|hct|odt|iv|dm|pm)$", re.I)
 def _package_dir(name: str) -> Path:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        sys.exit(f"{name} is not installed: .venv/bin/pip install -r requirements.txt")
+        sys.exit(f"{name} is not installed: scripts/bootstrap.sh (requirements/dev.txt)")
     return Path(list(spec.submodule_search_locations)[0])
 
 

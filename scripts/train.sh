@@ -4,9 +4,9 @@
 # Rasa 3.6 has no "skip when nothing changed" of its own: `rasa train` always runs the training
 # graph (its cache in ~/.rasa/cache only saves some components, and is empty on a new machine).
 # So the fingerprint of what a model is built from (config, domain, training data, the custom
-# components' code, the pinned requirements) is written next to each model as
-# models/<model>.fingerprint, and training is skipped when the newest model's fingerprint is the
-# project's. `--force` trains anyway; other arguments go to `rasa train`.
+# components' code, the Rasa server's pinned requirements: requirements/runtime.txt) is written
+# next to each model as models/<model>.fingerprint, and training is skipped when the newest
+# model's fingerprint is the project's. `--force` trains anyway; other arguments go to `rasa train`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=3 PYTHONHASHSEED=0 RASA_TELEMETRY_ENABLED=false
@@ -26,7 +26,7 @@ components() {
 fingerprint() {
   # Sorted file list, then each file's content: a rename or an added file changes it too.
   {
-    find config.yml domain.yml data $(components) requirements.txt -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.txt' \) \
+    find config.yml domain.yml data $(components) requirements/runtime.txt -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.txt' \) \
       -print | LC_ALL=C sort | while read -r f; do
         printf '%s\n' "$f"
         sha256sum "$f" | cut -d' ' -f1

@@ -195,7 +195,10 @@ class ConversationSummary(Base):
     """
 
     __tablename__ = "clonus_conversation"
-    __table_args__ = (sa.Index("ix_clonus_conversation_level_last", "level_rank", "last_at"),)
+    __table_args__ = (
+        sa.Index("ix_clonus_conversation_level_last_id", "level_rank", "last_at", "conversation_id"),
+        sa.Index("ix_clonus_conversation_first_level", "first_at", "triage_level"),
+    )
 
     conversation_id = sa.Column(sa.String(255), primary_key=True)
     # opaque id for URLs and logs (conversation ids are phone numbers on SMS channels)

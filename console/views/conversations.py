@@ -39,20 +39,23 @@ def conversations() -> Any:
     f = conv.Filters.from_args(request.args)
     p = page()
     s = db()
-    rows, total = conv.list_conversations(s, f, state().tz, p)
+    listed = conv.list_conversations(s, f, state().tz, p)
+    rows, total = listed.rows, listed.total
     chans = conv.channels(s)
     # The list ties triage levels to (masked) conversation ids: who saw which is recorded.
     # With any filter it is a search, recorded with its filters (the text only as a hash).
-    audit_view(
-        "search" if f.as_args() else "conversation_list",
-        None,
-        {"filters": _audit_filters(f), "page": p, "rows": total, "shown": [r.ref for r in rows]},
-    )
+    detail = {"filters": _audit_filters(f), "page": p, "rows": total, "shown": [r.ref for r in rows]}
+    if listed.more:
+        detail["rows_more"] = True  # more than `rows` match (counted up to conv.COUNT_CAP)
+    audit_view("search" if f.as_args() else "conversation_list", None, detail)
     pages = max(1, -(-total // conv.PAGE_SIZE))
+    if listed.more:  # a full page has a next one, as far as anyone knows
+        pages = max(pages, p + 1) if len(rows) == conv.PAGE_SIZE else p
     return render_template(
         "conversations.html",
         rows=rows,
         total=total,
+        more=listed.more,
         page=p,
         pages=pages,
         f=f,

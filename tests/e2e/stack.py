@@ -19,6 +19,8 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
+# The action server's own venv (requirements/actions.txt: no Rasa, no TensorFlow), as under supervisord.
+ACTIONS_VENV_BIN = ROOT / ".venv-actions" / "bin"
 PG_ADMIN_URL = os.environ.get("CLONUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # The tests talk to the assistant through the dev channel (rasa_ext.channels.dev): on only when
 # the Rasa server's environment has this token, which the stacks inherit from this process.
@@ -110,7 +112,7 @@ class Stack:
         return ROOT / "credentials.yml"
 
     def action_server_command(self) -> List[str]:
-        return [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(self.action_port)]
+        return [str(ACTIONS_VENV_BIN / "python"), "-m", "actions.server", "--port", str(self.action_port)]
 
     def rasa_server_command(self) -> List[str]:
         return [
