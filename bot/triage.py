@@ -12,6 +12,7 @@ import copy
 import logging
 import os
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
@@ -21,7 +22,10 @@ from bot.medications import Mention, analyse, knowledge
 from bot.rules import LEVELS, RANK, RULE_IDS, ConversationState, Med, RedFlag, evaluate, level_of
 from bot.symptoms import Finding, SymptomReport, extract, lexicon
 
-__all__ = ["LEVELS", "Assessment", "Assessor", "MedicationMention", "RedFlag", "assess", "assess_incremental", "states_emergency"]
+__all__ = [
+    "LEVELS", "Assessment", "Assessor", "MedicationMention", "MessageReading", "RedFlag", "assess", "assess_incremental",
+    "read_message", "states_emergency",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +69,34 @@ def proposer() -> Optional[Callable[[str], Dict[str, float]]]:
     return _PROPOSE[0]
 
 
+#: A request to see or talk to someone about a part of the body, a medicine or a symptom ("i want to see
+#: someone about my legs", "id like to talk to a nurse about my meds"): the request says nothing about
+#: self-harm, but the recall layer, trained on lay phrasings of "I want to ..." wishes, read it as self-harm.
+#: Such a request is not given to the recall layer (the rest of the message still is). A request about
+#: anything else ("... about my dark thoughts", "... about how i keep wanting to disappear") is scored
+#: whole, and the lexicon always reads the whole message: the more cautious reading.
+_CARE_REQUEST = re.compile(
+    r"\b(?:i |we |he |she )?(?:really |just )?(?:want|wanna|wants|need|needs|would like|d like|id like|like|wish|hope|"
+    r"am hoping|im hoping|was hoping|have|has|got) (?:to )?(?:go )?(?:see|talk to|talk with|speak to|speak with|chat with|"
+    r"be seen by|get seen by|get checked by|get checked out by|meet with|visit|book (?:in )?with|get an appointment with|"
+    r"make an appointment with) (?:someone|somebody|anyone|anybody|a (?:real )?(?:doctor|nurse|specialist|neurologist|"
+    r"person|human|professional|physio|therapist|physical therapist|pharmacist|provider)|the (?:doctor|nurse|"
+    r"specialist|neurologist|clinic|team|physio|pharmacist)|my (?:doctor|neurologist|nurse|gp|specialist|physio))"
+    r" (?:about|for|regarding|re|over|concerning|because of|with) (?:(?:my|his|her|their|our|the|these|this|that|some|a|an|"
+    r"both|left|right|lower|upper|bad|sore|stiff|weak|new|old|current) )*(?:\w+ )?"
+    r"(?:legs?|arms?|back|neck|feet|foot|ankles?|knees?|hands?|hips?|calf|calves|muscles?|spine|shoulders?|toes?|"
+    r"fingers?|wrists?|thighs?|jaw|body|side|meds|medicines?|medications?|pills|tablets|prescriptions?|doses?|refills?|"
+    r"spasms?|spasticity|clonus|jerks?|jerking|twitch\w*|stiffness|tone|tremors?|pain|symptoms?|botox|pump|"
+    r"results|tests?|condition|ms|stroke|injury|walking|balance|appointment)\b(?=\s*(?:$|[.!?;,]|\b(?:and|but|please|pls|asap|soon|today|tomorrow|this week|next week)\b))"
+)
+
+
 def proposed_features(text: str, report: SymptomReport, patient: Optional[str]) -> List[str]:
     """Features the recall layer adds to what the extractor found in this message."""
     propose = proposer()
     if propose is None:
         return []
-    asserted = context(text, patient).asserted_text()
+    asserted = _CARE_REQUEST.sub(" ", context(text, patient).asserted_text())  # see _CARE_REQUEST
     if not asserted.strip():
         return []
     lex = lexicon()
@@ -348,6 +374,23 @@ def _symptom_kind_features() -> FrozenSet[str]:
     return frozenset(name for name, f in lexicon().items() if f.kind == "symptom")
 
 
+#: What read_message() read, handed to the next Assessor that reads the same text for the same patient
+#: (taken once, then gone): the NLU component rasa_ext.emergency_intent reads a message on its own, and the
+#: turn's conversation Assessor (rasa_ext.turn) reads the same message right after; so the engine reads it
+#: once a turn. A read depends only on the text and the patient. Bounded: the oldest is dropped first (a
+#: parse without a turn, e.g. the HTTP /model/parse, leaves its read here until then).
+HANDOFF_SIZE = 256
+_HANDOFF: "OrderedDict[Tuple[str, Optional[str]], _Message]" = OrderedDict()
+
+
+def _hand_off(text: str, patient: Optional[str], msg: _Message) -> None:
+    # _correct() edits an earlier message's mentions and report: the next reader gets its own lists.
+    _HANDOFF[(text, patient)] = replace(msg, mentions=list(msg.mentions), unrecognised=list(msg.unrecognised))
+    _HANDOFF.move_to_end((text, patient))
+    while len(_HANDOFF) > HANDOFF_SIZE:
+        _HANDOFF.popitem(last=False)
+
+
 class Assessor:
     """The assessment of one conversation, message by message: `add(message)` reads only the new
     message (its cost does not grow with the conversation) and returns the Assessment of the whole
@@ -422,6 +465,9 @@ class Assessor:
         return bool(set(self.messages[-1].report.present) & STATED_EMERGENCY_FEATURES)
 
     def _safe_read(self, text: str) -> _Message:
+        handed = _HANDOFF.pop((text, self.patient.key), None)
+        if handed is not None:
+            return handed
         try:
             return _read(text, self.patient.key)
         except Exception as exc:
@@ -529,3 +575,49 @@ def states_emergency(text: object) -> bool:
     state = Assessor()
     state.add(text)
     return state.latest_states_emergency
+
+
+#: Features that emergency-level rules read (section 5, RX-RESP-DEPRESSION, RF-STATED-EMERGENCY,
+#: RF-UNRESPONSIVE): said now, they are a sign of an emergency even when no rule fired on them alone
+#: ("she fainted"). rasa_ext.emergency_intent keeps the classifier's `emergency` intent for a message that
+#: says one (the more cautious reading); without one, the intent never stands alone.
+EMERGENCY_SIGN_FEATURES = STATED_EMERGENCY_FEATURES | frozenset(
+    {"loss_of_consciousness", "extreme_sleepiness", "face_droop", "one_sided_weakness", "speech_problem", "vision_loss",
+     "balance_loss", "bladder_bowel_loss", "saddle_numbness", "both_legs_weak", "stiff_neck", "severe_headache",
+     "confusion", "recent_injury", "low_blood_pressure"}
+)
+
+
+@dataclass(frozen=True)
+class MessageReading:
+    """What the engine reads in one message on its own (no conversation before it)."""
+
+    #: this message alone is at the emergency level (any emergency-level rule fired)
+    emergency: bool
+    #: it states an emergency now (Assessor.latest_states_emergency)
+    stated: bool
+    #: the emergency-level rule ids that fired
+    rule_ids: Tuple[str, ...]
+    #: EMERGENCY_SIGN_FEATURES said now
+    signs: FrozenSet[str]
+    #: self-harm is said in any way but a denial (also someone else's, past or asked about): a
+    #: self-harm disclosure is never read down
+    self_harm: bool
+
+
+def read_message(text: object) -> MessageReading:
+    """The engine's reading of one message alone (the NLU's check of its `emergency` intent, issue 10).
+    Never raises (an engine error reads as nothing found, logged without the text)."""
+    state = Assessor()
+    assessment = state.add(text)
+    msg = state.messages[-1]
+    _hand_off(msg.text, state.patient.key, msg)
+    rules = tuple(f.id for f in assessment.red_flags if f.level == "emergency")
+    self_harm = any(f.feature == "self_harm" and not f.negated for f in msg.report.findings)
+    return MessageReading(
+        emergency=assessment.triage_level == "emergency",
+        stated=state.latest_states_emergency,
+        rule_ids=rules,
+        signs=frozenset(msg.report.present) & EMERGENCY_SIGN_FEATURES,
+        self_harm=self_harm or "RF-SELF-HARM" in rules,
+    )
