@@ -30,6 +30,7 @@ from bot.db.models import (
     ConversationSummary,
     ConversationText,
     ReviewNote,
+    SmsMorePage,
     SyncState,
     TriageAssessment,
 )
@@ -851,8 +852,8 @@ def dashboard(s: Session, tz: tzinfo, days: int = 14, now: datetime | None = Non
 
 def purge_older_than(url: str | None, days: int, now: datetime | None = None) -> int:
     """Delete conversations whose last activity is older than `days` days: their events, summary,
-    assessments, review, notes and appointment requests. The audit log is kept (it holds no
-    message text). Returns how many conversations were purged."""
+    assessments, review, notes, appointment requests and SMS pages waiting for MORE. The audit log
+    is kept (it holds no message text). Returns how many conversations were purged."""
     if days < 1:
         raise ValueError("retention must be at least one day")
     sync_summaries(url)
@@ -870,7 +871,7 @@ def purge_older_than(url: str | None, days: int, now: datetime | None = None) ->
             chunk = ids[i : i + 500]
             if has_events:
                 s.execute(sa.delete(events).where(events.c.sender_id.in_(chunk)))
-            for model in (TriageAssessment, ReviewNote, AppointmentRequest, ConversationText):
+            for model in (TriageAssessment, ReviewNote, AppointmentRequest, ConversationText, SmsMorePage):
                 s.execute(sa.delete(model).where(model.conversation_id.in_(chunk)))
             s.execute(sa.delete(ConversationReview).where(ConversationReview.conversation_id.in_(chunk)))
             s.execute(sa.delete(ConversationSummary).where(ConversationSummary.conversation_id.in_(chunk)))

@@ -44,6 +44,8 @@ secret ACTION_SERVER_SECRET action_server_secret
 # Both Rasa servers must sign and check widget ids with one key, and the console's cookies too.
 secret CLONUS_WIDGET_SECRET widget_secret
 secret CONSOLE_SECRET_KEY console_secret_key
+# The key that names senders and addresses in the shared rate limits' Redis keys: one for all servers.
+secret CLONUS_RATELIMIT_KEY ratelimit_key
 if [ -z "${RABBITMQ_USERNAME:-}" ] && [ -z "${RABBITMQ_PASSWORD:-}" ]; then
   case "$RABBITMQ_HOST" in
     127.*|localhost|::1)

@@ -226,7 +226,9 @@ from bot.db.repository import (  # noqa: E402  (the helpers import session_scope
     is_sms_opted_out,
     record_appointment_request,
     record_assessment,
+    save_sms_pages,
     set_sms_opt_out,
+    take_sms_page,
 )
 
 __all__ = [
@@ -241,7 +243,9 @@ __all__ = [
     "migrate",
     "record_appointment_request",
     "record_assessment",
+    "save_sms_pages",
     "session_scope",
     "set_sms_opt_out",
+    "take_sms_page",
     "write_engine",
 ]

@@ -187,6 +187,18 @@ class SmsMessageSeen(Base):
     received_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, index=True)
 
 
+class SmsMorePage(Base):
+    """A page of a long SMS reply not sent yet: the person gets it by replying MORE (on any server,
+    after a restart), once; it expires at `expires_at` (rasa_ext.channels.twilio_sms.MORE_KEEP)."""
+
+    __tablename__ = "clonus_sms_more_page"
+
+    conversation_id = sa.Column(sa.String(64), primary_key=True)  # the sender id: the E.164 number
+    seq = sa.Column(sa.Integer, primary_key=True)  # 1 is sent first
+    text = sa.Column(sa.Text, nullable=False)
+    expires_at = sa.Column(UTCDateTime(), nullable=False, index=True)
+
+
 class ConversationSummary(Base):
     """One row per conversation, derived from Rasa's `events` and from triage assessments.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +14,7 @@ from bot.db.models import (
     LEVELS,
     AppointmentRequest,
     AuditLog,
+    SmsMorePage,
     SmsOptOut,
     TriageAssessment,
     utcnow,
@@ -172,6 +173,43 @@ def is_sms_opted_out(phone_e164: str, url: str | None = None) -> bool:
     with _session_scope(url, write=False) as s:
         value = s.execute(sa.select(SmsOptOut.opted_out).where(SmsOptOut.phone_e164 == phone_e164)).scalar_one_or_none()
         return bool(value)
+
+
+def save_sms_pages(
+    conversation_id: str, pages: list[str], keep: timedelta, url: str | None = None, now: datetime | None = None
+) -> None:
+    """Keep `pages` (in order) as the rest of the conversation's last reply, replacing what it had
+    (a new reply makes the old rest meaningless; `[]` only clears it); they expire after `keep`.
+    Expired pages of every conversation are deleted on the way."""
+    now = now or utcnow()
+    with _session_scope(url) as s:
+        s.execute(sa.delete(SmsMorePage).where(SmsMorePage.expires_at <= now))
+        s.execute(sa.delete(SmsMorePage).where(SmsMorePage.conversation_id == conversation_id))
+        for seq, text in enumerate(pages, start=1):
+            s.add(SmsMorePage(conversation_id=conversation_id, seq=seq, text=text, expires_at=now + keep))
+
+
+def take_sms_page(conversation_id: str, url: str | None = None, now: datetime | None = None) -> str | None:
+    """The conversation's next page, removed as it is taken, so that each page is given once even
+    when two MOREs arrive at once on two servers (the DELETE's row count decides which of them
+    got it; the other one takes the following page). None when none is left or they expired."""
+    now = now or utcnow()
+    for _ in range(20):
+        with _session_scope(url) as s:
+            row = s.execute(
+                sa.select(SmsMorePage.seq, SmsMorePage.text)
+                .where(SmsMorePage.conversation_id == conversation_id, SmsMorePage.expires_at > now)
+                .order_by(SmsMorePage.seq)
+                .limit(1)
+            ).first()
+            if row is None:
+                return None
+            taken = s.execute(
+                sa.delete(SmsMorePage).where(SmsMorePage.conversation_id == conversation_id, SmsMorePage.seq == row.seq)
+            ).rowcount
+            if taken == 1:
+                return str(row.text)
+    return None
 
 
 def audit(

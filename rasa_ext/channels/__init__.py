@@ -8,7 +8,7 @@ Not public: `dev.DevInput`, the one way for the project's tests and scripts to t
 assistant with an id of their choosing (off unless CLONUS_DEV_CHANNEL_TOKEN is set; loopback only).
 
 Every public channel bounds the body (bytes, JSON depth), the message length and the request rate
-per sender and per client address, and answers a turn the Rasa server failed on with the fail-safe
+per sender and per client address (in memory, or shared through Redis in the cluster shape: `limits`), and answers a turn the Rasa server failed on with the fail-safe
 messages (`rasa_ext.failsafe`).
 """
 
@@ -258,8 +258,10 @@ class RateLimiter:
 
     Hand-written because the `limits` library (what Flask-Limiter and SlowAPI build on) needs
     packaging>=21 while Rasa 3.6 pins packaging<21, and the Sanic limiters are unmaintained
-    wrappers of it. In memory, per process: the Rasa server runs one. At most `max_keys` keys are
-    kept (least recently used dropped), so a stream of new keys cannot exhaust memory.
+    wrappers of it. In memory, per process: the single shape's one Rasa server, and each server's
+    fallback while Redis is down (the cluster shape's shared limits: `rasa_ext.channels.limits`).
+    At most `max_keys` keys are kept (least recently used dropped), so a stream of new keys cannot
+    exhaust memory.
     """
 
     def __init__(self, rate: str, max_keys: int = 100_000) -> None:

@@ -9,8 +9,10 @@ signed requests: its sender id is the E.164 number, which no other channel accep
 Every signed request must carry a MessageSid; each MessageSid is processed once, recorded in the
 database (clonus_sms_message_seen), so a Twilio retry or a replay is not processed again even
 after a restart. A sender texting faster than `limits.per_sender` gets one SMS saying so (then
-nothing until the window passes); a message longer than max_message_chars gets a reply saying
-so; a turn the assistant failed on gets the fail-safe messages (emergency instructions when the
+nothing until the window passes; the limits are shared by every server through Redis in the
+cluster shape, rasa_ext.channels.limits); a long reply is sent 320 characters at a time and the
+rest waits in the database (clonus_sms_more_page) for MORE, on any server, for MORE_KEEP; a
+message longer than max_message_chars gets a reply saying so; a turn the assistant failed on gets the fail-safe messages (emergency instructions when the
 text is an emergency, and the trouble notice with the numbers).
 """
 
@@ -36,7 +38,6 @@ from bot.settings import clinic
 from rasa_ext.channels import (
     DEFAULT_MAX_MESSAGE_CHARS,
     BodyTooLarge,
-    RateLimiter,
     client_ip,
     emergency_screen,
     failsafe_turn,
@@ -47,6 +48,7 @@ from rasa_ext.channels import (
     sms,
     warm_failsafe,
 )
+from rasa_ext.channels.limits import channel_limiter, check
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,9 @@ OPTION_REPLY_MAX_CHARS = 80
 TWIML_TYPE = "application/xml; charset=utf-8"
 MESSAGE_SID_RE = re.compile(r"^(SM|MM|SMS|MG)[0-9A-Za-z]{10,60}$")
 SEEN_KEEP_DAYS = 30  # Twilio retries within minutes; older MessageSids are forgotten
+#: How long the rest of a long reply waits for MORE: a day covers a reply read later the same day,
+#: and a page older than that no longer belongs to the conversation the person is having.
+MORE_KEEP = timedelta(hours=24)
 DEFAULT_LIMITS = {
     "per_sender": "10/minute",  # messages from one phone number
     "per_ip": "600/minute",  # requests from one address (all of Twilio's come from a few)
@@ -250,14 +255,15 @@ class TwilioSmsInput(InputChannel):
         unknown = set(rates) - set(DEFAULT_LIMITS)
         if unknown:
             raise ValueError(f"twilio_sms: unknown limits {sorted(unknown)}; known: {sorted(DEFAULT_LIMITS)}")
-        self.per_sender = RateLimiter(rates["per_sender"])
-        self.per_ip = RateLimiter(rates["per_ip"])
+        # In memory, or shared by every server through Redis in the cluster shape (limits.py).
+        self.per_sender = channel_limiter("twilio_sms:per_sender", rates["per_sender"])
+        self.per_ip = channel_limiter("twilio_sms:per_ip", rates["per_ip"])
         # One "too many messages" SMS per sender per window, not one per refused message.
-        self.told_to_slow_down = RateLimiter(f"1/{int(self.per_sender.period)}s")
+        self.told_to_slow_down = channel_limiter("twilio_sms:told_to_slow_down", f"1/{int(self.per_sender.period)}s")
         self._tasks: set = set()
-        # The rest of each number's last long reply, sent page by page when the person replies MORE
-        # (in memory, like the limits: the server is one process; a restart forgets it).
-        self._more: Dict[str, List[str]] = {}
+        # The rest of each number's last long reply waits in the database (clonus_sms_more_page) for
+        # MORE, which any server may receive, for `more_keep`.
+        self.more_keep = MORE_KEEP
         self.api_sender = api_sender
         if not auth_token:
             logger.warning(
@@ -286,6 +292,16 @@ class TwilioSmsInput(InputChannel):
 
     async def _first_delivery(self, message_sid: str) -> bool:
         return await self._in_executor(_record_message_sid, message_sid, self.database_url)
+
+    async def _save_pages(self, phone: str, pages: List[str]) -> None:
+        from bot.db import save_sms_pages
+
+        await self._in_executor(functools.partial(save_sms_pages, phone, pages, self.more_keep, self.database_url))
+
+    async def _take_page(self, phone: str) -> Optional[str]:
+        from bot.db import take_sms_page
+
+        return await self._in_executor(take_sms_page, phone, self.database_url)
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         if self.api_sender is None:
@@ -336,10 +352,9 @@ class TwilioSmsInput(InputChannel):
         return response.text(twiml(pieces), content_type=TWIML_TYPE)
 
     async def _receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
-        if not self.per_ip.hit(client_ip(request)):
-            return response.text(
-                "too many requests", status=429, headers={"Retry-After": str(self.per_ip.retry_after(client_ip(request)))}
-            )
+        verdict = await check(self.per_ip, client_ip(request))
+        if not verdict:
+            return response.text("too many requests", status=429, headers={"Retry-After": str(verdict.retry_after)})
         try:
             body = await read_body(request, MAX_BODY_BYTES)
         except BodyTooLarge:
@@ -362,7 +377,9 @@ class TwilioSmsInput(InputChannel):
         try:
             return await self._signed(request, on_new_message, message_sid, phone, text)
         except Exception as exc:  # noqa: BLE001 - the database is down, or anything else: the fail-safe answer
-            logger.error("twilio_sms: could not handle a message from %s (%s)", sms.mask_phone(phone), type(exc).__name__)
+            logger.error(
+                "twilio_sms: could not handle a message from %s (%s)", sms.mask_phone(phone), type(exc).__name__
+            )
             return self._reply([sms.render_turn(await failsafe_turn(text[: self.max_message_chars], exc))])
 
     async def _signed(
@@ -397,11 +414,11 @@ class TwilioSmsInput(InputChannel):
             # and the message is not handed to the assistant.
             logger.info("twilio_sms: message from opted-out number %s not processed", masked)
             return self._reply([])
-        if not self.per_sender.hit(phone):
+        if not await check(self.per_sender, phone):
             logger.warning("twilio_sms: %s is over the message rate limit", masked)
             # Not handed to the assistant, but an emergency still gets its instructions.
             urgent = await emergency_screen(text) if text and len(text) <= self.max_message_chars else []
-            if self.told_to_slow_down.hit(phone):
+            if await check(self.told_to_slow_down, phone):
                 return self._reply([sms.render_turn(urgent + [{"text": notice("too_many")}])])
             return self._reply([sms.render_turn(urgent)] if urgent else [])
         if not text:
@@ -410,8 +427,11 @@ class TwilioSmsInput(InputChannel):
             logger.info("twilio_sms: refused a message over %d characters from %s", self.max_message_chars, masked)
             return self._reply([notice("too_long", self.max_message_chars)])
 
-        if sms.asks_for_more(text) and self._more.get(phone):
-            return self._reply([self._next_page(phone)])
+        if sms.asks_for_more(text):
+            page = await self._take_page(phone)
+            if page is not None:
+                return self._reply([page])
+            # Nothing left (or expired): MORE goes to the assistant like any message.
 
         chosen = None
         if len(text) <= OPTION_REPLY_MAX_CHARS:
@@ -442,22 +462,19 @@ class TwilioSmsInput(InputChannel):
             # The assistant said nothing: the person is not left without an answer.
             logger.error("twilio_sms: the assistant gave no reply to a message from %s", sms.mask_phone(phone))
             return sms.render_turn(await failsafe_turn(text))
-        return self._short(reply, phone)
+        return await self._short(reply, phone)
 
-    def _short(self, reply: str, phone: str) -> str:
-        """At most 320 characters now; the rest waits for "MORE"."""
+    async def _short(self, reply: str, phone: str) -> str:
+        """At most 320 characters now; the rest waits for "MORE" (in the database). The first page
+        goes out even when the rest cannot be stored: MORE then reaches the assistant."""
         pages = sms.paginate(reply, sms.SMS_SHORT_CHARS, clinic().emergency_number)
-        self._more.pop(phone, None)
-        if len(pages) > 1:
-            self._more[phone] = pages[1:]
+        try:
+            await self._save_pages(phone, pages[1:])
+        except Exception as exc:  # noqa: BLE001 - the answer itself must still go out; never the text in the log
+            logger.error(
+                "twilio_sms: could not store the rest of a reply to %s (%s)", sms.mask_phone(phone), type(exc).__name__
+            )
         return pages[0] if pages else reply
-
-    def _next_page(self, phone: str) -> str:
-        pages = self._more.get(phone) or []
-        page = pages.pop(0)
-        if not pages:
-            self._more.pop(phone, None)
-        return page
 
     async def _handle_and_send(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, phone: str

@@ -54,7 +54,6 @@ from bot.settings import clinic
 from rasa_ext.channels import (
     DEFAULT_MAX_MESSAGE_CHARS,
     BodyTooLarge,
-    RateLimiter,
     button_payloads,
     client_ip,
     emergency_number,
@@ -69,6 +68,7 @@ from rasa_ext.channels import (
     typed_reply_message,
     warm_failsafe,
 )
+from rasa_ext.channels.limits import Limiter, channel_limiter, check
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,6 @@ class WidgetOutput(OutputChannel):
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text})
-
 
 
 def message_id_of(data: Dict[str, Any]) -> Optional[str]:
@@ -231,9 +230,10 @@ class WidgetInput(InputChannel):
         unknown = set(rates) - set(DEFAULT_LIMITS)
         if unknown:
             raise ValueError(f"widget: unknown limits {sorted(unknown)}; known: {sorted(DEFAULT_LIMITS)}")
-        self.per_conversation = RateLimiter(rates["per_conversation"])
-        self.per_ip = RateLimiter(rates["per_ip"])
-        self.new_per_ip = RateLimiter(rates["new_conversations_per_ip"])
+        # In memory, or shared by every server through Redis in the cluster shape (limits.py).
+        self.per_conversation = channel_limiter("widget:per_conversation", rates["per_conversation"])
+        self.per_ip = channel_limiter("widget:per_ip", rates["per_ip"])
+        self.new_per_ip = channel_limiter("widget:new_conversations_per_ip", rates["new_conversations_per_ip"])
         self.max_age_seconds = int(max_age_days * 86400)
         key = secret or secret_from_env_or_file("CLONUS_WIDGET_SECRET", "widget_secret")
         self.signer = TimestampSigner(key, salt=SIGNER_SALT, digest_method=hashlib.sha256)
@@ -354,10 +354,11 @@ class WidgetInput(InputChannel):
             headers.update(refusal.headers)
         return response.json(result, status=status, headers=headers)
 
-    def _limit(self, limiter: RateLimiter, key: str) -> None:
-        if not limiter.hit(key):
+    async def _limit(self, limiter: Limiter, key: str) -> None:
+        verdict = await check(limiter, key)
+        if not verdict:
             raise Refusal(
-                429, "too many requests", notice_messages("too_many"), **{"Retry-After": str(limiter.retry_after(key))}
+                429, "too many requests", notice_messages("too_many"), **{"Retry-After": str(verdict.retry_after)}
             )
 
     async def _json_body(self, request: Request) -> Dict[str, Any]:
@@ -379,7 +380,7 @@ class WidgetInput(InputChannel):
         return data
 
     async def _new_conversation(self, request: Request) -> "Tuple[int, Any]":
-        self._limit(self.new_per_ip, client_ip(request))
+        await self._limit(self.new_per_ip, client_ip(request))
         try:
             await read_body(request, 1024)
         except BodyTooLarge:
@@ -392,25 +393,26 @@ class WidgetInput(InputChannel):
     async def _receive(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> "Tuple[int, Any]":
-        self._limit(self.per_ip, client_ip(request))
+        await self._limit(self.per_ip, client_ip(request))
         data = await self._json_body(request)
         sender = self.conversation_id(data.get("conversation"))
         message_id = message_id_of(data)
         text = data.get("message")
         if not isinstance(text, str) or not text.strip():
-            self._limit(self.per_conversation, sender)
+            await self._limit(self.per_conversation, sender)
             raise Refusal(400, "empty message")
         text = text.strip()
         if len(text) > self.max_message_chars:
-            self._limit(self.per_conversation, sender)
+            await self._limit(self.per_conversation, sender)
             raise Refusal(413, "message too long", notice_messages("too_long", self.max_message_chars))
-        if not self.per_conversation.hit(sender):
+        verdict = await check(self.per_conversation, sender)
+        if not verdict:
             # Refused, but an emergency still gets its instructions with the number to call.
             raise Refusal(
                 429,
                 "too many requests",
                 await emergency_screen(text) + notice_messages("too_many"),
-                **{"Retry-After": str(self.per_conversation.retry_after(sender))},
+                **{"Retry-After": str(verdict.retry_after)},
             )
         if text.lstrip().startswith("/"):
             allowed = [self.init_payload] + button_payloads(await last_bot_turn(request, sender))

@@ -198,6 +198,38 @@ def test_a_turn_the_database_refused_never_reaches_the_broker(cluster):
     assert stored == ["/greet", text]
 
 
+def _sms_texts(resp) -> list:
+    import xml.etree.ElementTree as ET
+
+    assert resp.status_code == 200, resp.text[:300]
+    return [m.text or "" for m in ET.fromstring(resp.content).findall("Message")]  # noqa: S314
+
+
+def test_the_sms_rate_limit_is_one_budget_across_both_servers(cluster):
+    """The per-number limit (10/minute) lives in Redis: 10 messages alternating between the two servers
+    are answered, the 11th (on either) is refused with the notice, not answered by the assistant."""
+    phone = new_phone()
+    replies = [_sms_texts(cluster.sms(phone, f"hello {i}", cluster.server_url(1 + i % 2))) for i in range(11)]
+    assert all(texts and "faster than the assistant" not in texts[0] for texts in replies[:10]), replies
+    assert "faster than the assistant can answer" in replies[10][0], replies[10]
+    stored = [e.get("text") for e in cluster.events(phone) if e["event"] == "user"]
+    assert stored == [f"hello {i}" for i in range(10)]
+
+
+def test_more_on_the_other_server_gets_the_next_page(cluster):
+    """The rest of a long SMS reply is in the database: MORE sent to the other server gets page 2."""
+    from rasa_ext.channels import sms
+
+    phone = new_phone()
+    _sms_texts(cluster.sms(phone, "hi", cluster.server_url(1)))
+    [first] = _sms_texts(cluster.sms(phone, "what is clonus", cluster.server_url(1)))
+    assert first.rstrip().endswith(sms.MORE_HINT), first
+    [second] = _sms_texts(cluster.sms(phone, "MORE", cluster.server_url(2)))
+    assert second and second != first
+    stored = [e.get("text") for e in cluster.events(phone) if e["event"] == "user"]
+    assert "MORE" not in stored  # answered from the stored pages, not by the assistant
+
+
 def test_a_killed_servers_conversations_go_on_through_haproxy(cluster):
     conversations = [cluster.new_conversation() for _ in range(6)]
     for conv in conversations:

@@ -105,6 +105,20 @@ def test_purge_removes_old_conversations_only(db_url, db_connection, seeded, cap
     assert "purge" in [a for _, a in _audit_actions(db_url)]
 
 
+def test_purge_removes_the_sms_pages_of_old_conversations(db_url, db_connection, seeded) -> None:
+    from datetime import timedelta
+
+    from bot.db.models import SmsMorePage
+
+    old, recent = seeded["ids"]["E"], seeded["ids"]["D"]
+    for sender in (old, recent):
+        db.save_sms_pages(sender, ["the rest of a long reply"], timedelta(days=90), db_url)
+    assert cli.main(["--database-url", db_url, "purge", "--days", "30"]) == 0
+    with db.session_scope(db_url, write=False) as s:
+        left = set(s.execute(sa.select(SmsMorePage.conversation_id)).scalars())
+    assert left == {recent}
+
+
 def test_purge_needs_a_period(db_url, db_connection, monkeypatch) -> None:
     monkeypatch.delenv("CLONUS_RETENTION_DAYS", raising=False)
     with pytest.raises(SystemExit, match="--days"):
