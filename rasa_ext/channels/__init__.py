@@ -43,6 +43,57 @@ FAILSAFE_SCREEN_SECONDS = 2.0
 # ---- conversation reading ------------------------------------------------------------------------
 
 
+def replies_to(tracker: Any, key: str, value: str) -> Optional[List[Dict[str, Any]]]:
+    """The bot messages (BotUttered.message() dicts) that followed the user event of `tracker`
+    whose metadata holds `key: value`, up to the next user event; None when no user event holds it."""
+    events = list(getattr(tracker, "events", None) or [])
+    for index, event in enumerate(events):
+        if type(event).__name__ != "UserUttered":
+            continue
+        if (getattr(event, "metadata", None) or {}).get(key) != value:
+            continue
+        replies: List[Dict[str, Any]] = []
+        for later in events[index + 1 :]:
+            name = type(later).__name__
+            if name == "UserUttered":
+                break
+            if name == "BotUttered":
+                replies.append(later.message())  # what the processor sent the output channel
+        return replies
+    return None
+
+
+async def process_once(
+    request: Request, message: UserMessage, key: str, value: str, on_new_message: Any
+) -> Optional[List[Dict[str, Any]]]:
+    """Process `message` (its metadata must hold `key: value`) unless its conversation already
+    holds a user event with `key: value`; then return the bot messages that followed that event
+    instead (None when the message was processed now).
+
+    The check and the processing happen under one hold of the conversation's lock (the agent's
+    lock store), so two copies that arrive at once (on one server or on two: a channel's retry,
+    HAProxy's `retry-on`, a resend) cannot both pass the check: the second waits for the first
+    turn to be stored, then finds it. A copy whose first delivery was never stored (its server
+    died mid-turn) is processed. Agent.handle_message is that lock around processor.handle_message;
+    the lock is not re-entrant, so the processor is called here directly. Without a ready agent
+    (no lock store or tracker store to read) the message goes the usual way."""
+    agent = getattr(request.app.ctx, "agent", None)
+    lock_store = getattr(agent, "lock_store", None)
+    store = getattr(agent, "tracker_store", None)
+    processor = getattr(agent, "processor", None)
+    if agent is None or lock_store is None or store is None or processor is None or not agent.is_ready():
+        await on_new_message(message)
+        return None
+    async with lock_store.lock(message.sender_id):
+        tracker = await store.retrieve(message.sender_id)
+        if tracker is not None:
+            stored = replies_to(tracker, key, value)
+            if stored is not None:
+                return stored
+        await processor.handle_message(message)
+    return None
+
+
 async def last_bot_turn(request: Request, sender_id: str) -> List[Dict[str, Any]]:
     """The bot messages sent after the conversation's last user message (oldest first), as the
     `data` of their BotUttered events; [] for a new conversation or without a tracker store."""

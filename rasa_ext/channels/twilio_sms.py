@@ -6,9 +6,12 @@ without it every request is refused (403). Signatures are checked and TwiML is w
 `twilio` package (RequestValidator, MessagingResponse). An SMS conversation exists only through
 signed requests: its sender id is the E.164 number, which no other channel accepts as an id.
 
-Every signed request must carry a MessageSid; each MessageSid is processed once, recorded in the
-database (clonus_sms_message_seen), so a Twilio retry or a replay is not processed again even
-after a restart. A sender texting faster than `limits.per_sender` gets one SMS saying so (then
+Every signed request must carry a MessageSid; each MessageSid is processed once: it is recorded in
+the database (clonus_sms_message_seen) and in the user event's metadata (`message_sid`), and a
+repeated one (a Twilio retry, HAProxy's `retry-on` after a server died or timed out, a replay) is
+answered with the reply stored for it (`process_once`, under the conversation's lock), or processed
+if its first delivery was never stored, so it is neither done twice nor lost, even after a restart.
+A repeated keyword (STOP, HELP...) or MORE gets an empty answer. A sender texting faster than `limits.per_sender` gets one SMS saying so (then
 nothing until the window passes; the limits are shared by every server through Redis in the
 cluster shape, rasa_ext.channels.limits); a long reply is sent 320 characters at a time and the
 rest waits in the database (clonus_sms_more_page) for MORE, on any server, for MORE_KEEP; a
@@ -19,6 +22,7 @@ text is an emergency, and the trouble notice with the numbers).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import os
@@ -44,6 +48,7 @@ from rasa_ext.channels import (
     last_bot_turn,
     neutralise_payload,
     notice,
+    process_once,
     read_body,
     sms,
     warm_failsafe,
@@ -125,6 +130,21 @@ def _record_message_sid(message_sid: str, url: Optional[str]) -> bool:
                 sa.delete(SmsMessageSeen).where(SmsMessageSeen.received_at < utcnow() - timedelta(days=SEEN_KEEP_DAYS))
             )
     return True
+
+
+# The user event's metadata key holding the MessageSid of the SMS it came from (process_once).
+MESSAGE_SID_KEY = "message_sid"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Turn:
+    """One SMS handed to the assistant."""
+
+    request: Request
+    on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    text: str
+    phone: str
+    message_sid: str
 
 
 class _TurnCollector(OutputChannel):
@@ -390,13 +410,15 @@ class TwilioSmsInput(InputChannel):
         phone: str,
         text: str,
     ) -> HTTPResponse:
-        if not await self._first_delivery(message_sid):
+        repeated = not await self._first_delivery(message_sid)
+        keyword = sms.classify_keyword(text)
+        if repeated and (keyword or not text or sms.asks_for_more(text)):
+            # Not a stored turn: a keyword or a MORE page is not done twice.
             logger.info("twilio_sms: ignored a repeated MessageSid")
             return self._reply([])
         masked = sms.mask_phone(phone)
         profile = clinic()
 
-        keyword = sms.classify_keyword(text)
         if keyword == "help":
             logger.info("twilio_sms: HELP from %s", masked)
             return self._reply([sms.help_message(profile.name, profile.phone, profile.emergency_number)])
@@ -414,7 +436,7 @@ class TwilioSmsInput(InputChannel):
             # and the message is not handed to the assistant.
             logger.info("twilio_sms: message from opted-out number %s not processed", masked)
             return self._reply([])
-        if not await check(self.per_sender, phone):
+        if not repeated and not await check(self.per_sender, phone):
             logger.warning("twilio_sms: %s is over the message rate limit", masked)
             # Not handed to the assistant, but an emergency still gets its instructions.
             urgent = await emergency_screen(text) if text and len(text) <= self.max_message_chars else []
@@ -440,29 +462,40 @@ class TwilioSmsInput(InputChannel):
             chosen = sms.select_option(text, sms.turn_buttons(await last_bot_turn(request, phone)))
         text = chosen if chosen is not None else neutralise_payload(text, [])
 
+        turn = _Turn(request, on_new_message, text, phone, message_sid)
         if self.reply_mode == "api":
-            task = asyncio.ensure_future(self._handle_and_send(on_new_message, text, phone))
+            task = asyncio.ensure_future(self._handle_and_send(turn, send_replayed=not repeated))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             return self._reply([])
-        reply = await self._handle(on_new_message, text, phone)
+        reply, _ = await self._handle(turn)
         return self._reply([reply] if reply else [])
 
-    async def _handle(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, phone: str) -> str:
+    async def _handle(self, turn: "_Turn") -> "tuple[str, bool]":
+        """The turn's reply, and whether it was the stored reply of an earlier delivery of the
+        same MessageSid (a Twilio or load-balancer retry: `process_once`, never processed twice;
+        a delivery whose first copy was never stored is processed)."""
         collector = _TurnCollector()
+        message = UserMessage(
+            turn.text, collector, turn.phone, input_channel=self.name(), metadata={MESSAGE_SID_KEY: turn.message_sid}
+        )
+        text, phone = turn.text, turn.phone
         try:
-            await on_new_message(UserMessage(text, collector, phone, input_channel=self.name()))
+            stored = await process_once(turn.request, message, MESSAGE_SID_KEY, turn.message_sid, turn.on_new_message)
         except Exception as exc:  # noqa: BLE001 - The exception's text may quote the message: its type only.
             logger.error(
                 "twilio_sms: the assistant failed (%s) on a message from %s", type(exc).__name__, sms.mask_phone(phone)
             )
-            return sms.render_turn(await failsafe_turn(text, exc))
+            return sms.render_turn(await failsafe_turn(text, exc)), False
+        if stored is not None:
+            logger.info("twilio_sms: a repeated MessageSid was answered from the stored turn")
+            return await self._short(sms.render_turn(stored), phone), True
         reply = sms.render_turn(collector.messages)
         if not reply:
             # The assistant said nothing: the person is not left without an answer.
             logger.error("twilio_sms: the assistant gave no reply to a message from %s", sms.mask_phone(phone))
-            return sms.render_turn(await failsafe_turn(text))
-        return await self._short(reply, phone)
+            return sms.render_turn(await failsafe_turn(text)), False
+        return await self._short(reply, phone), False
 
     async def _short(self, reply: str, phone: str) -> str:
         """At most 320 characters now; the rest waits for "MORE" (in the database). The first page
@@ -476,10 +509,13 @@ class TwilioSmsInput(InputChannel):
             )
         return pages[0] if pages else reply
 
-    async def _handle_and_send(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str, phone: str
-    ) -> None:
-        reply = await self._handle(on_new_message, text, phone)
+    async def _handle_and_send(self, turn: "_Turn", send_replayed: bool) -> None:
+        """API mode: the stored reply of a repeated MessageSid is not sent again (it went out
+        after its first delivery), unless this is its first delivery after all."""
+        reply, replayed = await self._handle(turn)
+        if replayed and not send_replayed:
+            return
+        phone = turn.phone
         if reply and self.api_sender is not None:
             try:
                 await self.api_sender.send(phone, sms.split_message(reply))

@@ -63,6 +63,7 @@ from rasa_ext.channels import (
     last_bot_turn,
     neutralise_payload,
     notice_messages,
+    process_once,
     read_body,
     secret_from_env_or_file,
     typed_reply_message,
@@ -147,26 +148,6 @@ def message_id_of(data: Dict[str, Any]) -> Optional[str]:
     if not isinstance(value, str) or not MESSAGE_ID_RE.match(value):
         raise Refusal(400, "invalid message_id")
     return value.lower()
-
-
-def replies_to(tracker: Any, message_id: str) -> Optional[List[Dict[str, Any]]]:
-    """The bot messages (widget format) that followed the user event of `tracker` whose metadata
-    holds `message_id`, up to the next user event; None when no user event holds it."""
-    events = list(getattr(tracker, "events", None) or [])
-    for index, event in enumerate(events):
-        if type(event).__name__ != "UserUttered":
-            continue
-        if (getattr(event, "metadata", None) or {}).get(MESSAGE_ID_KEY) != message_id:
-            continue
-        replies: List[Dict[Text, Any]] = []
-        for later in events[index + 1 :]:
-            name = type(later).__name__
-            if name == "UserUttered":
-                break
-            if name == "BotUttered":
-                replies.append(later.message())  # what the processor sent the output channel
-        return replies
-    return None
 
 
 class Refusal(Exception):
@@ -447,30 +428,12 @@ class WidgetInput(InputChannel):
         message_id: str,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> Optional[List[Dict[str, Any]]]:
-        """Process `message` unless its conversation already holds a user event with `message_id`;
-        then return the bot messages that followed that event (widget format) instead.
-
-        The check and the processing happen under one hold of the conversation's lock (the
-        agent's lock store), so two copies that arrive at once (on one server or on two) cannot
-        both pass the check: the second waits for the first turn to be stored, then finds it.
-        Agent.handle_message is that lock around processor.handle_message; the lock is not
-        re-entrant, so the processor is called here directly. Without a ready agent (no lock
-        store or tracker store to read) the message goes the usual way."""
-        agent = getattr(request.app.ctx, "agent", None)
-        lock_store = getattr(agent, "lock_store", None)
-        store = getattr(agent, "tracker_store", None)
-        processor = getattr(agent, "processor", None)
-        if agent is None or lock_store is None or store is None or processor is None or not agent.is_ready():
-            await on_new_message(message)
+        """Process `message` unless its conversation already holds a user event with `message_id`
+        (`process_once`); then return the bot messages that followed it, in the widget's format."""
+        stored = await process_once(request, message, MESSAGE_ID_KEY, message_id, on_new_message)
+        if stored is None:
             return None
-        async with lock_store.lock(message.sender_id):
-            tracker = await store.retrieve(message.sender_id)
-            if tracker is not None:
-                stored = replies_to(tracker, message_id)
-                if stored is not None:
-                    output = WidgetOutput()
-                    for reply in stored:
-                        await output.send_response(message.sender_id, reply)
-                    return output.messages
-            await processor.handle_message(message)
-        return None
+        output = WidgetOutput()
+        for reply in stored:
+            await output.send_response(message.sender_id, reply)
+        return output.messages
