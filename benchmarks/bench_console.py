@@ -167,9 +167,10 @@ def measure(url: str, rounds: int) -> dict:
 
 
 def measure_consumer(url: str, n_conv: int) -> dict:
-    """Broker events as Rasa publishes them, applied the way the consumer's broker loop applies them
-    (batches of up to 500 messages, one transaction each), then stored and caught up (the
-    catch-up that follows finds each one already applied)."""
+    """Broker events as Rasa publishes them, after the tracker store committed them
+    (rasa_ext/tracker_store.py), applied the way the consumer's broker loop applies them (batches
+    of up to 500 messages, one transaction each: each event checked against the stored ones, each
+    conversation recomputed from them), then caught up (the catch-up finds each one applied)."""
     now = datetime.now(UTC)
     rows: list[dict] = []
     rng = random.Random(5)
@@ -177,6 +178,8 @@ def measure_consumer(url: str, n_conv: int) -> dict:
         scenario = demo.SCENARIOS[i % len(demo.SCENARIOS)]
         rows += demo.conversation_events(f"bench-live-{i}", now - timedelta(minutes=30), scenario, "rest", rng=rng)
     bodies = [json.dumps({"sender_id": r["sender_id"], **json.loads(r["data"])}).encode() for r in rows]
+    with db.get_engine(url).begin() as conn:
+        demo.insert_events(conn, rows)
     consumer = Consumer(url)
     t = time.perf_counter()
     for i in range(0, len(bodies), 500):
@@ -187,8 +190,6 @@ def measure_consumer(url: str, n_conv: int) -> dict:
             senders.add(parsed[0])
         consumer.apply(senders)
     applied_s = time.perf_counter() - t
-    with db.get_engine(url).begin() as conn:
-        demo.insert_events(conn, rows)
     t = time.perf_counter()
     consumer.catch_up()
     catch_up_s = time.perf_counter() - t
@@ -199,6 +200,7 @@ def measure_consumer(url: str, n_conv: int) -> dict:
         "broker_events": len(bodies),
         "conversations": n_conv,
         "broker_events_per_s": round(len(bodies) / applied_s),
+        "not_stored": consumer.not_stored,
         "catch_up_after_store_s": round(catch_up_s, 2),
         "idle_catch_up_ms": round(idle_ms, 1),
     }

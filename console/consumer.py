@@ -2,14 +2,18 @@
 off the request path (page views never write them).
 
 Two sources, one idempotent update (console.conversations: each touched conversation is recomputed
-from its stored events plus the broker's, merged by (type, timestamp), so an event delivered twice,
-or both delivered and stored, changes nothing):
+from this deployment's own stored events, so an event delivered twice, or delivered and caught up,
+changes nothing):
 
 - the event broker: Rasa's `pika` broker publishes every event (its `as_dict()` plus `sender_id`)
-  to the fanout exchange `rasa-exchange`; this process binds its own durable queue
-  (CLONUS_EVENT_QUEUE, `clonus_console_events`) to it and applies each batch of messages, acked
-  after the batch is committed. Rasa publishes *before* the tracker store commits, so broker
-  events are kept in memory (PENDING_TTL) and merged with the stored ones until they are stored.
+  to this deployment's own fanout exchange (CLONUS_EVENT_EXCHANGE, or the default derived from the
+  database: bot.event_exchange; Rasa's shared default `rasa-exchange` is refused, since every
+  deployment on the broker would read every other's conversations); this process binds its own
+  durable queue (CLONUS_EVENT_QUEUE, `clonus_console_events`) to it and applies each batch of
+  messages, acked after the batch is committed. The tracker store publishes only after it
+  committed (rasa_ext/tracker_store.py), so a broker event that this deployment's tracker store
+  does not hold is another deployment's or forged: it is not applied, only counted
+  (`Consumer.not_stored`) and logged at WARNING as a number (no text, sender id or phone number).
 - catch-up from the tracker store's `events` table and the assessments (high-water marks in
   `clonus_sync_state`, re-reading a margin below them): at start, and periodically (every
   CLONUS_CONSUMER_INTERVAL seconds: 0.5 without a broker, 1 with one), so nothing is missed while
@@ -17,8 +21,8 @@ or both delivered and stored, changes nothing):
 
 Environment: DATABASE_URL; RABBITMQ_HOST (empty or unset: no broker, catch-up only, the
 single-machine shape), RABBITMQ_PORT (5672), RABBITMQ_USERNAME, RABBITMQ_PASSWORD, RABBITMQ_VHOST
-(/); CLONUS_EVENT_QUEUE; CLONUS_CONSUMER_INTERVAL; CLONUS_ALERT_MAX_AGE (seconds, 3600: older
-decisions raise no alert when first seen).
+(/); CLONUS_EVENT_EXCHANGE; CLONUS_EVENT_QUEUE; CLONUS_CONSUMER_INTERVAL; CLONUS_ALERT_MAX_AGE
+(seconds, 3600: older decisions raise no alert when first seen).
 """
 
 from __future__ import annotations
@@ -30,17 +34,16 @@ import logging
 import os
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import bot.db
+from bot.event_exchange import ExchangeRefused, check_exchange, event_exchange
 from console import conversations as conv
 
 log = logging.getLogger("console.consumer")
 
-EXCHANGE = "rasa-exchange"  # rasa.core.brokers.pika.RABBITMQ_EXCHANGE (fanout)
 DEFAULT_QUEUE = "clonus_console_events"
-PENDING_TTL = 120.0  # seconds a broker event is merged in while the tracker store has not stored it
 BATCH_WAIT = 0.05  # seconds to gather broker messages into one transaction
 BATCH_MAX = 500
 
@@ -53,12 +56,18 @@ class BrokerSettings:
     password: str | None
     vhost: str
     queue: str
+    # this deployment's fanout exchange; None: the default derived from the database
+    # (bot.event_exchange.default_exchange, resolved by main() once the database is migrated)
+    exchange: str | None = None
 
     @classmethod
     def from_env(cls) -> BrokerSettings | None:
+        """The broker settings, None without RABBITMQ_HOST. ExchangeRefused for the shared
+        `rasa-exchange` (or an invalid name) in CLONUS_EVENT_EXCHANGE."""
         host = (os.environ.get("RABBITMQ_HOST") or "").strip()
         if not host:
             return None
+        exchange = (os.environ.get("CLONUS_EVENT_EXCHANGE") or "").strip() or None
         return cls(
             host=host,
             port=int(os.environ.get("RABBITMQ_PORT") or 5672),
@@ -66,6 +75,7 @@ class BrokerSettings:
             password=os.environ.get("RABBITMQ_PASSWORD") or None,
             vhost=os.environ.get("RABBITMQ_VHOST") or "/",
             queue=os.environ.get("CLONUS_EVENT_QUEUE") or DEFAULT_QUEUE,
+            exchange=check_exchange(exchange) if exchange is not None else None,
         )
 
 
@@ -88,38 +98,39 @@ def parse_message(body: bytes) -> tuple[str, str, float, str] | None:
 
 
 class Consumer:
-    """The state of one consumer process: broker events not yet known to be stored."""
+    """The state of one consumer process: the broker events of the batch being applied, and how
+    many broker events were not applied because this deployment's tracker store does not hold them."""
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url
-        # conversation -> {event_key: (type, ts, data, received at)}
-        self.pending: dict[str, dict[tuple, tuple[str, float, str, float]]] = {}
+        # conversation -> {event_key: (type, ts, data)}: the batch not applied yet
+        self.batch: dict[str, dict[tuple, tuple[str, float, str]]] = {}
+        self.not_stored = 0
 
     def add(self, sender: str, type_name: str, ts: float, data: str) -> None:
         key = conv.event_key(type_name, ts, data)
-        self.pending.setdefault(sender, {})[key] = (type_name, ts, data, time.monotonic())
-
-    def _extra(self, senders: set[str] | None = None) -> conv.Extra:
-        cutoff = time.monotonic() - PENDING_TTL
-        for sender in list(self.pending):
-            evs = {k: v for k, v in self.pending[sender].items() if v[3] >= cutoff}
-            if evs:
-                self.pending[sender] = evs
-            else:
-                del self.pending[sender]
-        return {
-            sender: [(t, ts, data) for t, ts, data, _ in evs.values()]
-            for sender, evs in self.pending.items()
-            if senders is None or sender in senders
-        }
+        self.batch.setdefault(sender, {})[key] = (type_name, ts, data)
 
     def apply(self, senders: set[str]) -> int:
-        """Apply the broker events of these conversations (one transaction)."""
-        return conv.apply_events(self.url, self._extra(senders))
+        """Apply the broker events of these conversations (one transaction): the conversations
+        whose events this deployment's tracker store holds are recomputed from it; the others'
+        events are counted and logged (a number only), never applied."""
+        events = {s: list(self.batch.pop(s).values()) for s in sorted(senders) if s in self.batch}
+        applied = conv.apply_events(self.url, events)
+        if applied.not_stored:
+            self.not_stored += applied.not_stored
+            log.warning(
+                "%d broker events not in this deployment's tracker store were not applied (%d since start): "
+                "another deployment's events on this exchange, or forged; check CLONUS_EVENT_EXCHANGE and "
+                "RABBITMQ_VHOST",
+                applied.not_stored,
+                self.not_stored,
+            )
+        return applied.rebuilt
 
     def catch_up(self) -> int:
         """Everything stored since the last catch-up (one transaction; cheap when nothing is new)."""
-        return conv.sync_summaries(self.url, extra=self._extra())
+        return conv.sync_summaries(self.url)
 
 
 def catch_up(url: str | None = None) -> int:
@@ -129,6 +140,8 @@ def catch_up(url: str | None = None) -> int:
 
 class Runner:
     def __init__(self, consumer: Consumer, broker: BrokerSettings | None, interval: float) -> None:
+        if broker is not None and broker.exchange is not None:
+            check_exchange(broker.exchange)  # never the shared `rasa-exchange`, however configured
         self.consumer = consumer
         self.broker = broker
         self.interval = interval
@@ -152,6 +165,8 @@ class Runner:
         import aio_pika
 
         assert self.broker is not None
+        if self.broker.exchange is None:
+            self.broker = replace(self.broker, exchange=await self._db(event_exchange, self.consumer.url))
         b = self.broker
         delay = 1.0
         while not self.stopping.is_set():
@@ -179,14 +194,14 @@ class Runner:
 
     async def _consume(self, connection: Any, aio_pika: Any) -> None:
         b = self.broker
-        assert b is not None
+        assert b is not None and b.exchange is not None
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=BATCH_MAX)
         # declared exactly as Rasa's pika broker declares them (a different flag would be refused)
-        exchange = await channel.declare_exchange(EXCHANGE, type=aio_pika.ExchangeType.FANOUT)
+        exchange = await channel.declare_exchange(check_exchange(b.exchange), type=aio_pika.ExchangeType.FANOUT)
         queue = await channel.declare_queue(b.queue, durable=True)
         await queue.bind(exchange, "")
-        log.info("consuming the event broker's queue %s", b.queue)
+        log.info("consuming the event broker's queue %s (exchange %s, vhost %s)", b.queue, b.exchange, b.vhost)
         inbox: asyncio.Queue = asyncio.Queue()
         tag = await queue.consume(inbox.put, no_ack=False)
         try:
@@ -265,9 +280,15 @@ def _migrate_when_available(stop_after: float | None = None) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    broker = BrokerSettings.from_env()
+    try:
+        broker = BrokerSettings.from_env()
+    except ExchangeRefused as exc:
+        log.critical("not started: %s", exc)
+        raise SystemExit(2) from None
     interval = float(os.environ.get("CLONUS_CONSUMER_INTERVAL") or (1.0 if broker else 0.5))
     _migrate_when_available()
+    if broker is not None and broker.exchange is None:
+        broker = replace(broker, exchange=event_exchange())
     if broker is None:
         log.info("no event broker (RABBITMQ_HOST unset): catching up from the tracker store every %.1f s", interval)
     asyncio.run(Runner(Consumer(), broker, interval).run())

@@ -138,9 +138,10 @@ def _accumulate(type_name: str, ts: float | None, data: str | None, acc: _Acc) -
         acc.at(ts)
 
 
-#: Broker events of a conversation, as (type_name, timestamp, data JSON): events the tracker store may
-#: not have committed yet (Rasa publishes before it writes). Merged with the stored ones by
-#: event_key (type, timestamp, content), so an event both published and stored counts once.
+#: Broker events of a conversation, as (type_name, timestamp, data JSON). They only say which
+#: conversations to recompute: a conversation is recomputed from this deployment's own stored
+#: events, never from a broker message's content (an event is published only after the tracker
+#: store committed it, rasa_ext/tracker_store.py). See apply_events.
 Extra = dict[str, list[tuple[str, float, str]]]
 
 
@@ -177,21 +178,7 @@ def event_key(type_name: str, ts: float | None, data: str | None) -> tuple:
     return (type_name, ts, content)
 
 
-def _merge(rows: list, extra: Extra | None) -> list:
-    if not extra:
-        return rows
-    seen = {(sender, *event_key(type_name, ts, data)) for sender, type_name, ts, data in rows if sender in extra}
-    out = list(rows)
-    for sender, evs in extra.items():
-        for type_name, ts, data in sorted(evs, key=lambda e: e[1] or 0.0):
-            key = (sender, *event_key(type_name, ts, data))
-            if key not in seen and type_name in ("user", "bot", "slot", "session_started"):
-                seen.add(key)
-                out.append((sender, type_name, ts, data))
-    return out
-
-
-def _rebuild(s: Session, ids: list[str], has_events: bool, extra: Extra | None = None) -> dict[str, list[Decision]]:
+def _rebuild(s: Session, ids: list[str], has_events: bool) -> dict[str, list[Decision]]:
     """Recompute the summaries of `ids` from all their events and assessments (idempotent: the
     result depends only on the set of events). Returns each conversation's urgent and emergency
     decisions (candidate alerts)."""
@@ -206,7 +193,7 @@ def _rebuild(s: Session, ids: list[str], has_events: bool, extra: Extra | None =
                 .order_by(events.c.id)
             )
         )
-    for sender, type_name, ts, data in _merge(rows, {k: v for k, v in (extra or {}).items() if k in accs}):
+    for sender, type_name, ts, data in rows:
         acc = accs[sender]
         _accumulate(type_name, ts, data, acc)
         if type_name == "slot" and ts is not None:
@@ -307,7 +294,7 @@ RESCAN_IDS = 300
 SYNC_LOCK_KEY = 0x636C6F6E7573 + 1
 
 
-def sync_summaries(url: str | None = None, extra: Extra | None = None) -> int:
+def sync_summaries(url: str | None = None) -> int:
     """Bring the summary table up to date with new events and assessments; returns how many
     conversations were rebuilt.
 
@@ -341,7 +328,7 @@ def sync_summaries(url: str | None = None, extra: Extra | None = None) -> int:
             as_mark = max(as_mark, aid)
         ids = sorted(touched)
         for i in range(0, len(ids), 500):
-            _record_alerts(s, _rebuild(s, ids[i : i + 500], has_events, extra))
+            _record_alerts(s, _rebuild(s, ids[i : i + 500], has_events))
             s.flush()
             rebuilt += len(ids[i : i + 500])
         _set_mark(s, "events", ev_mark)
@@ -356,21 +343,57 @@ def _writer_lock(s: Session) -> None:
         s.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": SYNC_LOCK_KEY})
 
 
-def apply_events(url: str | None, extra: Extra) -> int:
+@dataclass
+class Applied:
+    rebuilt: int  # conversations recomputed
+    not_stored: int  # broker events not in this deployment's tracker store: not applied
+
+
+def _stored_keys(s: Session, extra: Extra) -> set[tuple]:
+    """(sender, *event_key) of the events of `extra` that this deployment's tracker store holds."""
+    pairs = sorted({(sender, ts) for sender, evs in extra.items() for _, ts, _ in evs if ts is not None})
+    found: set[tuple] = set()
+    for i in range(0, len(pairs), 500):
+        chunk = pairs[i : i + 500]
+        for sender, type_name, ts, data in s.execute(
+            sa.select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data).where(
+                events.c.sender_id.in_(sorted({p[0] for p in chunk})),
+                events.c.timestamp.in_(sorted({p[1] for p in chunk})),
+            )
+        ):
+            found.add((sender, *event_key(type_name, ts, data)))
+    return found
+
+
+def apply_events(url: str | None, extra: Extra) -> Applied:
     """Bring the summaries, search text and alerts of the conversations in `extra` (events from
-    the broker) up to date: each is recomputed from its stored events plus these (idempotent: an
-    event delivered twice, or both delivered and stored, changes nothing). Returns how many
-    conversations were rebuilt."""
-    ids = sorted(extra)
-    if not ids:
-        return 0
+    the broker) up to date, from this deployment's own tracker store.
+
+    Defence in depth against another deployment's events on the same exchange (a misconfigured or
+    shared exchange, a forged message): an event is published only after this deployment's
+    tracker store committed it, so a broker event the store does not hold (same conversation,
+    type, timestamp and content: console.conversations.event_key) is another deployment's or
+    forged. It is not applied, only counted (`Applied.not_stored`); a conversation is recomputed
+    only when the store holds at least one of its broker events, and then from the stored events
+    alone, never from the message's content. Idempotent: an event delivered twice, or delivered
+    and caught up, changes nothing."""
+    if not extra:
+        return Applied(0, 0)
     with session_scope(url) as s:
         _writer_lock(s)
         has_events = _events_table_exists(s)
+        stored = _stored_keys(s, extra) if has_events else set()
+        ids: list[str] = []
+        not_stored = 0
+        for sender in sorted(extra):
+            known = [e for e in extra[sender] if (sender, *event_key(*e)) in stored]
+            not_stored += len(extra[sender]) - len(known)
+            if known:
+                ids.append(sender)
         for i in range(0, len(ids), 500):
-            _record_alerts(s, _rebuild(s, ids[i : i + 500], has_events, extra))
+            _record_alerts(s, _rebuild(s, ids[i : i + 500], has_events))
             s.flush()
-    return len(ids)
+    return Applied(len(ids), not_stored)
 
 
 # --- list ---------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ export REDIS_PORT=${REDIS_PORT:-6379}
 export REDIS_DB=${REDIS_DB:-1}
 export RABBITMQ_HOST=${RABBITMQ_HOST:-127.0.0.1}
 export RABBITMQ_PORT=${RABBITMQ_PORT:-5672}
+# One vhost per clinic in production (docs/SCALING.md); `/` is RabbitMQ's default.
+export RABBITMQ_VHOST=${RABBITMQ_VHOST:-/}
 export CLONUS_EVENT_QUEUE=${CLONUS_EVENT_QUEUE:-clonus_console_events}
 # HAProxy adds X-Forwarded-For: the channels' per-address limits read the client from it.
 export SANIC_PROXIES_COUNT=${SANIC_PROXIES_COUNT:-1}
@@ -56,6 +58,20 @@ if [ -z "${RABBITMQ_USERNAME:-}" ] && [ -z "${RABBITMQ_PASSWORD:-}" ]; then
   esac
 fi
 
+# Rasa 3.6's pika broker takes the vhost only from an amqp:// URL (endpoints.cluster.yml), into
+# which it inserts the username and password unencoded: refuse what would change that URL's meaning.
+case "$RABBITMQ_HOST" in
+  *[!A-Za-z0-9.-]*|"") echo "error: RABBITMQ_HOST must be a host name or IPv4 address (no scheme, port or path)" >&2; exit 1;;
+esac
+case "$RABBITMQ_VHOST" in
+  *[!A-Za-z0-9._~/-]*|"") echo "error: RABBITMQ_VHOST may hold only letters, digits and . _ ~ / -" >&2; exit 1;;
+esac
+for _v in RABBITMQ_USERNAME RABBITMQ_PASSWORD; do
+  case "${!_v}" in
+    *[!A-Za-z0-9._~-]*|"") echo "error: $_v may hold only letters, digits and . _ ~ - (Rasa's pika broker puts it into an amqp:// URL unencoded)" >&2; exit 1;;
+  esac
+done
+
 case "$DATABASE_URL" in
   postgresql*) ;;
   *) echo "error: the cluster shape keeps conversations in PostgreSQL: DATABASE_URL=postgresql://..." >&2; exit 1;;
@@ -78,6 +94,12 @@ except sa.exc.OperationalError as exc:
     print(f"created database {url.database}")
 PY
 .venv/bin/python -c 'from bot.db import migrate; migrate()'
+
+# This deployment's own event exchange (never Rasa's shared `rasa-exchange`: every deployment on
+# the broker would read every other's conversations): CLONUS_EVENT_EXCHANGE, or one derived from
+# the database (bot/event_exchange.py). Assigned before the export: `export X=$(...)` hides a failure.
+CLONUS_EVENT_EXCHANGE=$(.venv/bin/python -m bot.event_exchange)
+export CLONUS_EVENT_EXCHANGE
 
 if [ "${CLONUS_CLUSTER_TRAIN:-1}" = 1 ]; then
   ./scripts/train.sh
@@ -106,7 +128,7 @@ Starting the cluster under supervisord (Ctrl-C stops everything; logs in $CLONUS
   website widget demo:     http://127.0.0.1:${RASA_PORT}/webhooks/widget/demo
   SMS webhook:             http://127.0.0.1:${RASA_PORT}/webhooks/twilio_sms/webhook
   staff console:           http://127.0.0.1:${CONSOLE_PORT}/
-  lock store: Redis ${REDIS_HOST}:${REDIS_PORT}/${REDIS_DB}; events: RabbitMQ ${RABBITMQ_HOST}:${RABBITMQ_PORT}, queue ${CLONUS_EVENT_QUEUE}
+  lock store: Redis ${REDIS_HOST}:${REDIS_PORT}/${REDIS_DB}; events: RabbitMQ ${RABBITMQ_HOST}:${RABBITMQ_PORT} vhost ${RABBITMQ_VHOST}, exchange ${CLONUS_EVENT_EXCHANGE}, queue ${CLONUS_EVENT_QUEUE}
   process status:          CLONUS_DATA_DIR=$CLONUS_DATA_DIR .venv/bin/supervisorctl -c scripts/supervisord.cluster.conf status
 MSG
 exec .venv/bin/supervisord -c scripts/supervisord.cluster.conf

@@ -1,5 +1,5 @@
 """The cluster shape as `make run-cluster` starts it (scripts/run_cluster.sh under supervisord), on
-free ports, a throwaway PostgreSQL database, a Redis key prefix, a RabbitMQ queue of its own, and
+free ports, a throwaway PostgreSQL database, a Redis key prefix, a RabbitMQ exchange and queue of its own, and
 the model that exists (never trained here: CI's `make test` trains first)."""
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ class Cluster:
         self.auth_token = secrets.token_urlsafe(24)
         self.twilio_token = "test-" + secrets.token_hex(16)
         self.queue = f"clonus_test_events_{uuid.uuid4().hex[:10]}"
+        # its own exchange (never Rasa's shared `rasa-exchange`): no other cluster's events reach it
+        self.exchange = f"clonus_test_exchange_{uuid.uuid4().hex[:10]}"
         self.lock_prefix = "clonustest" + uuid.uuid4().hex[:10]
         self.proc: Optional[subprocess.Popen] = None
         self.log = self.workdir / "run_cluster.out"
@@ -56,6 +58,7 @@ class Cluster:
             CLONUS_MODEL=str(self.model),
             CLONUS_CLUSTER_TRAIN="0",
             CLONUS_EVENT_QUEUE=self.queue,
+            CLONUS_EVENT_EXCHANGE=self.exchange,
             CLONUS_LOCK_KEY_PREFIX=self.lock_prefix,
             REDIS_DB=os.environ.get("CLONUS_TEST_REDIS_DB", "3"),
             RASA_AUTH_TOKEN=self.auth_token,
@@ -145,7 +148,7 @@ class Cluster:
                 client.delete(key)
         except Exception:  # noqa: BLE001, S110 - best effort
             pass
-        asyncio.run(delete_queue(self.queue))
+        asyncio.run(delete_queue(self.queue, self.exchange))
 
     def logs(self) -> str:
         parts = [f"--- run_cluster.out\n{self.log.read_text()[-3000:]}" if self.log.exists() else ""]
@@ -202,7 +205,7 @@ def new_phone() -> str:
             return number
 
 
-async def delete_queue(name: str) -> None:
+async def delete_queue(name: str, exchange: Optional[str] = None) -> None:
     import aio_pika
 
     try:
@@ -215,6 +218,11 @@ async def delete_queue(name: str) -> None:
             await channel.queue_delete(name)
         except Exception:  # noqa: BLE001, S110 - gone already
             pass
+        if exchange:
+            try:
+                await channel.exchange_delete(exchange)
+            except Exception:  # noqa: BLE001, S110 - gone already
+                pass
 
 
 def broker_kwargs() -> dict:

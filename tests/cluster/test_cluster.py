@@ -108,14 +108,15 @@ def test_two_messages_at_once_to_two_servers_sms(cluster):
 
 
 async def _collect(cluster, send, sender_id, want_text, timeout=20.0, expect_status=200):
-    """Binds a queue of the test's own to Rasa's fanout exchange (the console's queue may have a
-    consumer), sends, and returns [(event, stored rows of the conversation when it arrived)]."""
+    """Binds a queue of the test's own to the cluster's fanout exchange (CLONUS_EVENT_EXCHANGE; the
+    console's queue may have a consumer), sends, and returns [(event, stored rows of the
+    conversation when it arrived)]."""
     import aio_pika
 
     connection = await aio_pika.connect(**broker_kwargs())
     async with connection:
         channel = await connection.channel()
-        exchange = await channel.get_exchange("rasa-exchange", ensure=True)
+        exchange = await channel.get_exchange(cluster.exchange, ensure=True)
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
         await queue.bind(exchange, "")
         loop = asyncio.get_running_loop()

@@ -204,7 +204,8 @@ def test_configured_from_endpoints_like_rasa_does(prefix, tmp_path, monkeypatch)
     monkeypatch.setenv("REDIS_DB", str(DB))
     monkeypatch.setenv("CLONUS_LOCK_KEY_PREFIX", prefix)
     for name, value in (("RABBITMQ_HOST", "127.0.0.1"), ("RABBITMQ_PORT", "5672"), ("RABBITMQ_USERNAME", "u"),
-                        ("RABBITMQ_PASSWORD", "p"), ("CLONUS_EVENT_QUEUE", "q"), ("ACTION_SERVER_SECRET", "s")):
+                        ("RABBITMQ_PASSWORD", "p"), ("CLONUS_EVENT_QUEUE", "q"), ("ACTION_SERVER_SECRET", "s"),
+                        ("RABBITMQ_VHOST", "/"), ("CLONUS_EVENT_EXCHANGE", "x")):
         monkeypatch.setenv(name, value)
     config = read_endpoint_config(str(ROOT / "endpoints.cluster.yml"), "lock_store")
     lock_store = LockStore.create(config)

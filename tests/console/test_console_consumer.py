@@ -71,13 +71,18 @@ def test_page_views_never_write_summaries(staff, db_url, db_connection) -> None:
 def test_broker_events_delivered_twice_or_also_stored_change_nothing(db_url, db_connection) -> None:  # type: ignore[no-untyped-def]
     rows = demo.conversation_events("bk-1", NOW - timedelta(minutes=2), demo.SCENARIOS[0], "twilio")
     consumer = Consumer(db_url)
-    _deliver(consumer, rows)  # published: Rasa publishes before the tracker store commits
+    # Published before it was stored: never the case here (the tracker store publishes after its
+    # commit, rasa_ext/tracker_store.py), so such an event is not applied, only counted.
+    _deliver(consumer, rows)
+    assert _summary(db_url, "bk-1") is None and consumer.not_stored == len(rows)
+    demo.insert_events(db_connection, rows)  # stored, then published: the real order
+    _deliver(consumer, rows)
     once = _summary(db_url, "bk-1")
     assert once["level"] == "emergency" and once["messages"] == 4 and "SS-HUNTER" in once["rules"]
+    assert consumer.not_stored == len(rows)  # nothing more: all of them are stored now
     _deliver(consumer, rows)  # delivered again (a redelivery after a lost ack)
     assert _summary(db_url, "bk-1") == once
-    demo.insert_events(db_connection, rows)  # ... and now stored
-    consumer.catch_up()
+    consumer.catch_up()  # ... and caught up as well
     assert _summary(db_url, "bk-1") == once
     _deliver(Consumer(db_url), rows)  # a restarted consumer gets them once more: still the same
     assert _summary(db_url, "bk-1") == once
@@ -146,21 +151,34 @@ def test_broker_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("RABBITMQ_USERNAME", "u")
     monkeypatch.setenv("RABBITMQ_PASSWORD", "p")
     monkeypatch.delenv("CLONUS_EVENT_QUEUE", raising=False)
+    monkeypatch.delenv("CLONUS_EVENT_EXCHANGE", raising=False)
+    monkeypatch.delenv("RABBITMQ_VHOST", raising=False)
     b = BrokerSettings.from_env()
     assert (b.host, b.port, b.username, b.password, b.queue) == ("mq.example", 5672, "u", "p", "clonus_console_events")
+    assert (b.vhost, b.exchange) == ("/", None)  # None: derived from the database when the consumer starts
+    monkeypatch.setenv("RABBITMQ_VHOST", "clinic-a")
+    monkeypatch.setenv("CLONUS_EVENT_EXCHANGE", "clinic-a-events")
+    b = BrokerSettings.from_env()
+    assert (b.vhost, b.exchange) == ("clinic-a", "clinic-a-events")
 
 
 RABBITMQ_HOST = os.environ.get("CLONUS_TEST_RABBITMQ_HOST", "127.0.0.1")
 
 
-def _publish_like_rasa(queue: str, bodies: list[dict]) -> None:
+def _publish_like_rasa(queue: str, bodies: list[dict], exchange: str) -> None:
     """Publish through Rasa's own PikaEventBroker (the exchange and queue binding it makes)."""
     import rasa.shared.core.events  # noqa: F401  (the broker uses it; the Rasa server has it loaded)
     from rasa.core.brokers.pika import PikaEventBroker
 
     async def go() -> None:
         broker = PikaEventBroker(
-            host=RABBITMQ_HOST, username="guest", password="guest", port=5672, queues=[queue], raise_on_failure=True
+            host=RABBITMQ_HOST,
+            username="guest",
+            password="guest",
+            port=5672,
+            queues=[queue],
+            raise_on_failure=True,
+            exchange_name=exchange,
         )
         await broker.connect()
         for body in bodies:
@@ -171,7 +189,7 @@ def _publish_like_rasa(queue: str, bodies: list[dict]) -> None:
     asyncio.run(go())
 
 
-def _delete_queue(queue: str) -> None:
+def _delete_queue(queue: str, exchange: str | None = None) -> None:
     import aio_pika
 
     async def go() -> None:
@@ -179,12 +197,14 @@ def _delete_queue(queue: str) -> None:
         async with conn:
             channel = await conn.channel()
             await channel.queue_delete(queue)
+            if exchange:
+                await channel.exchange_delete(exchange)
 
     asyncio.run(go())
 
 
-# A test queue is bound to the shared `rasa-exchange`, so it receives every event any Rasa server on
-# this machine publishes: one left behind (a run killed before its `finally`) fills up for ever.
+# A test queue is bound to an exchange of its test's own; one left behind (a run killed before its
+# `finally`) would still be a durable queue for ever.
 # RabbitMQ refuses a redeclaration whose durable/auto_delete/exclusive flags differ, and Rasa's
 # broker and the consumer both declare it durable in separate connections (so neither flag can be
 # set here); the queue's own expiry (`x-expires`, the same argument on both declarations) lets the
@@ -209,19 +229,28 @@ def _expiring_test_queues(monkeypatch) -> None:  # type: ignore[no-untyped-def]
 def test_events_published_by_rasa_reach_the_console_through_rabbitmq(fresh_db_url, backend: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     url = fresh_db_url(backend)
     queue = f"h11c_test_{uuid.uuid4().hex[:8]}"
+    exchange = f"h11c_test_x_{uuid.uuid4().hex[:8]}"
     _expiring_test_queues(monkeypatch)
     monkeypatch.setenv("RABBITMQ_HOST", RABBITMQ_HOST)
     monkeypatch.setenv("RABBITMQ_USERNAME", "guest")
     monkeypatch.setenv("RABBITMQ_PASSWORD", "guest")
     monkeypatch.setenv("CLONUS_EVENT_QUEUE", queue)
+    monkeypatch.setenv("CLONUS_EVENT_EXCHANGE", exchange)
     rows = demo.conversation_events("mq-1", NOW - timedelta(minutes=1), demo.SCENARIOS[0], "twilio")
     bodies = [{"sender_id": r["sender_id"], **json.loads(r["data"])} for r in rows]
-    _publish_like_rasa(queue, bodies[:3])  # the queue exists (Rasa declares and binds it) before the consumer runs
+    engine = sa.create_engine(url)
+    # one conversation stored before the consumer starts: its start-up catch-up shows it
+    with engine.begin() as c:
+        demo.insert_events(c, demo.conversation_events("mq-0", NOW - timedelta(minutes=2), demo.SCENARIOS[1], "rest"))
+    with engine.begin() as c:  # stored, then published (rasa_ext/tracker_store.py): the first three events
+        demo.insert_events(c, rows[:3])
+    _publish_like_rasa(queue, bodies[:3], exchange)  # the queue exists (Rasa declares and binds it) before the consumer runs
     runner_holder: dict = {}
 
     def run() -> None:
         async def main() -> None:
-            runner = Runner(Consumer(url), BrokerSettings.from_env(), interval=5.0)
+            # no catch-up after the start-up one within the test: what follows comes by the broker
+            runner = Runner(Consumer(url), BrokerSettings.from_env(), interval=3600.0)
             runner_holder["runner"], runner_holder["loop"] = runner, asyncio.get_running_loop()
             await runner.run()
 
@@ -230,7 +259,13 @@ def test_events_published_by_rasa_reach_the_console_through_rabbitmq(fresh_db_ur
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
-        _publish_like_rasa(queue, bodies[3:] + bodies[:2])  # the rest, and two of them a second time
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _summary(url, "mq-0") is None:
+            time.sleep(0.1)
+        assert _summary(url, "mq-0") is not None, "the start-up catch-up did not run"
+        with engine.begin() as c:
+            demo.insert_events(c, rows[3:])
+        _publish_like_rasa(queue, bodies[3:] + bodies[:2], exchange)  # the rest, and two of them a second time
         deadline = time.monotonic() + 10
         summary = None
         while time.monotonic() < deadline:
@@ -240,11 +275,11 @@ def test_events_published_by_rasa_reach_the_console_through_rabbitmq(fresh_db_ur
             time.sleep(0.1)
         assert summary is not None and summary["messages"] == 4 and summary["level"] == "emergency"
         assert [level for level, _ in _alerts(url, "mq-1")] == ["emergency"]
-        with db.session_scope(url, write=False) as s:  # nothing was stored by Rasa: it came by the broker
-            assert s.execute(sa.text("SELECT count(*) FROM events")).scalar_one() == 0
+        assert runner_holder["runner"].consumer.not_stored == 0
     finally:
         runner, loop = runner_holder.get("runner"), runner_holder.get("loop")
         if runner is not None:
             loop.call_soon_threadsafe(runner.stopping.set)
         thread.join(timeout=10)
-        _delete_queue(queue)
+        engine.dispose()
+        _delete_queue(queue, exchange)
