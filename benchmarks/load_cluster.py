@@ -2,7 +2,7 @@
 signed SMS channel, of which P conversations send two messages at the same moment, while one Rasa
 server and one action server are killed (SIGKILL) and restarted mid-run. Reports p50/p95 turn
 latency and throughput, turns that got no reply, and counts in PostgreSQL: lost, duplicated and
-reordered user messages (each must be 0).
+reordered user messages (each must be 0), and the same in the console's tables once its consumer caught up.
 
     # the cluster shape (scripts/run_cluster.sh: HAProxy, 2 Rasa, 2 action servers, Redis, RabbitMQ)
     .venv/bin/python benchmarks/load_cluster.py --shape cluster --conversations 200 --turns 10 --pairs 20
@@ -84,7 +84,9 @@ class Client:
                     return False
                 return bool(messages)
         url = f"{self.base}/webhooks/twilio_sms/webhook"
-        params = {"MessageSid": "SM" + secrets.token_hex(16), "From": conv.sender, "To": "+13125550100", "Body": text}
+        # The same MessageSid on the retry, as Twilio's own retry and HAProxy's retry-on send it: a turn
+        # stored once is answered from the store (a person typing it again would be a new message).
+        params = {"MessageSid": "SM" + message_id.replace("-", ""), "From": conv.sender, "To": "+13125550100", "Body": text}
         headers = {"X-Twilio-Signature": RequestValidator(self.token).compute_signature(url, params)}
         async with session.post(url, data=params, headers=headers) as r:
             if r.status != 200:
@@ -129,20 +131,57 @@ class Client:
                     await self.turn(session, conv, text)
 
 
-def check(engine: sa.engine.Engine, conv: Conv) -> dict:
-    """Lost / duplicated / reordered user messages of one conversation, in the events table."""
+def stored_user_texts(engine: sa.engine.Engine, conv: Conv) -> List[str]:
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
                             {"s": conv.sender}).scalars().all()
-    stored = [json.loads(r).get("text") for r in rows]
-    stored = [t for t in stored if t != "/greet"]
-    lost = sum(1 for t in set(conv.sent) if t not in stored)
-    duplicated = sum(stored.count(t) - 1 for t in set(stored) if stored.count(t) > 1)
+    return [t for t in (json.loads(r).get("text") for r in rows) if t != "/greet"]
+
+
+def check(engine: sa.engine.Engine, conv: Conv) -> dict:
+    """Lost / duplicated / reordered user messages of one conversation, in the events table, and
+    which texts (the script's own, never a patient's) with the channel and the failed tries."""
+    stored = stored_user_texts(engine, conv)
+    lost = [t for t in dict.fromkeys(conv.sent) if t not in stored]
+    duplicated = [t for t in set(stored) if stored.count(t) > 1]
     # order: the answered texts (a pair may be stored either way round) must appear in send order
     expected = [t for t in conv.sent if t not in conv.pair_texts]
     seen = [t for t in dict.fromkeys(stored) if t in expected]
     reordered = 0 if seen == [t for t in expected if t in seen] else 1
-    return {"lost": lost, "duplicated": duplicated, "reordered": reordered}
+    counts = {"lost": len(lost), "duplicated": sum(stored.count(t) - 1 for t in duplicated), "reordered": reordered}
+    if any(counts.values()):
+        counts["example"] = {"channel": conv.channel, "lost": lost, "duplicated": duplicated,
+                             "failures": conv.failures, "stored": len(stored), "answered": len(conv.sent)}
+    return counts
+
+
+def console_check(engine: sa.engine.Engine, convs: List[Conv], wait_s: float) -> dict:
+    """The console's tables (fed by the broker consumer, clonus_conversation / clonus_conversation_text)
+    against the events table, once the consumer has caught up (waiting up to `wait_s`): conversations
+    missing, message counts that differ, user texts missing from or repeated in the search text."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        result = {"console_missing": 0, "console_count_differs": 0, "console_text_lost": 0, "console_text_duplicated": 0}
+        with engine.connect() as conn:
+            for c in convs:
+                events = conn.execute(sa.text("SELECT count(*) FROM events WHERE sender_id = :s AND type_name IN ('user', 'bot')"),
+                                      {"s": c.sender}).scalar()
+                row = conn.execute(sa.text("SELECT s.message_count, t.text FROM clonus_conversation s LEFT JOIN "
+                                           "clonus_conversation_text t USING (conversation_id) WHERE s.conversation_id = :s"),
+                                   {"s": c.sender}).one_or_none()
+                if row is None:
+                    result["console_missing"] += 1 if events else 0
+                    continue
+                result["console_count_differs"] += 1 if row[0] != events else 0
+                lines = (row[1] or "").split("\n")
+                for t in set(stored_user_texts(engine, c)):
+                    want, got = stored_user_texts(engine, c).count(t), lines.count(t.lower())
+                    result["console_text_lost"] += max(0, want - got)
+                    result["console_text_duplicated"] += max(0, got - want)
+        if not any(result.values()) or time.monotonic() > deadline:
+            result["console_waited_s"] = round(wait_s - max(0.0, deadline - time.monotonic()), 1)
+            return result
+        time.sleep(1.0)
 
 
 def summary(convs: List[Conv], wall: float) -> dict:
@@ -251,6 +290,7 @@ def main() -> int:
     ap.add_argument("--pairs", type=int, default=20, help="conversations that send two messages at once")
     ap.add_argument("--fault-at", type=float, default=20.0, help="seconds into the run; -1: no faults")
     ap.add_argument("--single-kill-rasa", action="store_true")
+    ap.add_argument("--console-wait", type=float, default=30.0, help="seconds to let the console catch up")
     ap.add_argument("--json")
     args = ap.parse_args()
     turns = (TURNS * (args.turns // len(TURNS) + 1))[: args.turns]
@@ -262,9 +302,19 @@ def main() -> int:
         memory = shape.rss_mb()
         engine = sa.create_engine(shape.db, future=True)
         counts = {"lost": 0, "duplicated": 0, "reordered": 0}
+        examples = []
         for c in convs:
-            for k, v in check(engine, c).items():
+            found = check(engine, c)
+            if "example" in found:
+                examples.append(found.pop("example"))
+            for k, v in found.items():
                 counts[k] += v
+        if shape.kind == "single":
+            # No broker in the single shape: the console catches up from the events table itself.
+            from console.conversations import sync_summaries
+
+            sync_summaries(shape.db)
+        console = console_check(engine, convs, args.console_wait)
         with engine.connect() as conn:
             rows, avg_bytes = conn.execute(sa.text("SELECT count(*), avg(length(data)) FROM events")).one()
             db_bytes = conn.execute(sa.text("SELECT pg_database_size(current_database())")).scalar()
@@ -275,11 +325,12 @@ def main() -> int:
     finally:
         shape.stop()
     result = {"shape": args.shape, "conversations": args.conversations, "turns": args.turns, "pairs": args.pairs,
-              **summary(convs, wall), **counts, **database, "rss_mb": memory, "faults": [f"+{t - fault_log[0][0]:.1f}s {w}" for t, w in fault_log]}
+              **summary(convs, wall), **counts, **console, **database, "examples": examples[:10], "rss_mb": memory, "faults": [f"+{t - fault_log[0][0]:.1f}s {w}" for t, w in fault_log]}
     print(json.dumps(result, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
-    return 0 if not any(counts.values()) and result["unanswered"] == 0 else 1
+    console_bad = any(v for k, v in console.items() if k != "console_waited_s")
+    return 0 if not any(counts.values()) and not console_bad and result["unanswered"] == 0 else 1
 
 
 if __name__ == "__main__":

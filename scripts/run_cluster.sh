@@ -109,14 +109,6 @@ bash scripts/install_haproxy.sh
 export HAPROXY=${HAPROXY:-$(command -v haproxy)}
 "$HAPROXY" -c -q -f scripts/haproxy.cluster.cfg
 
-# The console's broker consumer (issue 11) is started when the console has it.
-if [ -f console/consumer.py ] || [ -f console/consumer/__main__.py ]; then
-  export CLONUS_CONSUMER_AUTOSTART=true
-else
-  export CLONUS_CONSUMER_AUTOSTART=false
-  echo "note: console/consumer.py is not there yet: the console reads the events table itself"
-fi
-
 export RASA_CORS_ARGS=""
 [ -n "${CORS_ORIGINS:-}" ] && RASA_CORS_ARGS="--cors ${CORS_ORIGINS}"
 
