@@ -50,11 +50,11 @@ class Conv:
     sender: str = ""
     conversation: str = ""  # widget: the signed id
     address: str = ""
-    sent: List[str] = field(default_factory=list)  # texts answered 200, in the order they were sent
+    sent: List[str] = field(default_factory=list)  # ids (widget message_id / SMS MessageSid) answered 200, in send order
     latencies: List[float] = field(default_factory=list)
     retried: int = 0
     unanswered: int = 0
-    pair_texts: List[str] = field(default_factory=list)
+    pair_ids: List[str] = field(default_factory=list)
     failures: List[str] = field(default_factory=list)  # why a try failed: "HTTP 503", "failsafe", "TimeoutError"...
 
 
@@ -69,6 +69,12 @@ class Client:
             async with s.post(f"{self.base}/webhooks/widget/conversation", json={}) as r:
                 conv.conversation = (await r.json())["conversation"]
                 conv.sender = conv.conversation.rsplit(".", 2)[0]
+
+    @staticmethod
+    def stored_id(conv: Conv, message_id: str) -> str:
+        """The id the turn's user event keeps in its metadata (what a typed option becomes is not
+        the text sent, so turns are matched by id, not by text)."""
+        return message_id if conv.channel == "widget" else "SM" + message_id.replace("-", "")
 
     async def send_once(self, session: aiohttp.ClientSession, conv: Conv, text: str, message_id: str) -> bool:
         if conv.channel == "widget":
@@ -104,6 +110,8 @@ class Client:
     async def turn(self, session: aiohttp.ClientSession, conv: Conv, text: str) -> None:
         t0 = time.perf_counter()
         message_id = str(uuid.uuid4())
+        if text.endswith(" (part one)") or text.endswith(" (part two)"):
+            conv.pair_ids.append(self.stored_id(conv, message_id))
         for attempt in range(2):
             try:
                 ok = await self.send_once(session, conv, text, message_id)
@@ -112,7 +120,7 @@ class Client:
                 ok = False
             if ok:
                 conv.latencies.append(time.perf_counter() - t0)
-                conv.sent.append(text)
+                conv.sent.append(self.stored_id(conv, message_id))
                 return
             if attempt == 0:
                 conv.retried += 1
@@ -125,32 +133,37 @@ class Client:
             for i, text in enumerate(turns):
                 if i == pair_at:
                     a, b = f"{text} (part one)", f"{text} (part two)"
-                    conv.pair_texts = [a, b]
                     await asyncio.gather(self.turn(session, conv, a), self.turn(session, conv, b))
                 else:
                     await self.turn(session, conv, text)
 
 
 def stored_user_texts(engine: sa.engine.Engine, conv: Conv) -> List[str]:
+    return [d.get("text") for d in stored_user_events(engine, conv)]
+
+
+def stored_user_events(engine: sa.engine.Engine, conv: Conv) -> List[dict]:
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
                             {"s": conv.sender}).scalars().all()
-    return [t for t in (json.loads(r).get("text") for r in rows) if t != "/greet"]
+    return [d for d in (json.loads(r) for r in rows) if d.get("text") != "/greet"]
 
 
 def check(engine: sa.engine.Engine, conv: Conv) -> dict:
-    """Lost / duplicated / reordered user messages of one conversation, in the events table, and
-    which texts (the script's own, never a patient's) with the channel and the failed tries."""
-    stored = stored_user_texts(engine, conv)
-    lost = [t for t in dict.fromkeys(conv.sent) if t not in stored]
-    duplicated = [t for t in set(stored) if stored.count(t) > 1]
-    # order: the answered texts (a pair may be stored either way round) must appear in send order
-    expected = [t for t in conv.sent if t not in conv.pair_texts]
-    seen = [t for t in dict.fromkeys(stored) if t in expected]
-    reordered = 0 if seen == [t for t in expected if t in seen] else 1
-    counts = {"lost": len(lost), "duplicated": sum(stored.count(t) - 1 for t in duplicated), "reordered": reordered}
+    """Lost / duplicated / reordered user messages of one conversation in the events table, by the
+    id each user event keeps in its metadata (widget `message_id`, SMS `message_sid`), with the
+    channel and the failed tries of a conversation that has any."""
+    meta = [d.get("metadata") or {} for d in stored_user_events(engine, conv)]
+    stored = [m.get("message_id") or m.get("message_sid") for m in meta]
+    lost = [i for i in dict.fromkeys(conv.sent) if i not in stored]
+    duplicated = [i for i in set(stored) if i is not None and stored.count(i) > 1]
+    # order: the answered turns (a pair may be stored either way round) must appear in send order
+    expected = [i for i in conv.sent if i not in conv.pair_ids]
+    seen = [i for i in dict.fromkeys(stored) if i in expected]
+    reordered = 0 if seen == [i for i in expected if i in seen] else 1
+    counts = {"lost": len(lost), "duplicated": sum(stored.count(i) - 1 for i in duplicated), "reordered": reordered}
     if any(counts.values()):
-        counts["example"] = {"channel": conv.channel, "lost": lost, "duplicated": duplicated,
+        counts["example"] = {"channel": conv.channel, "lost": len(lost), "duplicated": len(duplicated),
                              "failures": conv.failures, "stored": len(stored), "answered": len(conv.sent)}
     return counts
 
