@@ -37,6 +37,9 @@ class Decision:
     source: str = "action"
     action: str = ""  # the action that told it (action_triage, action_submit_symptom_form, ...)
     turn: Optional[str] = None  # message_id of the user message the decision answers
+    # When the person was told, when that is not its event's time: a fail-safe emergency told in a
+    # turn the database refused (503), stored with the conversation's next stored turn.
+    told_at: Optional[float] = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)  # the same record seen twice is one decision
 
     def __post_init__(self) -> None:
@@ -53,6 +56,7 @@ class Decision:
         source: str = "action",
         action: str = "",
         turn: Optional[str] = None,
+        told_at: Optional[float] = None,
     ) -> "Decision":
         """The record of telling `assessment` at `level` (default: its own level)."""
         return cls(
@@ -63,6 +67,7 @@ class Decision:
             source=source,
             action=action,
             turn=turn,
+            told_at=told_at,
         )
 
     def to_dict(self) -> Dict[str, Any]:
@@ -76,6 +81,7 @@ class Decision:
             "source": self.source,
             "action": self.action,
             "turn": self.turn,
+            "told_at": self.told_at,
         }
 
     @classmethod
@@ -92,6 +98,7 @@ class Decision:
             source=source,
             action=str(data.get("action") or ""),
             turn=str(data["turn"]) if data.get("turn") else None,
+            told_at=float(data["told_at"]) if isinstance(data.get("told_at"), (int, float)) else None,
             id=str(data["id"]),
         )
 

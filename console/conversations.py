@@ -174,8 +174,9 @@ def told(evs: list[tuple[str, float | None, str | None]]) -> list[Told]:
             record = Record.from_dict(d.get("value")) if d.get("name") == DECISION_SLOT else None
             if record is not None and record.id not in seen:
                 seen.add(record.id)
+                at = record.told_at if record.told_at is not None else ts  # told earlier: a refused turn's
                 out.append(
-                    Told("decision", f"decision:{record.id}", ts, record.level, list(record.rule_ids), record, turn_at, i)
+                    Told("decision", f"decision:{record.id}", at, record.level, list(record.rule_ids), record, turn_at, i)
                 )
     if out:
         return out
@@ -764,6 +765,7 @@ class Item:
     reasons: list[str] = field(default_factory=list)
     medications: list[Any] = field(default_factory=list)
     source: str | None = None  # a record's: action | failsafe
+    unsaved: bool = False  # told in a turn the database refused; stored with the next stored turn
 
 
 @dataclass
@@ -827,12 +829,13 @@ def transcript(s: Session, ref: str) -> Transcript | None:
                 items.append(
                     Item(
                         kind=t.kind,
-                        at=at,
+                        at=_ts(t.ts),  # when it was told (a record told in a refused turn: then)
                         level=t.level,
                         rule_ids=list(t.rule_ids),
                         reasons=list(r.reasons) if r else [],
                         medications=list(r.medications) if r else [],
                         source=r.source if r else None,
+                        unsaved=bool(r and r.told_at is not None),
                     )
                 )
             elif type_name == "session_started":

@@ -363,7 +363,7 @@ class TwilioSmsInput(InputChannel):
             return await self._signed(request, on_new_message, message_sid, phone, text)
         except Exception as exc:  # noqa: BLE001 - the database is down, or anything else: the fail-safe answer
             logger.error("twilio_sms: could not handle a message from %s (%s)", sms.mask_phone(phone), type(exc).__name__)
-            return self._reply([sms.render_turn(await failsafe_turn(text[: self.max_message_chars], exc))])
+            return self._reply([sms.render_turn(await failsafe_turn(text[: self.max_message_chars], exc, phone))])
 
     async def _signed(
         self,
@@ -436,7 +436,7 @@ class TwilioSmsInput(InputChannel):
             logger.error(
                 "twilio_sms: the assistant failed (%s) on a message from %s", type(exc).__name__, sms.mask_phone(phone)
             )
-            return sms.render_turn(await failsafe_turn(text, exc))
+            return sms.render_turn(await failsafe_turn(text, exc, phone))
         reply = sms.render_turn(collector.messages)
         if not reply:
             # The assistant said nothing: the person is not left without an answer.

@@ -239,3 +239,74 @@ def test_the_list_level_is_the_records_level(env, url) -> None:
         assert len(_decisions(client.get(f"/conversations/{ref}").text)) == len(records)
     assert _list_level(client, _ref(client, urgent.sender_id, url)) == "urgent"
     assert [r["source"] for r in _stored_records(url, escalated.sender_id)] == ["action", "failsafe"]
+
+
+class _DatabaseDown:
+    """The database refuses the tracker store's writes while held: on SQLite another connection
+    holds the write lock (BEGIN IMMEDIATE); on PostgreSQL another session holds `LOCK TABLE events
+    IN EXCLUSIVE MODE` (the save waits and fails at the statement timeout)."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = sa.create_engine(url, future=True)
+
+    def __enter__(self) -> "_DatabaseDown":
+        self.conn = self.engine.connect()
+        if self.engine.dialect.name == "sqlite":
+            self.conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            self.conn.exec_driver_sql("BEGIN")
+            self.conn.exec_driver_sql("LOCK TABLE events IN EXCLUSIVE MODE")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.conn.exec_driver_sql("ROLLBACK")
+        self.conn.close()
+        self.engine.dispose()
+
+
+def test_a_failsafe_emergency_told_while_the_database_was_down_is_recorded_once_it_is_back(
+    env, url, monkeypatch
+) -> None:
+    from rasa_ext.channels import failsafe_turn
+    from rasa_ext.tracker_store import TrackerStoreUnavailable
+
+    monkeypatch.setenv("CLONUS_DB_TIMEOUT", "0.5")
+    domain, client = env["domain"], env["client"]
+    store = DatabaseUrlTrackerStore(domain=domain, host=url)  # with the short timeout
+    sender = f"down-{uuid.uuid4().hex[:12]}"
+    refused = DialogueStateTracker(sender, domain.slots)
+    _say(refused, domain, EMERGENCY)
+    with _DatabaseDown(url):
+        with pytest.raises(TrackerStoreUnavailable) as refusal:
+            asyncio.run(store.save(refused))
+        # what the channel answers (503): the emergency with the number, "could not be saved"
+        told = asyncio.run(failsafe_turn(EMERGENCY, refusal.value, sender))
+        assert (told[0].get("custom") or {}).get("emergency") and told[-1]["custom"]["saved"] is False
+
+        later = DialogueStateTracker(sender, domain.slots)  # nothing of the refused turn was stored
+        _say(later, domain, "hello? is anyone there", intent="greet")
+        with pytest.raises(TrackerStoreUnavailable):
+            asyncio.run(store.save(later))  # still down: the record keeps waiting
+    later = DialogueStateTracker(sender, domain.slots)
+    _say(later, domain, "hello? is anyone there", intent="greet")
+    asyncio.run(store.save(later))  # the database is back: the next stored turn carries it
+    catch_up(url)
+
+    [record] = _stored_records(url, sender)
+    assert record["source"] == "failsafe" and record["level"] == "emergency" and record["told_at"]
+    ref = _ref(client, sender, url)
+    html = client.get(f"/conversations/{ref}").text
+    [shown] = _decisions(html)
+    assert "told by the fail-safe" in shown and "database was down" in shown
+    assert all(f'<code class="rule">{rule}</code>' in shown for rule in record["rule_ids"])
+    assert html.index(shown) < html.index("hello? is anyone there")  # when it was told
+    assert "tramadol for my back" not in html  # the refused message itself was never stored
+    assert _list_level(client, ref) == "emergency"
+
+    again = asyncio.run(store.retrieve(sender))  # the next turn: the stored conversation goes on
+    _say(again, domain, "ok thanks", intent="thankyou")
+    asyncio.run(store.save(again))
+    catch_up(url)
+    assert "ok thanks" in client.get(f"/conversations/{ref}").text
+    assert len(_stored_records(url, sender)) == 1  # appended once
+    assert len(_decisions(client.get(f"/conversations/{ref}").text)) == 1
