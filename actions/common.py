@@ -13,6 +13,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.decision import SLOT as DECISION_SLOT
+from bot.decision import Decision, turn_of
 from bot.settings import clinic
 from bot.triage import Assessment, assess
 from bot.triage_text import DISCLAIMER, describe
@@ -150,8 +152,21 @@ def idempotency_key(tracker: Tracker, purpose: str, content: Any = None) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def record(tracker: Tracker, assessment: Assessment, level: Optional[str] = None, purpose: str = "triage") -> None:
-    """Store the triage decision for the staff console; a database problem never stops the chat.
+def decision_event(
+    tracker: Tracker, assessment: Assessment, level: Optional[str] = None, purpose: str = "triage"
+) -> EventType:
+    """The turn's triage decision as one event: the slot `triage_decision` holding its record
+    (bot.decision), stored by the Rasa server with the turn's other events and read by the staff
+    console. A turn the Rasa server refused to store leaves no record; its resend decides again.
+    The record's row in `clonus_triage_assessment` (its projection) is written here too."""
+    decision = Decision.of(assessment, level, source="action", action=purpose, turn=turn_of(tracker.events))
+    record(tracker, decision, purpose)
+    return SlotSet(DECISION_SLOT, decision.to_dict())
+
+
+def record(tracker: Tracker, decision: Decision, purpose: str = "triage") -> None:
+    """Write the decision record's projection row; a database problem never stops the chat (the
+    console consumer writes the rows of stored records that have none).
 
     Keyed by the turn (idempotency_key): a turn the Rasa server refused and the person sends again
     replaces the row of its refused attempt instead of adding a second one. Marked with the turn's
@@ -163,12 +178,12 @@ def record(tracker: Tracker, assessment: Assessment, level: Optional[str] = None
             idempotency_key=idempotency_key(tracker, purpose),
             turn_timestamp=turn_timestamp(tracker),
             conversation_id=tracker.sender_id,
-            level=level or assessment.triage_level,
-            rule_ids=[f.id for f in assessment.red_flags],
-            reasons=[f.reason for f in assessment.red_flags],
-            medications=[
-                {"name": m.name, "status": m.status, "classes": list(m.classes)} for m in assessment.medications
-            ],
+            level=decision.level,
+            rule_ids=decision.rule_ids,
+            reasons=decision.reasons,
+            medications=decision.medications,
+            decision_id=decision.id,
+            source=decision.source,
         )
     except Exception:  # noqa: BLE001 - logged without patient text, conversation goes on
         logger.exception("could not store the triage assessment")

@@ -12,8 +12,8 @@ from rasa_sdk.types import DomainDict
 from actions.common import (
     conversation_assessment,
     current_medication_names,
+    decision_event,
     dispatch_assessment,
-    record,
     slot_events,
 )
 from actions.forms_common import first_answers, latest_text, session_user_texts, typed_answer
@@ -157,5 +157,5 @@ class ActionSubmitSymptomForm(Action):
     ) -> List[EventType]:
         assessment = conversation_assessment(tracker)
         offered = dispatch_assessment(dispatcher, assessment)
-        record(tracker, assessment, purpose=self.name())
-        return slot_events(assessment) + [SlotSet("offered_booking", offered)]
+        decision = decision_event(tracker, assessment, purpose=self.name())
+        return slot_events(assessment) + [SlotSet("offered_booking", offered), decision]

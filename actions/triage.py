@@ -15,8 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
     conversation_assessment,
+    decision_event,
     dispatch_assessment,
-    record,
     slot_events,
 )
 
@@ -69,7 +69,8 @@ class ActionTriage(Action):
         if level != tracker.get_slot("triage_level") or {f.id for f in assessment.red_flags} != set(
             tracker.get_slot("red_flags") or []
         ):
-            record(tracker, assessment, level, purpose=self.name())
+            # A new decision (not the same one told again): its record, stored with the turn.
+            events.append(decision_event(tracker, assessment, level, purpose=self.name()))
         return events
 
 

@@ -1,5 +1,6 @@
 """Reading conversations for the console: keeps the per-conversation summary table up to date from
-Rasa's `events` and triage assessments, and answers the list, transcript, dashboard and export.
+Rasa's `events` (the triage decision records among them, `told()`) and the older triage rows, and
+answers the list, transcript, dashboard and export.
 
 Every query binds user input as parameters; nothing the user types becomes SQL text.
 """
@@ -35,6 +36,8 @@ from bot.db.models import (
     TriageAssessment,
 )
 from bot.db.tracker import events
+from bot.decision import SLOT as DECISION_SLOT
+from bot.decision import Decision as Record
 from console import params
 
 log = logging.getLogger(__name__)
@@ -130,12 +133,63 @@ def _accumulate(type_name: str, ts: float | None, data: str | None, acc: _Acc) -
             acc.text.append(str(d["text"]).lower())
     elif type_name == "slot":
         d = _loads(data)
-        if d.get("name") == "triage_level":
-            acc.level(d.get("value"))
-        elif d.get("name") == "red_flags":
+        if d.get("name") == "red_flags":
+            # Rules told to the person (a superset of the decisions' rules): crisis mode is never
+            # lost from the list. The level comes from the decisions alone (told()).
             acc.rule(_rule_ids_of(d.get("value")))
     else:
         acc.at(ts)
+
+
+@dataclass
+class Told:
+    """One triage decision of a conversation, as staff see it once: a decision record (the
+    `triage_decision` event, bot.decision) or, for conversations stored before records existed,
+    a `triage_level` slot event with the `red_flags` set beside it (`kind` "triage")."""
+
+    kind: str  # decision | triage
+    key: str  # decision:<record id> | slot:<timestamp>
+    ts: float
+    level: str
+    rule_ids: list[str]
+    record: Record | None = None
+    turn_at: float | None = None  # timestamp of the user message the decision follows
+    index: int = 0  # its event's position in the events given to told()
+
+
+def told(evs: list[tuple[str, float | None, str | None]]) -> list[Told]:
+    """The decisions among one conversation's events (type_name, timestamp, data), in order.
+
+    Each record counts once (a record seen again, e.g. carried into a new session, is the same
+    decision). A conversation that holds records has no other decisions among its events: its
+    `triage_level` / `red_flags` slot events only keep the dialogue's state. One without records
+    (stored before them) reads its `triage_level` slot events as decisions, as the console did."""
+    out: list[Told] = []
+    seen: set[str] = set()
+    turn_at: float | None = None
+    for i, (type_name, ts, data) in enumerate(evs):
+        if type_name == "user":
+            turn_at = ts
+        elif type_name == "slot" and ts is not None and DECISION_SLOT in (data or ""):
+            d = _loads(data)
+            record = Record.from_dict(d.get("value")) if d.get("name") == DECISION_SLOT else None
+            if record is not None and record.id not in seen:
+                seen.add(record.id)
+                at = record.told_at if record.told_at is not None else ts  # told earlier: a refused turn's
+                out.append(
+                    Told("decision", f"decision:{record.id}", at, record.level, list(record.rule_ids), record, turn_at, i)
+                )
+    if out:
+        return out
+    for i, (type_name, ts, data) in enumerate(evs):
+        if type_name != "slot" or ts is None:
+            continue
+        d = _loads(data)
+        if d.get("name") == "triage_level" and d.get("value") in LEVEL_RANK:
+            out.append(Told("triage", f"slot:{ts:.6f}", ts, str(d["value"]), [], index=i))
+        elif d.get("name") == "red_flags" and out and abs(out[-1].ts - ts) <= 2:
+            out[-1].rule_ids = _rule_ids_of(d.get("value"))  # the action sets red_flags with triage_level
+    return out
 
 
 #: Broker events of a conversation, as (type_name, timestamp, data JSON). They only say which
@@ -193,28 +247,34 @@ def _rebuild(s: Session, ids: list[str], has_events: bool) -> dict[str, list[Dec
                 .order_by(events.c.id)
             )
         )
+    by_sender: dict[str, list[tuple[str, float | None, str | None]]] = {cid: [] for cid in ids}
     for sender, type_name, ts, data in rows:
-        acc = accs[sender]
-        _accumulate(type_name, ts, data, acc)
-        if type_name == "slot" and ts is not None:
-            d = _loads(data)
-            if d.get("name") == "triage_level" and d.get("value") in ALERT_LEVELS:
-                decisions[sender].append(Decision(f"slot:{ts:.6f}", str(d["value"]), _ts(ts), list(acc.rules)))  # type: ignore[arg-type]
-            elif d.get("name") == "red_flags" and decisions[sender]:
-                last = decisions[sender][-1]  # the action sets red_flags with triage_level
-                if abs(last.at.timestamp() - ts) <= 2:
-                    last.rule_ids = _rule_ids_of(d.get("value"))
-    for aid, cid, level, rule_ids, created in s.execute(
+        _accumulate(type_name, ts, data, accs[sender])
+        by_sender[sender].append((type_name, ts, data))
+    records: dict[str, list[Told]] = {}
+    for cid, evs in by_sender.items():
+        for t in told(evs):
+            accs[cid].level(t.level)
+            accs[cid].rule(t.rule_ids)
+            if t.level in ALERT_LEVELS:
+                decisions[cid].append(Decision(t.key, t.level, _ts(t.ts), list(t.rule_ids)))  # type: ignore[arg-type]
+            if t.record is not None:
+                records.setdefault(cid, []).append(t)
+    _project(s, records)
+    for aid, cid, level, rule_ids, created, decision_id in s.execute(
         sa.select(
             TriageAssessment.id,
             TriageAssessment.conversation_id,
             TriageAssessment.level,
             TriageAssessment.rule_ids,
             TriageAssessment.created_at,
+            TriageAssessment.decision_id,
         )
         .where(TriageAssessment.conversation_id.in_(ids), in_transcript(TriageAssessment, has_events))
         .order_by(TriageAssessment.id)
     ):
+        if decision_id is not None and decision_id in {t.record.id for t in records.get(cid, []) if t.record}:
+            continue  # the row of a record counted above
         accs[cid].level(level)
         accs[cid].rule(_rule_ids_of(rule_ids))
         accs[cid].at(created.timestamp() if created else None)
@@ -248,6 +308,42 @@ def _rebuild(s: Session, ids: list[str], has_events: bool) -> dict[str, list[Dec
         elif t.text != text:
             t.text = text
     return decisions
+
+
+def _project(s: Session, records: dict[str, list[Told]]) -> int:
+    """Write the `clonus_triage_assessment` row of each stored decision record that has none: the
+    action server writes its own records' rows while the turn runs (that write may have failed); the
+    Rasa server's fail-safe records have only this one. Keyed by the record's id (idempotent)."""
+    ids = [t.record.id for ts in records.values() for t in ts if t.record is not None]
+    if not ids:
+        return 0
+    have = {
+        did
+        for i in range(0, len(ids), 500)
+        for (did,) in s.execute(sa.select(TriageAssessment.decision_id).where(TriageAssessment.decision_id.in_(ids[i : i + 500])))
+    }
+    added = 0
+    for cid, ts in records.items():
+        for t in ts:
+            r = t.record
+            if r is None or r.id in have:
+                continue
+            have.add(r.id)
+            s.add(
+                TriageAssessment(
+                    conversation_id=cid,
+                    level=r.level,
+                    rule_ids=list(r.rule_ids),
+                    reasons=list(r.reasons),
+                    medications=list(r.medications),
+                    turn_timestamp=t.turn_at,
+                    decision_id=r.id,
+                    source=r.source,
+                    created_at=_ts(t.ts),
+                )
+            )
+            added += 1
+    return added
 
 
 def _record_alerts(s: Session, decisions: dict[str, list[Decision]], now: datetime | None = None) -> int:
@@ -681,7 +777,7 @@ def channels(s: Session) -> list[str]:
 class Item:
     """One line of a transcript: a message, a triage decision, or a session boundary."""
 
-    kind: str  # user | bot | triage | assessment | session | action
+    kind: str  # user | bot | decision (a record) | triage (older slot event) | assessment (older row) | session
     at: datetime | None
     text: str = ""
     channel: str | None = None
@@ -692,6 +788,8 @@ class Item:
     rule_ids: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     medications: list[Any] = field(default_factory=list)
+    source: str | None = None  # a record's: action | failsafe
+    unsaved: bool = False  # told in a turn the database refused; stored with the next stored turn
 
 
 @dataclass
@@ -716,6 +814,7 @@ def transcript(s: Session, ref: str) -> Transcript | None:
         return None
     cid = summary.conversation_id
     items: list[Item] = []
+    recorded: set[str] = set()
     has_events = _events_table_exists(s)
     if has_events:
         rows = s.execute(
@@ -724,8 +823,10 @@ def transcript(s: Session, ref: str) -> Transcript | None:
             .order_by(events.c.id)
             .limit(TRANSCRIPT_EVENT_LIMIT)
         ).all()
-        pending_flags: list[str] = []
-        for type_name, ts, data in rows:
+        found = told([(type_name, ts, data) for type_name, ts, data in rows])
+        recorded = {t.record.id for t in found if t.record is not None}
+        decided = {t.index: t for t in found}
+        for index, (type_name, ts, data) in enumerate(rows):
             at = _ts(ts)
             if type_name == "user":
                 d = _loads(data)
@@ -746,21 +847,32 @@ def transcript(s: Session, ref: str) -> Transcript | None:
                 )
             elif type_name == "bot":
                 items.append(Item(kind="bot", at=at, text=str(_loads(data).get("text") or "")))
-            elif type_name == "slot":
-                d = _loads(data)
-                if d.get("name") == "red_flags":
-                    pending_flags = _rule_ids_of(d.get("value"))
-                    if items and items[-1].kind == "triage":
-                        items[-1].rule_ids = pending_flags
-                elif d.get("name") == "triage_level" and d.get("value"):
-                    items.append(Item(kind="triage", at=at, level=str(d["value"]), rule_ids=pending_flags))
+            elif index in decided:  # a decision, in place: once
+                t = decided[index]
+                r = t.record
+                items.append(
+                    Item(
+                        kind=t.kind,
+                        at=_ts(t.ts),  # when it was told (a record told in a refused turn: then)
+                        level=t.level,
+                        rule_ids=list(t.rule_ids),
+                        reasons=list(r.reasons) if r else [],
+                        medications=list(r.medications) if r else [],
+                        source=r.source if r else None,
+                        unsaved=bool(r and r.told_at is not None),
+                    )
+                )
             elif type_name == "session_started":
                 items.append(Item(kind="session", at=at, text="new session"))
+    # Rows of the triage table whose record is not among the events (rows written before records
+    # existed, or a record its stored turn lost); a row of a record shown above is that record.
     for a in s.execute(
         sa.select(TriageAssessment)
         .where(TriageAssessment.conversation_id == cid, in_transcript(TriageAssessment, has_events))
         .order_by(TriageAssessment.created_at, TriageAssessment.id)
     ).scalars():
+        if a.decision_id is not None and a.decision_id in recorded:
+            continue
         items.append(
             Item(
                 kind="assessment",

@@ -15,6 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.db.tracker import events
+from bot.decision import SLOT as DECISION_SLOT
+from bot.decision import Decision
 
 UTC = timezone.utc  # noqa: UP017  (Python 3.10)
 CHANNELS = ("rest", "socketio", "twilio")
@@ -170,6 +172,7 @@ def conversation_events(
     for turn in turns:
         text, intent, entities, bot_text = turn
         t += rng.uniform(5, 90)
+        user_message_id = uuid.UUID(int=rng.getrandbits(128)).hex
         add(
             _event(
                 "user",
@@ -183,7 +186,7 @@ def conversation_events(
                     "metadata": {},
                 },
                 input_channel=channel,
-                message_id=uuid.UUID(int=rng.getrandbits(128)).hex,
+                message_id=user_message_id,
                 metadata={},
             ),
             intent=intent,
@@ -196,6 +199,16 @@ def conversation_events(
             )
             add(_event("slot", t, name="triage_level", value=scenario.level))
             add(_event("slot", t, name="red_flags", value=list(scenario.rule_ids)))
+            # the decision's record (bot.decision), as action_triage stores it with the turn
+            record = Decision(
+                level=scenario.level,
+                rule_ids=list(scenario.rule_ids),
+                reasons=list(scenario.reasons),
+                action="action_triage",
+                turn=user_message_id,
+                id=uuid.uuid5(uuid.NAMESPACE_URL, f"clonus-demo:{sender_id}:{t!r}").hex,  # one per decision
+            )
+            add(_event("slot", t, name=DECISION_SLOT, value=record.to_dict()))
         add(_event("bot", t + 0.1, text=bot_text, data={}, metadata={}))
         add(_event("action", t + 0.2, name="action_listen", policy=None, confidence=None), action="action_listen")
     return out
@@ -238,8 +251,8 @@ def seed(
         channel = rng.choice(CHANNELS)
         sender = f"+1555{rng.randrange(10**7):07d}" if channel == "twilio" else uuid.UUID(int=rng.getrandbits(128)).hex
         sender = sender if sender not in {m[0] for m in made[-5:]} else sender + f"-{i}"
-        # 3 rows per turn (user, bot, action_listen), 3 to start a session, 3 for a triage decision
-        base = 3 * len(scenario.turns) + 3 + (3 if scenario.level else 0)
+        # 3 rows per turn (user, bot, action_listen), 3 to start a session, 4 for a triage decision
+        base = 3 * len(scenario.turns) + 3 + (4 if scenario.level else 0)
         extra = max(0, round((per_conv - base) / 3 + rng.uniform(-1, 1)))
         start = now - timedelta(seconds=rng.uniform(0, days * 86400))
         rows = conversation_events(sender, start, scenario, channel, extra, rng)

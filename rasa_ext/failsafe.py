@@ -10,7 +10,7 @@ the number to call.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.settings import clinic
 from bot.triage import Assessment, assess
@@ -59,6 +59,12 @@ def emergency_custom(text: str) -> Dict[str, Any]:
 def emergency_message(
     texts: Sequence[str], stated_emergency: bool = False, assessment: Optional[Assessment] = None
 ) -> Optional[Dict[str, Any]]:
+    return _emergency(texts, stated_emergency, assessment)[0]
+
+
+def _emergency(
+    texts: Sequence[str], stated_emergency: bool = False, assessment: Optional[Assessment] = None
+) -> Tuple[Optional[Dict[str, Any]], Optional[Assessment]]:
     """The emergency message for a conversation whose user texts are `texts`, or None.
 
     `assessment`: the turn's assessment when the caller has it (rasa_ext.turn); otherwise the engine
@@ -76,8 +82,8 @@ def emergency_message(
     elif stated_emergency:
         text = generic_emergency_text()
     else:
-        return None
-    return {"text": text, "custom": emergency_custom(text)}
+        return None, None
+    return {"text": text, "custom": emergency_custom(text)}, assessment
 
 
 def trouble_message(saved: Optional[bool] = True) -> Dict[str, Any]:
@@ -96,9 +102,17 @@ def failsafe_messages(text: str, history: Sequence[str] = (), saved: Optional[bo
     trouble notice and the numbers, and says whether the message was kept (`saved`: False when it
     could not be stored, None when that is unknown), so nobody believes the assistant remembers it.
     """
+    return failsafe_outcome(text, history, saved)[0]
+
+
+def failsafe_outcome(
+    text: str, history: Sequence[str] = (), saved: Optional[bool] = None
+) -> Tuple[List[Dict[str, Any]], Optional[Assessment]]:
+    """failsafe_messages, and the assessment behind its emergency message (None when it has none,
+    or the emergency is only stated): what a decision record of the turn is made of."""
     messages: List[Dict[str, Any]] = []
-    emergency = emergency_message([*history, text or ""])
+    emergency, assessment = _emergency([*history, text or ""])
     if emergency is not None:
         messages.append(emergency)
     messages.append(trouble_message(saved))
-    return messages
+    return messages, assessment

@@ -8,7 +8,8 @@ rasa_ext/server.py and when the tracker store is loaded, so a plain `rasa run` g
   call fails (refused, reset mid-turn, 5xx, slower than the timeout), the server answers itself
   instead of Rasa's "the actions events are lost": an emergency in the conversation gets the
   emergency message with the number to call (the same engine and text as action_triage, and the
-  same slots, so EmergencyPolicy then waits for the person); anything else gets the honest trouble
+  same slots, so EmergencyPolicy then waits for the person; its decision record, bot.decision with
+  source `failsafe`, so staff see that the person was told to call); anything else gets the honest trouble
   notice with the numbers; the turn ends there (FollowupAction(action_listen)) so that nothing
   keeps calling a server that is down. `action_session_start` falls back to Rasa's own session
   start with the clinic slots and the automated-not-a-doctor welcome.
@@ -49,6 +50,8 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 
+from bot.decision import SLOT as DECISION_SLOT
+from bot.decision import Decision, turn_of
 from bot.settings import clinic
 from rasa_ext import failsafe, turn
 
@@ -80,10 +83,11 @@ def pending_emergency(tracker: Any) -> Optional[dict]:
     if not turn.emergency_due(value, tracker):  # None too: the engine failed, nothing can be named
         return None
     flags = [f["id"] for f in value.get("red_flags") or []]
-    message = failsafe.emergency_message(turn.user_texts(tracker), assessment=turn.assessment(value))
+    assessed = turn.assessment(value)
+    message = failsafe.emergency_message(turn.user_texts(tracker), assessment=assessed)
     if message is None:
         return None
-    return {"message": message, "red_flags": flags}
+    return {"message": message, "red_flags": flags, "assessment": assessed}
 
 
 # Turns (conversation, user message) whose custom action failed, and when: the other custom
@@ -186,6 +190,11 @@ class FailsafeRemoteAction(RemoteAction):
                     message = dict(translated)
             events.append(create_bot_utterance(message))
             events += [SlotSet("triage_level", "emergency"), SlotSet("red_flags", emergency["red_flags"])]
+            # The decision the person was told, recorded as action_triage records its own (the
+            # console shows it in the transcript, marked as the fail-safe's).
+            record = failsafe_decision(tracker, emergency.get("assessment"), self.name())
+            if record is not None:
+                events.append(SlotSet(DECISION_SLOT, record.to_dict()))
             if tracker.active_loop_name:
                 events += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
         trouble = failsafe.trouble_message()
@@ -199,6 +208,17 @@ class FailsafeRemoteAction(RemoteAction):
         events.append(create_bot_utterance(trouble))
         events.append(FollowupAction(ACTION_LISTEN_NAME))
         return events
+
+
+def failsafe_decision(tracker: Any, assessment: Any, action_name: str) -> Optional[Decision]:
+    """The record of an emergency the Rasa server told by itself (bot.decision, source `failsafe`)."""
+    if assessment is None:
+        return None
+    try:
+        return Decision.of(assessment, "emergency", source="failsafe", action=action_name, turn=turn_of(tracker.events))
+    except Exception as exc:  # noqa: BLE001 - the emergency message goes out whatever the record does
+        logger.error("could not make the fail-safe decision record (%s)", type(exc).__name__)
+        return None
 
 
 async def session_start_events(output_channel: Any, nlg: Any, tracker: Any) -> List[Event]:

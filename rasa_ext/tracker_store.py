@@ -29,14 +29,15 @@ import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, TrackerEventDiffEngine, create_engine_kwargs
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.db import sqlite_opener
+from bot.decision import SLOT as DECISION_SLOT
 from bot.settings import database_url, db_timeout
-from rasa_ext import resilience
+from rasa_ext import resilience, unsaved_decisions
 
 logger = logging.getLogger(__name__)
 
@@ -142,11 +143,18 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         locked SQLite file or a PostgreSQL lock (up to CLONUS_DB_TIMEOUT) must not stop every other
         conversation, the channels' fail-safe time limits included. The order of one
         conversation's turns is kept by Rasa's lock store, which holds the conversation until this
-        returns."""
+        returns.
+
+        A fail-safe emergency told in an earlier turn of this conversation that the database refused
+        (rasa_ext.unsaved_decisions) is appended first: its decision record, stored with this turn."""
+        late = unsaved_decisions.take(tracker.sender_id)
+        for record in late:
+            tracker.update(SlotSet(DECISION_SLOT, record), self.domain)
         try:
             new_events = await self._events_to_publish(tracker)
             await asyncio.get_running_loop().run_in_executor(probe_executor(), self._store_new_events, tracker)
         except Exception as exc:  # noqa: BLE001 - every database error means the same to the channel
+            unsaved_decisions.put_back(tracker.sender_id, late)
             logger.error("could not store a conversation turn (%s)", type(exc).__name__)
             raise TrackerStoreUnavailable("the conversation could not be stored") from None
         if self.event_broker is not None and new_events:

@@ -45,10 +45,6 @@ def main() -> int:
     with engine.begin() as conn:
         made = demo.seed(conn, args.conversations, args.conversations * 20, now=now, days=args.days)
     for i, (sender, scenario, _channel) in enumerate(made["conversations"]):
-        if scenario.level:
-            db.record_assessment(
-                sender, scenario.level, list(scenario.rule_ids), list(scenario.reasons), [], url=args.database_url
-            )
         if scenario.name.endswith("booking"):
             db.record_appointment_request(
                 sender,

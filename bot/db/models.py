@@ -109,6 +109,11 @@ class TriageAssessment(Base):
     # Timestamp of the user message of the turn that wrote it: shown to staff only when that
     # message is in Rasa's `events` (bot.db.in_transcript; NULL: always) (0010).
     turn_timestamp = sa.Column(sa.Float(), nullable=True)
+    # The decision record (bot.decision, the `triage_decision` event) this row projects, and who
+    # made it (action | failsafe); NULL on rows written before records existed (0014). The console
+    # shows the record, never a row that has one.
+    decision_id = sa.Column(sa.String(64), nullable=True, unique=True)
+    source = sa.Column(sa.String(16), nullable=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, index=True)
 
 

@@ -98,8 +98,13 @@ def record_assessment(
     url: str | None = None,
     idempotency_key: str | None = None,
     turn_timestamp: float | None = None,
+    decision_id: str | None = None,
+    source: str | None = None,
 ) -> int:
     """Store one triage decision of a conversation and return its id.
+
+    `decision_id`, `source`: the decision record (bot.decision) the row projects; a row for a record
+    that already has one is not written again (its id is returned).
 
     With an `idempotency_key`, the row already stored under that key (the refused attempt of the
     same turn) is replaced: deleted and written again with a new id, so that the console's
@@ -109,6 +114,12 @@ def record_assessment(
     for attempt in (1, 2):
         try:
             with _session_scope(url) as s:
+                if decision_id is not None:
+                    existing = s.execute(
+                        sa.select(TriageAssessment.id).where(TriageAssessment.decision_id == decision_id)
+                    ).scalar_one_or_none()
+                    if existing is not None:
+                        return int(existing)
                 if idempotency_key is not None:
                     s.execute(sa.delete(TriageAssessment).where(TriageAssessment.idempotency_key == idempotency_key))
                 row = TriageAssessment(
@@ -119,6 +130,8 @@ def record_assessment(
                     medications=medications if medications is not None else [],
                     idempotency_key=idempotency_key,
                     turn_timestamp=turn_timestamp,
+                    decision_id=decision_id,
+                    source=source,
                 )
                 s.add(row)
                 s.flush()

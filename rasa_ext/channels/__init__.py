@@ -447,20 +447,38 @@ def saved_after(error: Optional[BaseException]) -> Optional[bool]:
     return False if isinstance(error, (TrackerStoreUnavailable, SQLAlchemyError)) else None
 
 
-async def failsafe_turn(text: str, error: Optional[BaseException] = None) -> List[Dict[str, Any]]:
+async def failsafe_turn(
+    text: str, error: Optional[BaseException] = None, sender_id: Optional[str] = None
+) -> List[Dict[str, Any]]:
     """`rasa_ext.failsafe.failsafe_messages(text)` off the event loop and bounded in time: when the
     emergency screen takes too long, the trouble notice (with the numbers) alone. `error` is what
     the turn raised (None: it raised nothing but gave no answer); it decides what the notice says
-    about the message being saved."""
+    about the message being saved. When the database refused the turn and the answer is an
+    emergency, its decision record waits for the conversation's next stored turn
+    (`rasa_ext.unsaved_decisions`; `sender_id`: the conversation)."""
     from rasa_ext import failsafe
 
     saved = saved_after(error)
     loop = asyncio.get_running_loop()
     try:
-        return await asyncio.wait_for(
-            loop.run_in_executor(None, functools.partial(failsafe.failsafe_messages, text, saved=saved)),
+        messages, assessment = await asyncio.wait_for(
+            loop.run_in_executor(None, functools.partial(failsafe.failsafe_outcome, text, saved=saved)),
             FAILSAFE_SCREEN_SECONDS,
         )
     except Exception as exc:  # noqa: BLE001 - timeout or anything else: the honest notice still goes out
         logger.error("fail-safe screen did not finish (%s)", type(exc).__name__)
         return [failsafe.trouble_message(saved)]
+    if saved is False and sender_id and assessment is not None:
+        _remember_unsaved(sender_id, assessment)
+    return messages
+
+
+def _remember_unsaved(sender_id: str, assessment: Any) -> None:
+    try:
+        from bot.decision import Decision
+        from rasa_ext import unsaved_decisions
+
+        record = Decision.of(assessment, "emergency", source="failsafe", action="failsafe_unsaved", told_at=time.time())
+        unsaved_decisions.remember(sender_id, record.to_dict())
+    except Exception as exc:  # noqa: BLE001 - the person's answer goes out whatever the record does
+        logger.error("could not keep the fail-safe decision of a refused turn (%s)", type(exc).__name__)

@@ -134,5 +134,5 @@ class DevInput(InputChannel):
             await on_new_message(message)
         except Exception as exc:  # noqa: BLE001 - answered like the widget, logged without the text
             logger.error("dev: the assistant failed on a turn (%s)", type(exc).__name__)
-            return 503, {"error": "the assistant could not answer", "messages": await failsafe_turn(text, exc)}
+            return 503, {"error": "the assistant could not answer", "messages": await failsafe_turn(text, exc, sender)}
         return 200, collector.messages

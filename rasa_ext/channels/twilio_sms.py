@@ -400,7 +400,7 @@ class TwilioSmsInput(InputChannel):
             logger.error(
                 "twilio_sms: could not handle a message from %s (%s)", sms.mask_phone(phone), type(exc).__name__
             )
-            return self._reply([sms.render_turn(await failsafe_turn(text[: self.max_message_chars], exc))])
+            return self._reply([sms.render_turn(await failsafe_turn(text[: self.max_message_chars], exc, phone))])
 
     async def _signed(
         self,
@@ -486,7 +486,7 @@ class TwilioSmsInput(InputChannel):
             logger.error(
                 "twilio_sms: the assistant failed (%s) on a message from %s", type(exc).__name__, sms.mask_phone(phone)
             )
-            return sms.render_turn(await failsafe_turn(text, exc)), False
+            return sms.render_turn(await failsafe_turn(text, exc, phone)), False
         if stored is not None:
             logger.info("twilio_sms: a repeated MessageSid was answered from the stored turn")
             return await self._short(sms.render_turn(stored), phone), True

@@ -418,7 +418,9 @@ class WidgetInput(InputChannel):
                     return 200, replayed
         except Exception as exc:  # noqa: BLE001 - The exception's text may quote the message: its type only, never the details.
             logger.error("widget: the assistant failed on a turn (%s)", type(exc).__name__)
-            raise Refusal(503, "the assistant could not answer", await failsafe_turn(text, exc)) from None
+            raise Refusal(
+                503, "the assistant could not answer", await failsafe_turn(text, exc, message.sender_id)
+            ) from None
         return 200, collector.messages
 
     async def _once(

@@ -87,7 +87,7 @@ def test_transcript_shows_messages_understanding_and_decisions(staff, seeded) ->
     assert "intent <code>report_medication</code>" in html
     assert "<code>medication</code>=phenelzine" in html
     assert "· socketio" in html
-    assert html.count('class="decision"') == 2  # the slot decision and the recorded assessment
+    assert html.count('class="decision"') == 2  # the decision record and a triage row written without one
     assert '<code class="rule">COMBO-MAOI</code>' in html
     assert "You take phenelzine and sertraline together." in html
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d · patient", html)
