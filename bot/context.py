@@ -860,7 +860,7 @@ def patient_of(messages: Sequence[str]) -> Patient:
         history = bool(_FAMILY_HISTORY.search(norm))
         rel = None
         someone_else = False
-        if not own and not history:
+        if not own and not history and not _two_takers(norm):
             for m in _FOR_RELATION.finditer(norm):
                 relation = m.group(1) or m.group(2)
                 if m.group(1) and relation in EXTENDED_FAMILY and not _cares_for(norm, relation):
@@ -883,6 +883,16 @@ def patient_of(messages: Sequence[str]) -> Patient:
 _BODY = (r"(?:legs?|foot|feet|ankles?|arms?|hands?|body|muscles?|eyes?|knees?|calf|calves|jaw|face|head|back|neck|"
          r"heart|reflexes|skin|temp|temperature|fever|clonus|spasms?|spasticity|speech|vision|bladder|pump|breathing|"
          r"lips)")
+
+
+_TAKER = re.compile(rf"\b(?:my|our)\s+({_REL})s?\s+(?:also\s+|still\s+|only\s+)?(?:takes|is on|uses|has been on|was on)\b")
+
+
+def _two_takers(norm: str) -> bool:
+    """Two relations, each with medicines of their own, and no word of caring for either ("our daughter
+    takes keppra, my husband takes depakote"): neither is the patient by that alone."""
+    found = {m.group(1) for m in _TAKER.finditer(norm)}
+    return len(found) >= 2 and not any(_cares_for(norm, r) for r in found)
 
 
 def _cares_for(norm: str, relation: str) -> bool:

@@ -100,3 +100,13 @@ def test_street_name_listed_before_a_plain_medicine():
 def test_vocabulary_name_that_is_a_gland_after_for_my():
     assert _status("synthroid for my thyroid") == {"levothyroxine": "current"}
     assert _status("my potassium levels were low, i take lasix") == {"furosemide": "current"}
+
+
+def test_two_relations_each_with_their_own_medicines_are_neither_the_patient():
+    text = "my son takes ritalin, my wife is on zoloft"
+    assert patient_of([text]).relation is None
+    assert _status(text) == {"methylphenidate": "other", "sertraline": "other"}
+    # a word of caring for one of them makes that one the patient
+    cared = "my son takes ritalin, my wife is on zoloft, and he is twitching all night"
+    assert patient_of([cared]).relation == "son"
+    assert _status(cared)["methylphenidate"] == "current"
