@@ -400,9 +400,12 @@ class _Recogniser:
                     spans.append((i, i + 1, name, True))
                     taken.add(i)
                     continue
-            if _looks_like_medicine(doc, low, i, spans, frozenset(u.lower() for u in unrecognised)):
-                if tok.text.lower() not in {u.lower() for u in unrecognised}:
-                    unrecognised.append(tok.text)
+            strength = i + 1 < len(low) and low[i + 1] in _STRENGTH_WORDS
+            if strength or _looks_like_medicine(doc, low, i, spans, frozenset(u.lower() for u in unrecognised)):
+                # a product's strength is part of its name: "Dolex Forte" is said back whole
+                said = doc[i:i + 2].text if strength else tok.text
+                if said.lower() not in {u.lower() for u in unrecognised}:
+                    unrecognised.append(said)
         spans.sort()
         ctx = context(text, patient)
         statuses = _statuses(doc, low, spans, ctx)
@@ -586,6 +589,9 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
     return False
 
 
+#: Words after a product's name that give its strength or form ("Dolex Forte", "Tafirol Max"): an
+#: unknown word before one is a medicine's name.
+_STRENGTH_WORDS = frozenset("forte fuerte max ultra duo compuesto compositum".split())
 #: Words between a list's "and"/"plus" and the next name ("plus an occasional maxalt", "and the odd tylenol").
 _LIST_ITEM_BEFORE = frozenset("the some a an occasional odd daily nightly extra prn rare".split())
 _ABBREVIATIONS = frozenset("st dr mr mrs ms vs jr sr no approx".split())

@@ -110,3 +110,8 @@ def test_two_relations_each_with_their_own_medicines_are_neither_the_patient():
     cared = "my son takes ritalin, my wife is on zoloft, and he is twitching all night"
     assert patient_of([cared]).relation == "son"
     assert _status(cared)["methylphenidate"] == "current"
+
+
+def test_unknown_product_said_back_with_its_strength_word():
+    assert analyse("Mordivan Forte when my head hurts, and tramadol").unrecognised == ["Mordivan Forte"]
+    assert analyse("le doy quelbrin max para la fiebre").unrecognised == ["quelbrin max"]
