@@ -246,6 +246,9 @@ TRIGGERS: List[Trigger] = (
         r"when (?:i|he|she|they) (?:was|were) (?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
         r"thirteen|fourteen|fifteen|sixteen|seventeen)(?: (?:years? old|yrs? old|yo))?", r"at (?:the )?age (?:of )?\d{1,2}",
         r"(?:my|his|her|the) old (?:meds?|medicines?|medications?|pills?|prescriptions?)",
+        # a list headed as past: "previous meds - paxil", "past meds: ...", "ex-meds: ...", "prior meds include"
+        r"(?:previous|past|prior|former|ex|earlier)[ -]?(?:meds?|medicines?|medications?|pills?|prescriptions?)",
+        r"(?:old|before|then|previously|formerly|in the past|back then)(?=\s*[:=-])", r"back then",
         r"old (?:meds?|medicines?|medications?|pills?|prescriptions?)", r"finished (?:the |my |his |her )?course",
         r"finished (?:taking|off)?", r"completed (?:the |a )?course", r"(?:had|did|took|got) a (?:short )?course of", r"at one point", r"once upon",
         r"a while back", r"ages ago", r"last time (?:i|he|she) was", r"tried \w+ (?:years|months|ages) ago",
@@ -300,10 +303,10 @@ _END = {
                         r"shes|his|her|they|it|its|we|the|now|this|that|and|also|just)\b"),
     HYPOTHETICAL: re.compile(r"\b(?:because|cause|since)\b|,\s*(?:i|im|ive|he|hes|she|shes|we|right now|"
                              r"currently|and)\b|\b(?:right now|currently|at the moment|already|anyway)\b"),
-    HISTORICAL: re.compile(r"\b(?:now|nowadays|currently|these days|today|at the moment|right now|still|"
+    HISTORICAL: re.compile(r"\b(?:now|nowadays|currently|current|new|these days|today|at the moment|right now|still|"
                            r"this week|this morning|tonight|yesterday|lately|recently|since then|and now|"
                            r"but|switched|started|starting|changed)\b|,\s*(?:i|im|ive|my|thats|and|so|he|hes|she|"
-                           r"shes|its|they|we)\b"),
+                           r"shes|its|they|we|on)\b"),
     # (not "my" where it only places that person: "the lady in the bed next to my mom got zyvox")
     OTHER: re.compile(r"\b(?:i|im|ive|me|mine|myself|and now|but)\b|(?<!next to )(?<!beside )(?<!behind )(?<!near )"
                       r"(?<!across from )\bmy\b"),

@@ -67,7 +67,7 @@ _DRUG_CONTEXT = frozenset(
     "snort snorting popped pop popping dropped drop dropping rolled rolling high tripping tripped injected "
     "inject shooting tried try bought buy sold selling scored score line lines bump bumps hit gram grams "
     "bag tab tabs drinking drink drank sipping addicted withdrawal overdose od od'd od'ed plus no touched touch "
-    "touching brought bring bringing microdose microdoses microdosing microdosed".split()
+    "touching brought bring bringing microdose microdoses microdosing microdosed except besides".split()
 )
 _SKIP_BEFORE = frozenset("a an some the little bit of more much lot lots too few couple half quarter".split())
 _FOLLOW_DRUG = frozenset("pill pills tab tabs use user users habit addiction overdose comedown come high".split())
@@ -376,8 +376,9 @@ class _Recogniser:
         for start, end, name, alias in matches:
             med = self.kb.medicines[name]
             surface = doc[start:end].text
-            if med.exact_case and alias in med.exact_case and surface.replace(" ", "") != alias.replace(" ", ""):
-                continue
+            if med.exact_case and alias in med.exact_case and surface.replace(" ", "") != alias.replace(" ", "") and not (
+                    "-" in surface and surface.lower() == alias.lower()):
+                continue  # "same" is a word, "SAMe" the supplement; hyphenated ("sam-e", "Sam-E") only the supplement
             if _alias_key(alias) in med.context_only and not (
                     _drug_context(doc, low, start, end) or _listed_before(low, start, end, plain)):
                 continue
@@ -485,7 +486,7 @@ def _drug_context(doc: Any, low: List[str], start: int, end: int) -> bool:
     if prev in _POSSESSIVE or low[start - 1] in _POSSESSIVE:
         return False
     if prev in _DRUG_CONTEXT:
-        return True
+        return not (prev in {"except", "besides"} and len(low[start]) < 3)  # "nothing except X" (a placeholder)
     # In a list of medicines: "zoloft, tramadol and molly".
     if prev in {",", "and", "or", "&", "+", "with"} and i > 0:
         j = i - 1
@@ -753,10 +754,59 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
     _taken_after_all(low, spans, result, clause_of)
     _switched_to(low, spans, result)
     _trailing_cues(doc, low, spans, result, clause_of)
+    _last_one_taken(doc, low, spans, result, clause_of)
     _whose(doc, low, spans, result, clause_of, ctx)
     _times(doc, spans, result, clause_of)
     _retracted(low, spans, result)
+    _labelled(low, spans, result)
     return result
+
+
+_OLD_TAG = frozenset("old previous past prior former before stopped discontinued ex".split())
+_NOW_TAG = frozenset("now new current currently present today".split())
+_VS = frozenset("vs versus".split())
+
+
+def _labelled(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]]) -> None:
+    """Names the person labels old or new: a tag after the name ("paxil (old) zoloft (now)"), "X was my
+    old med" / "X is my new one", and a list headed "old meds vs now: A and B vs C" (A and B before, C now)."""
+    n = len(low)
+
+    def set_past(k: int) -> None:
+        if result[k]["status"] in {"current", "hypothetical"}:
+            result[k].update(status="past", started_recently=False)
+
+    def set_current(k: int) -> None:
+        if result[k]["status"] == "past" and not result[k]["stopped"]:
+            result[k].update(status="current")
+
+    for k, (_s, e, _, _) in enumerate(spans):
+        after = low[e:e + 4]
+        if after[:1] == ["("] and len(after) > 2 and after[2] == ")":
+            if after[1] in _OLD_TAG:
+                set_past(k)
+            elif after[1] in _NOW_TAG:
+                set_current(k)
+        elif len(after) >= 3 and after[0] in {"was", "were", "is", "are"} and after[1] in _POSSESSIVE | {"the"}:
+            if after[0] in {"was", "were"} and after[2] in _OLD_TAG | {"last"}:
+                set_past(k)  # "paxil was my old med"
+            elif after[0] in {"is", "are"} and after[2] in _NOW_TAG:
+                set_current(k)  # "zoloft is my new one"
+    # "old meds vs now: paxil and buspar vs zoloft"
+    for i in range(n - 2):
+        if low[i] in _OLD_TAG | {"then"} and any(low[j] in _VS for j in range(i + 1, min(n, i + 4))):
+            colon = next((j for j in range(i + 1, min(n, i + 8)) if low[j] in {":", "-", "="}), None)
+            if colon is None or not any(low[j] in _NOW_TAG for j in range(i + 1, colon)):
+                continue
+            split = next((j for j in range(colon + 1, n) if low[j] in _VS or low[j] in {".", "!", "?", ";"}), n)
+            if split >= n or low[split] not in _VS:
+                continue
+            for k, (s0, _e, _, _) in enumerate(spans):
+                if colon < s0 < split:
+                    set_past(k)
+                elif s0 > split:
+                    set_current(k)
+            break
 
 
 _RETRACTED = "retracted"
@@ -1158,8 +1208,11 @@ def _trailing_cues(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
         obj = low[i + 1] if i + 1 < n else ""
         obj2 = low[i + 2] if i + 2 < n else ""
         last_dose = low[i] == "last" and obj in {"dose", "pill", "pills", "tablet", "one"}  # "last dose was thursday"
+        # "i was prescribed prozac in 2019 but stopped": a stop with nothing after it but its time
+        bare_stop = low[i] in {"stopped", "quit"} and (obj in _BARE_STOP_AFTER or obj.isdigit()) and i > 0 and (
+            low[i - 1] == "but" or i > 1 and low[i - 1] in {"i", "then"} and low[i - 2] == "but")
         if c not in mention_clauses and (low[i] in {"stopped", "quit", "ran", "run", "finished", "completed", "done"} or last_dose):
-            if last_dose or obj in _ANAPHORA or (low[i] in {"ran", "run"} and obj == "out") or obj2 in _ANAPHORA:
+            if last_dose or bare_stop or obj in _ANAPHORA or (low[i] in {"ran", "run"} and obj == "out") or obj2 in _ANAPHORA:
                 before = [k for k, (s, _, _, _) in enumerate(spans) if s < i]
                 if before:
                     k = before[-1]
@@ -1172,6 +1225,41 @@ def _trailing_cues(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
                             result[k]["days_since_stop"] = found[0]
                             result[k]["_timed"] = True
         i += 1
+
+
+#: What may follow a stop that names nothing: the end, or its time ("but stopped", "but quit last year").
+_BARE_STOP_AFTER = frozenset(["", ".", ",", "!", "?", ";", "last", "yesterday", "recently", "in", "on", "after", "a",
+                              "about", "when", "because", "cold", "abruptly", "suddenly"])
+
+
+_LAST_ONE = re.compile(r"\b(?:took|had|taken|used|popped|swallowed) (?:(?:my|the|his|her) last (?:(?:dose|pill|tablet|capsule|one)s? "
+                       r"of )?|the last of )(?:my |the |his |her )?$")
+
+
+_SUPPLY_GONE = re.compile(r"\b(?:ran out|run out|out of|no more|none left|nothing left|havent (?:refilled|gotten|got|picked)|"
+                          r"cant (?:get|afford))\b")
+
+
+def _last_one_taken(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+                    clause_of: List[int]) -> None:
+    """'took my last klonopin 3 days ago', 'had the last of my xanax on friday': the supply ran out, a stop."""
+    for k, (s, e, _, _) in enumerate(spans):
+        if result[k]["status"] != "current":
+            continue
+        lead = " ".join(low[j] for j in range(max(0, s - 7), s) if clause_of[j] == clause_of[s])
+        if not _LAST_ONE.search(lead + " "):
+            continue
+        end = e
+        while end < len(low) and clause_of[end] == clause_of[s] and low[end] not in {"and", "but"}:
+            end += 1
+        found = days_ago(doc[e:end].text, allow_duration=True) if end > e else None
+        rest = " ".join(low[e:])
+        # "my last dose was at 8am" is the most recent one; a day or more ago, or a supply said gone, is a stop
+        if not (found and found[0] >= 1 or _SUPPLY_GONE.search(rest)):
+            continue
+        result[k].update(status="past", stopped=True, started_recently=False)
+        if found:
+            result[k].update(days_since_stop=found[0], _timed=True)
 
 
 def _apply_to_list(spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]], k: int,

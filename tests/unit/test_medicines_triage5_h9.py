@@ -115,3 +115,37 @@ def test_two_relations_each_with_their_own_medicines_are_neither_the_patient():
 def test_unknown_product_said_back_with_its_strength_word():
     assert analyse("Mordivan Forte when my head hurts, and tramadol").unrecognised == ["Mordivan Forte"]
     assert analyse("le doy quelbrin max para la fiebre").unrecognised == ["quelbrin max"]
+
+
+def test_old_and_new_lists_labelled_by_the_person():
+    assert _status("old meds vs now: celexa and buspar vs lexapro") == {
+        "citalopram": "past", "buspirone": "past", "escitalopram": "current"}
+    assert _status("old: celexa, new: lexapro") == {"citalopram": "past", "escitalopram": "current"}
+    assert _status("celexa (old) lexapro (current)") == {"citalopram": "past", "escitalopram": "current"}
+    assert _status("before: remeron. now: trazodone") == {"mirtazapine": "past", "trazodone": "current"}
+    assert _status("previous meds - remeron, buspar") == {"mirtazapine": "past", "buspirone": "past"}
+    assert _status("ex-meds: remeron. current: none") == {"mirtazapine": "past"}
+    assert _status("back then i took remeron, these days trazodone") == {"mirtazapine": "past", "trazodone": "current"}
+    assert _status("remeron was my old med, trazodone is my new one") == {"mirtazapine": "past", "trazodone": "current"}
+    # a history of a condition, then what the person is on
+    assert _status("history of migraines, on topamax") == {"topiramate": "current"}
+
+
+def test_last_one_taken_a_day_or_more_ago_or_supply_gone_is_a_stop():
+    m = analyse("took my last ativan 2 days ago, pharmacy is closed").mentions[0]
+    assert (m.name, m.status, m.stopped, m.days_since_stop) == ("lorazepam", "past", True, 2.0)
+    assert _status("had the last of my baclofen, none left") == {"baclofen": "past"}
+    # the most recent dose, hours ago, is not a stop
+    assert _status("took my last ativan at 7am") == {"lorazepam": "current"}
+
+
+def test_but_stopped_with_nothing_after_stops_the_name_before():
+    assert _status("got prescribed celexa last year but stopped") == {"citalopram": "past"}
+    assert _status("nothing except advil. my calf jerked twice and stopped") == {"ibuprofen": "current"}
+
+
+def test_street_name_after_except_and_sam_e_hyphenated():
+    assert _status("no prescriptions, nothing besides the pill") == {"oral contraceptive": "current"}
+    assert _status("sam-e every morning with cymbalta") == {"s-adenosylmethionine": "current", "duloxetine": "current"}
+    assert _status("Sam-E 200") == {"s-adenosylmethionine": "current"}
+    assert _status("same as last time, on cymbalta") == {"duloxetine": "current"}
