@@ -231,6 +231,8 @@ TRIGGERS: List[Trigger] = (
         # asking whether something would interact: "would a z pak interact with my citalopram" (the medicine
         # asked about is not taken; "my citalopram" stays the person's own)
         r"(?:would|could|will|can|does|might|do)(?= (?:a |an |the |some )?(?:\w+ ){1,2}(?:interact|mix|clash|react)\b)",
+        # asking about taking one: "would taking st johns wort with my prozac be bad", "is adding buspar ok"
+        r"(?:would|will|is) (?:taking|using|adding|trying|starting)",
         # asking whether one would be all right beside another: "would melatonin be ok with my trazodone",
         # "is tylenol ok with baclofen" (what the person is on, "my trazodone", stays current)
         r"(?:would|could|will|is|are|can)(?= (?:a |an |the |some )?(?:\w+ ){1,2}(?:be )?(?:ok|okay|safe|fine|alright|"

@@ -103,6 +103,7 @@ _PAST_BIGRAMS = {
     ("was", "on"): ("past", False), ("were", "on"): ("past", False), ("was", "taking"): ("past", False),
     ("no", "longer"): ("past", True), ("gave", "up"): ("past", True), ("switched", "from"): ("past", True),
     ("changed", "from"): ("past", True), ("moved", "from"): ("past", True), ("had", "been"): ("past", False),
+    ("done", "with"): ("past", True), ("finished", "with"): ("past", True),  # "done with the cipro course"
     # a taper under way: still taken, at a lower dose each step (not a stop; RX-BENZO-STOP, RX-BACLOFEN-STOP)
     ("tapering", "off"): ("current", False), ("weaning", "off"): ("current", False),
     ("tapering", "down"): ("current", False), ("weaning", "down"): ("current", False),
@@ -110,7 +111,8 @@ _PAST_BIGRAMS = {
 _PAST_WORDS = {
     "stopped": ("past", True), "quit": ("past", True), "quitted": ("past", True), "discontinued": ("past", True),
     "missed": ("past", True), "forgot": ("past", True), "off": ("past", True), "previously": ("past", False),
-    "formerly": ("past", False), "finished": ("past", True), "stop": ("past", True), "stopping": ("past", True),
+    "formerly": ("past", False), "finished": ("past", True), "completed": ("past", True), "stop": ("past", True),
+    "stopping": ("past", True),
     # Spanish: "dejé el clonazepam de golpe", "suspendí la sertralina"
     "deje": ("past", True), "dejé": ("past", True), "dejo": ("past", True), "dejó": ("past", True),
     "suspendi": ("past", True), "suspendí": ("past", True), "suspendio": ("past", True), "suspendió": ("past", True),
@@ -1051,6 +1053,9 @@ _KEEP = {("stick", "with"), ("stay", "on"), ("keep", "taking"), ("continue", "ta
          ("still", "taking"), ("staying", "on"), ("sticking", "with")}
 
 
+#: Before "taking X" in a question or plan, not a fact: "would taking st johns wort ...", "considering taking".
+_ASKED_TAKING = frozenset("would will is could can start starting try trying consider considering".split())
+_THINKING = frozenset("thinking think thought planning plan".split())
 _MIX = frozenset("mix mixing mixed combine combining combined take taking".split())
 _MIXED_THING = frozenset("stuff things something anything drugs it that this alcohol booze weed".split())
 _OK_WITH = frozenset("ok okay safe fine bad dangerous alright risky".split())
@@ -1060,7 +1065,8 @@ def _on_it(low: List[str], s: int, e: int = -1) -> bool:
     """'... if I took molly while on lexapro', '... with the percocet i already have', '... or stick
     with baclofen': being on a medicine is a fact even in a question."""
     if s > 0 and low[s - 1] in {"on", "taking", "still", "currently", "already"} and not (
-            s > 1 and low[s - 2] in {"me", "him", "her", "start", "put"}):
+            s > 1 and low[s - 2] in {"me", "him", "her", "start", "put"} or s > 1 and low[s - 1] == "taking"
+            and (low[s - 2] in _ASKED_TAKING or s > 2 and low[s - 2] in {"of", "about"} and low[s - 3] in _THINKING)):
         return True
     if s > 1 and (low[s - 2], low[s - 1]) in _KEEP:
         return True

@@ -149,3 +149,16 @@ def test_street_name_after_except_and_sam_e_hyphenated():
     assert _status("sam-e every morning with cymbalta") == {"s-adenosylmethionine": "current", "duloxetine": "current"}
     assert _status("Sam-E 200") == {"s-adenosylmethionine": "current"}
     assert _status("same as last time, on cymbalta") == {"duloxetine": "current"}
+
+
+def test_finished_courses_said_with_done_or_completed_are_past():
+    assert _status("done with the amoxicillin course") == {"amoxicillin": "past"}
+    assert _status("completed 7 days of levaquin") == {"levofloxacin": "past"}
+    assert _status("im done with my keflex, still on celexa") == {"cephalexin": "past", "citalopram": "current"}
+
+
+def test_asking_about_taking_one_is_hypothetical_beside_what_the_person_is_on():
+    assert _status("would taking 5-htp with my effexor be risky") == {"5-htp": "hypothetical", "venlafaxine": "current"}
+    assert _status("thinking of taking ashwagandha") == {"ashwagandha": "hypothetical"}
+    assert _status("thinking of taking tramadol for my knee") == {"tramadol": "hypothetical"}
+    assert _status("im taking tramadol for my knee") == {"tramadol": "current"}
