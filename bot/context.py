@@ -168,8 +168,15 @@ FUTURE_TIME = (r"(?:tomorrow|tmrw|tmr|manana|mañana|next (?:week|month|year|wee
                r"la (?:proxima|próxima) semana|la semana que viene|pronto)")
 #: A start said in the present ("getting", "starting", "empiezo") that a future time makes a plan.
 _PRESENT_START = re.compile(r"\b(?:getting|get|starting|start|begin|beginning|picking up|going on|switching to|"
-                            r"having|empiezo|empieza|empezamos|comienzo|comienza)\b(?! (?:worse|better|bad|more|less|"
-                            r"\w+er)\b)")
+                            r"having|putting|placing|implanting|empiezo|empieza|empezamos|comienzo|comienza)\b(?! (?:worse|"
+                            r"better|bad|more|less|\w+er)\b)")
+#: A medicine that arrives later ("my refill of dantrolene comes in thursday", "the pump arrives next week"):
+#: with a time still to come, the whole segment is a plan (the name is said before the verb).
+_ARRIVES = re.compile(r"\b(?:comes? in|comes|is coming|arrives?|is arriving|ships|gets here|will be (?:here|ready|in))\b")
+#: A day of the week after a verb in the present is still to come ("starting it monday", "comes in
+#: thursday"), not after "since" or "last" ("since monday", "last friday").
+_FUTURE_DAY = re.compile(r"(?<!since )(?<!last )(?<!past )(?<!from )\b(?:on |this |coming |in |by )?"
+                         r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
 _FUTURE_TIME = re.compile(rf"\b{FUTURE_TIME}")
 
 #: After "was on": not a medicine but a place, an activity or a device ("was on the couch").
@@ -224,6 +231,12 @@ TRIGGERS: List[Trigger] = (
         # asking whether something would interact: "would a z pak interact with my citalopram" (the medicine
         # asked about is not taken; "my citalopram" stays the person's own)
         r"(?:would|could|will|can|does|might|do)(?= (?:a |an |the |some )?(?:\w+ ){1,2}(?:interact|mix|clash|react)\b)",
+        # asking about taking one: "would taking st johns wort with my prozac be bad", "is adding buspar ok"
+        r"(?:would|will|is) (?:taking|using|adding|trying|starting)",
+        # asking whether one would be all right beside another: "would melatonin be ok with my trazodone",
+        # "is tylenol ok with baclofen" (what the person is on, "my trazodone", stays current)
+        r"(?:would|could|will|is|are|can)(?= (?:a |an |the |some )?(?:\w+ ){1,2}(?:be )?(?:ok|okay|safe|fine|alright|"
+        r"bad|dangerous|risky) (?:with|to (?:take|mix|use) with|alongside|together with)\b)",
         r"what(?= (?:does|do) (?:\w+ ){1,2}mean\b)", r"tell me about",
     ], window=14)
     + _t(HYPOTHETICAL, FORWARD, FUTURE_VERBS, window=12)
@@ -235,6 +248,9 @@ TRIGGERS: List[Trigger] = (
         r"when (?:i|he|she|they) (?:was|were) (?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
         r"thirteen|fourteen|fifteen|sixteen|seventeen)(?: (?:years? old|yrs? old|yo))?", r"at (?:the )?age (?:of )?\d{1,2}",
         r"(?:my|his|her|the) old (?:meds?|medicines?|medications?|pills?|prescriptions?)",
+        # a list headed as past: "previous meds - paxil", "past meds: ...", "ex-meds: ...", "prior meds include"
+        r"(?:previous|past|prior|former|ex|earlier)[ -]?(?:meds?|medicines?|medications?|pills?|prescriptions?)",
+        r"(?:old|before|then|previously|formerly|in the past|back then)(?=\s*[:=-])", r"back then",
         r"old (?:meds?|medicines?|medications?|pills?|prescriptions?)", r"finished (?:the |my |his |her )?course",
         r"finished (?:taking|off)?", r"completed (?:the |a )?course", r"(?:had|did|took|got) a (?:short )?course of", r"at one point", r"once upon",
         r"a while back", r"ages ago", r"last time (?:i|he|she) was", r"tried \w+ (?:years|months|ages) ago",
@@ -268,6 +284,8 @@ TRIGGERS: List[Trigger] = (
         # bus"; what happens to them now still counts where the feature says so (witnessed, breathing)
         r"(?:a|some|this|that) (?:random |young |old |older )?(?:guy|man|woman|lady|girl|boy|kid|person|stranger|dude|"
         r"student|customer|passenger|coworker|co-worker|colleague|classmate|player|runner)",
+        # "the lady in the bed next to my mom", "the guy at the gym": a stranger placed somewhere
+        r"the (?:guy|man|woman|lady|gentleman|dude|stranger)(?= (?:in|at|on|next|across|beside|behind|near|by|from|down)\b)",
         # someone's friend, coworker ...: "my sons friend brought molly", "her roommates boyfriend"
         r"(?:my|our|his|her|their) \w+s (?:friends?|buddy|buddies|coworkers?|classmates?|roommates?|boyfriend|girlfriend)", r"somebody (?:i know|else)", r"people who",
         r"other people", r"a lot of people", r"most people", r"my (?:friends|relatives|family members)",
@@ -287,11 +305,13 @@ _END = {
                         r"shes|his|her|they|it|its|we|the|now|this|that|and|also|just)\b"),
     HYPOTHETICAL: re.compile(r"\b(?:because|cause|since)\b|,\s*(?:i|im|ive|he|hes|she|shes|we|right now|"
                              r"currently|and)\b|\b(?:right now|currently|at the moment|already|anyway)\b"),
-    HISTORICAL: re.compile(r"\b(?:now|nowadays|currently|these days|today|at the moment|right now|still|"
+    HISTORICAL: re.compile(r"\b(?:now|nowadays|currently|current|new|these days|today|at the moment|right now|still|"
                            r"this week|this morning|tonight|yesterday|lately|recently|since then|and now|"
                            r"but|switched|started|starting|changed)\b|,\s*(?:i|im|ive|my|thats|and|so|he|hes|she|"
-                           r"shes|its|they|we)\b"),
-    OTHER: re.compile(r"\b(?:i|im|ive|me|my|mine|myself|and now|but)\b"),
+                           r"shes|its|they|we|on)\b"),
+    # (not "my" where it only places that person: "the lady in the bed next to my mom got zyvox")
+    OTHER: re.compile(r"\b(?:i|im|ive|me|mine|myself|and now|but)\b|(?<!next to )(?<!beside )(?<!behind )(?<!near )"
+                      r"(?<!across from )\bmy\b"),
 }
 
 #: What a relation "had", "was", "died of": a past statement about that person (bot.context._relation_scopes).
@@ -593,12 +613,16 @@ class Context:
         out = []
         for cs, ce in self.clauses:
             clause = self.norm[cs:ce]
-            if not _FUTURE_TIME.search(clause):
+            if not (_FUTURE_TIME.search(clause) or _FUTURE_DAY.search(clause)):
                 continue
             for s, e in _segments(clause):
                 part = clause[s:e]
+                later = _FUTURE_TIME.search(part) or _FUTURE_DAY.search(part)
+                arrives = _ARRIVES.search(part)
                 verb = _PRESENT_START.search(part)
-                if verb and _FUTURE_TIME.search(part):
+                if arrives and later:
+                    out.append(_Scope(HYPOTHETICAL, cs + s, cs + e, future=True))
+                elif verb and later:
                     out.append(_Scope(HYPOTHETICAL, cs + s + verb.end(), cs + e, future=True))
         return out
 
@@ -791,6 +815,9 @@ _FOR_RELATION = re.compile(
 #: The writer says the question is about themselves ("im asking for me", "this is about me").
 _ASKING_FOR_SELF = re.compile(r"\b(?:(?:im |i am )?asking (?:for|about) (?:me|myself)|(?:this|it|the question) is (?:about|for) me|"
                               r"im the patient|i am the patient|(?:its|it is) me (?:who|that) (?:has|is|takes))\b")
+#: A relation the writer names as the patient: "my dad (the patient)", "my wife, who is the patient,",
+#: "my son is the patient".
+_NAMED_PATIENT = re.compile(rf"\b(?:my|our)\s+({_REL})s?\s*(?:\(|,|-)?\s*(?:(?:who|that) is |whos |is )?the patient\b")
 _FAMILY_HISTORY = re.compile(r"\b(?:runs? in|family history|history in)\b|\b(?:died|passed away)\b")
 _PRONOUN_SUBJECT = re.compile(r"\b(?:he|she|hes|shes|him|her|his)\b")
 
@@ -824,6 +851,10 @@ def patient_of(messages: Sequence[str]) -> Patient:
     ("my wife takes zoloft, im on nothing"), a relation in a family-history message ("runs in the
     family", "my uncle had a stroke"), and a sibling, uncle, friend ... told about without a cue of care
     ("my sister takes effexor"; but "found my neighbour on the floor", "for my brother" are care)."""
+    for text in messages:
+        named = _NAMED_PATIENT.search(normalise(clean(text))[0])
+        if named:  # "my dad (the patient) takes tizanidine, i take fluvoxamine": the writer says whom
+            return Patient(named.group(1), RELATIONS[named.group(1)])
     if any(_ASKING_FOR_SELF.search(normalise(clean(text))[0]) for text in messages):
         return SELF  # "my mom has cirrhosis ..., but im asking for me": the writer says so
     for text in messages:
@@ -834,7 +865,7 @@ def patient_of(messages: Sequence[str]) -> Patient:
         history = bool(_FAMILY_HISTORY.search(norm))
         rel = None
         someone_else = False
-        if not own and not history:
+        if not own and not history and not _two_takers(norm):
             for m in _FOR_RELATION.finditer(norm):
                 relation = m.group(1) or m.group(2)
                 if m.group(1) and relation in EXTENDED_FAMILY and not _cares_for(norm, relation):
@@ -857,6 +888,16 @@ def patient_of(messages: Sequence[str]) -> Patient:
 _BODY = (r"(?:legs?|foot|feet|ankles?|arms?|hands?|body|muscles?|eyes?|knees?|calf|calves|jaw|face|head|back|neck|"
          r"heart|reflexes|skin|temp|temperature|fever|clonus|spasms?|spasticity|speech|vision|bladder|pump|breathing|"
          r"lips)")
+
+
+_TAKER = re.compile(rf"\b(?:my|our)\s+({_REL})s?\s+(?:also\s+|still\s+|only\s+)?(?:takes|is on|uses|has been on|was on)\b")
+
+
+def _two_takers(norm: str) -> bool:
+    """Two relations, each with medicines of their own, and no word of caring for either ("our daughter
+    takes keppra, my husband takes depakote"): neither is the patient by that alone."""
+    found = {m.group(1) for m in _TAKER.finditer(norm)}
+    return len(found) >= 2 and not any(_cares_for(norm, r) for r in found)
 
 
 def _cares_for(norm: str, relation: str) -> bool:

@@ -27,7 +27,7 @@ from bot.knowledge_base import (  # noqa: F401  (re-exported: bot.medications is
     _alias_key,
     load_knowledge,
 )
-from bot.text_utils import KNOWLEDGE_DIR, clean, days_ago, non_medicine_words, osa_distance
+from bot.text_utils import KNOWLEDGE_DIR, clean, days_ago, english_words, non_medicine_words, osa_distance
 from bot.vocab import SEROTONERGIC_CLASSES  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ _DRUG_CONTEXT = frozenset(
     "snort snorting popped pop popping dropped drop dropping rolled rolling high tripping tripped injected "
     "inject shooting tried try bought buy sold selling scored score line lines bump bumps hit gram grams "
     "bag tab tabs drinking drink drank sipping addicted withdrawal overdose od od'd od'ed plus no touched touch "
-    "touching brought bring bringing microdose microdoses microdosing microdosed".split()
+    "touching brought bring bringing microdose microdoses microdosing microdosed except besides".split()
 )
 _SKIP_BEFORE = frozenset("a an some the little bit of more much lot lots too few couple half quarter".split())
 _FOLLOW_DRUG = frozenset("pill pills tab tabs use user users habit addiction overdose comedown come high".split())
@@ -76,6 +76,8 @@ _FOLLOW_BLOCK = frozenset(
     "cube cubes age lips lip fingers finger skin eyes eye sky water bath bucket dryer tray cap caps box "
     "ball balls dial of cat dog horse pony rink skating skates storm road roads skate".split()
 )
+#: After a bare dose that follows a name: the end of what is said about it ("soma 350 when ...", "soma 350, ...").
+_AFTER_DOSE = frozenset(". , ! ? ; when at as prn and for with".split())
 _POSSESSIVE = frozenset("my his her your our their its this that these those".split())
 
 _NEG_WORDS = frozenset("n't nt not dont didnt doesnt havent hasnt isnt arent aint wasnt werent".split())
@@ -101,6 +103,7 @@ _PAST_BIGRAMS = {
     ("was", "on"): ("past", False), ("were", "on"): ("past", False), ("was", "taking"): ("past", False),
     ("no", "longer"): ("past", True), ("gave", "up"): ("past", True), ("switched", "from"): ("past", True),
     ("changed", "from"): ("past", True), ("moved", "from"): ("past", True), ("had", "been"): ("past", False),
+    ("done", "with"): ("past", True), ("finished", "with"): ("past", True),  # "done with the cipro course"
     # a taper under way: still taken, at a lower dose each step (not a stop; RX-BENZO-STOP, RX-BACLOFEN-STOP)
     ("tapering", "off"): ("current", False), ("weaning", "off"): ("current", False),
     ("tapering", "down"): ("current", False), ("weaning", "down"): ("current", False),
@@ -108,7 +111,8 @@ _PAST_BIGRAMS = {
 _PAST_WORDS = {
     "stopped": ("past", True), "quit": ("past", True), "quitted": ("past", True), "discontinued": ("past", True),
     "missed": ("past", True), "forgot": ("past", True), "off": ("past", True), "previously": ("past", False),
-    "formerly": ("past", False), "finished": ("past", True), "stop": ("past", True), "stopping": ("past", True),
+    "formerly": ("past", False), "finished": ("past", True), "completed": ("past", True), "stop": ("past", True),
+    "stopping": ("past", True),
     # Spanish: "dejé el clonazepam de golpe", "suspendí la sertralina"
     "deje": ("past", True), "dejé": ("past", True), "dejo": ("past", True), "dejó": ("past", True),
     "suspendi": ("past", True), "suspendí": ("past", True), "suspendio": ("past", True), "suspendió": ("past", True),
@@ -208,7 +212,7 @@ class Doc:
 # Letters glued to digits split ("baclofen10mg" -> "baclofen", "10mg"); "+", "/", "&" are their own tokens.
 _TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|'(?=[^\W\d_]))*|\d+(?:[.,]\d+)?(?:[^\W\d_]|µ)*|\S")
 #: Bump when the compiled index changes shape, so that old caches are rebuilt.
-_INDEX_VERSION = 2
+_INDEX_VERSION = 3
 
 
 def tokens(text: str) -> Tuple[str, ...]:
@@ -225,11 +229,15 @@ class _Index:
     fuzzy: Dict[str, List[Tuple[str, str]]]  # first letter -> [(alias, medicine)]
     english: frozenset
     alias_keys: frozenset
+    #: brands the open vocabulary alone brings: matched as a misspelling only when the word sounds the
+    #: same (one vowel for another, one letter doubled or undoubled: "seroquil", "wellbutren")
+    sound_alike: Dict[str, List[Tuple[str, str]]] = field(default_factory=dict)
 
 
 def _compile_index(kb: Knowledge) -> _Index:
     phrases: Dict[Tuple[str, ...], List[Tuple[str, str]]] = {}
     fuzzy: Dict[str, List[Tuple[str, str]]] = {}
+    sound_alike: Dict[str, List[Tuple[str, str]]] = {}
     for med in kb.medicines.values():
         for alias in med.aliases:
             variants = {alias, alias.replace(".", ""), alias.replace("-", " "), alias.replace("-", ""),
@@ -247,8 +255,11 @@ def _compile_index(kb: Knowledge) -> _Index:
                     and alias not in med.exact_case and _alias_key(alias) not in med.no_fuzzy and not vocabulary_brand):
                 for first in _first_letters(low[0]):
                     fuzzy.setdefault(first, []).append((low, med.name))
+            elif (vocabulary_brand and low.isalpha() and len(low) >= 6 and _alias_key(alias) not in med.no_fuzzy
+                  and alias not in med.exact_case):
+                sound_alike.setdefault(low[0], []).append((low, med.name))
     longest = max((len(k) for k in phrases), default=1)
-    return _Index(kb, phrases, longest, fuzzy, non_medicine_words(), frozenset(kb.alias_index))
+    return _Index(kb, phrases, longest, fuzzy, non_medicine_words(), frozenset(kb.alias_index), sound_alike)
 
 
 def _cache_dir() -> Path:
@@ -319,10 +330,18 @@ class _Recogniser:
         self.fuzzy = index.fuzzy
         self.english = index.english
         self.alias_keys = index.alias_keys
+        self.sound_alike = index.sound_alike
 
     # -------------------------------------------------------------------------------- matching
     def _fuzzy(self, token: str) -> Optional[str]:
         """The one medicine a misspelled token stands for, or None (no match, or two medicines)."""
+        found = self._fuzzy_edit(token)
+        if found is None:
+            names = {name for alias, name in self.sound_alike.get(token[0], ()) if _sounds_alike(token, alias)}
+            found = next(iter(names)) if len(names) == 1 else None
+        return found
+
+    def _fuzzy_edit(self, token: str) -> Optional[str]:
         limit = 1 if len(token) <= 8 else 2  # two edits only in long names: "tramexil" is not "tramedol"
         best = limit + 1
         names: set = set()
@@ -354,13 +373,20 @@ class _Recogniser:
         doc = Doc(text)
         low = [t.lower_ for t in doc]
         spans: List[Tuple[int, int, str, bool]] = []  # token start, token end, medicine, fuzzy
-        for start, end, name, alias in self._matches(doc, low):
+        matches = self._matches(doc, low)
+        plain = {start for start, _, name, alias in matches if _alias_key(alias) not in self.kb.medicines[name].context_only}
+        for start, end, name, alias in matches:
             med = self.kb.medicines[name]
             surface = doc[start:end].text
-            if med.exact_case and alias in med.exact_case and surface.replace(" ", "") != alias.replace(" ", ""):
+            if med.exact_case and alias in med.exact_case and surface.replace(" ", "") != alias.replace(" ", "") and not (
+                    "-" in surface and surface.lower() == alias.lower()):
+                continue  # "same" is a word, "SAMe" the supplement; hyphenated ("sam-e", "Sam-E") only the supplement
+            if _alias_key(alias) in med.context_only and not (
+                    _drug_context(doc, low, start, end) or _listed_before(low, start, end, plain)):
                 continue
-            if _alias_key(alias) in med.context_only and not _drug_context(doc, low, start, end):
-                continue
+            if (end - start == 1 and med.source == VOCABULARY_SOURCE and low[start] in english_words()
+                    and _body_or_condition(low, start, end)):
+                continue  # "ulvaxa for my thyroid": the gland, not the medicine Thyroid (a vocabulary name)
             spans.append((start, end, name, False))
         spans = _longest_first(spans)
         taken = {i for s, e, _, _ in spans for i in range(s, e)}
@@ -377,14 +403,19 @@ class _Recogniser:
                     spans.append((i, i + 1, name, True))
                     taken.add(i)
                     continue
-            if _looks_like_medicine(doc, low, i, spans, frozenset(u.lower() for u in unrecognised)):
-                if tok.text.lower() not in {u.lower() for u in unrecognised}:
-                    unrecognised.append(tok.text)
+            strength = i + 1 < len(low) and low[i + 1] in _STRENGTH_WORDS
+            if strength or _looks_like_medicine(doc, low, i, spans, frozenset(u.lower() for u in unrecognised)):
+                # a product's strength is part of its name: "Dolex Forte" is said back whole
+                said = doc[i:i + 2].text if strength else tok.text
+                if said.lower() not in {u.lower() for u in unrecognised}:
+                    unrecognised.append(said)
         spans.sort()
         ctx = context(text, patient)
         statuses = _statuses(doc, low, spans, ctx)
         mentions = []
         for (s, e, name, fz), st in zip(spans, statuses, strict=True):
+            if st["status"] == _RETRACTED:
+                continue  # "zoloft, lexapro no wait just zoloft": only what remains is said
             span = doc[s:e]
             mentions.append(
                 Mention(
@@ -393,6 +424,27 @@ class _Recogniser:
                 )
             )
         return Recognition(mentions, unrecognised)
+
+
+_VOWELS = frozenset("aeiouy")
+
+
+def _sounds_alike(word: str, alias: str) -> bool:
+    """A spelling of a name heard, not read: one vowel written for another ("seroquil" for Seroquel,
+    "wellbutren" for Wellbutrin) or one letter doubled or undoubled ("welbutrin"), the first letter kept.
+    An invented name a consonant away from a foreign brand ("spasmolin", Spasmolyt) is not one."""
+    if word == alias or word[0] != alias[0]:
+        return False
+    if len(word) == len(alias):
+        diff = [i for i in range(len(word)) if word[i] != alias[i]]
+        return len(diff) == 1 and word[diff[0]] in _VOWELS and alias[diff[0]] in _VOWELS
+    if abs(len(word) - len(alias)) != 1:
+        return False
+    short, long_ = (word, alias) if len(word) < len(alias) else (alias, word)
+    i = 0
+    while i < len(short) and short[i] == long_[i]:
+        i += 1
+    return short[i:] == long_[i + 1:] and i > 0 and long_[i] == long_[i - 1]
 
 
 def _first_letters(letter: str) -> Tuple[str, ...]:
@@ -420,6 +472,13 @@ def _drug_context(doc: Any, low: List[str], start: int, end: int) -> bool:
         return False
     if nxt in _FOLLOW_DRUG:
         return True
+    if end < len(doc) and end - start == 1 and len(low[start]) >= 3 and _DOSE.match(doc[end].text):
+        # a dose after the name: "soma 350 when my back goes out", "soma 350mg" (not "coke 2 liters")
+        after = low[end + 1] if end + 1 < len(low) else ""
+        if re.search(r"\d(?:mg|mgs|mcg|µg|ug|g)$", low[end]) or after in _DOSE_UNIT - {"ml"}:
+            return True
+        if doc[end].text.isdigit() and (not after or after in _FREQUENCY | _AFTER_DOSE):
+            return True
     i = start - 1
     while i >= 0 and low[i] in _SKIP_BEFORE:
         i -= 1
@@ -429,11 +488,43 @@ def _drug_context(doc: Any, low: List[str], start: int, end: int) -> bool:
     if prev in _POSSESSIVE or low[start - 1] in _POSSESSIVE:
         return False
     if prev in _DRUG_CONTEXT:
-        return True
+        return not (prev in {"except", "besides"} and len(low[start]) < 3)  # "nothing except X" (a placeholder)
     # In a list of medicines: "zoloft, tramadol and molly".
     if prev in {",", "and", "or", "&", "+", "with"} and i > 0:
         j = i - 1
         return j >= 0 and doc[j].is_alpha and doc[j].lower_ not in {"i", "me"} and _is_known(doc[j].lower_)
+    return False
+
+
+#: After an English word that is also a medicine's name: it names a part of the body or a condition
+#: ("thyroid levels", "potassium test", "estrogen problems").
+_CONDITION_AFTER = frozenset("level levels test tests gland glands problem problems issue issues disease condition cancer "
+                             "nodule nodules function panel count".split())
+
+
+def _body_or_condition(low: List[str], start: int, end: int) -> bool:
+    """A vocabulary medicine's name that is an English word, used of the body: after "for my" ("for my
+    thyroid"), or before "levels", "test", "problems" ..."""
+    if start > 1 and low[start - 1] in _POSSESSIVE | {"the"} and low[start - 2] in {"for", "with", "about"}:
+        return True
+    return end < len(low) and low[end] in _CONDITION_AFTER
+
+
+def _listed_before(low: List[str], start: int, end: int, plain: set) -> bool:
+    """A street name that is also a word, in a list before a medicine named plainly: "some coke here and
+    there and my zoloft" (not "a coke": the drink)."""
+    if len(low[start]) < 3 or start > 0 and (low[start - 1] in _POSSESSIVE | {"a", "-"}) or (
+            end < len(low) and low[end] in _FOLLOW_BLOCK):
+        return False  # "a coke and my zoloft", "my joints and cymbalta", "sam-e and cymbalta", "acid reflux and ..."
+    for j in range(end, min(len(low), end + 7)):
+        if low[j] in {".", "!", "?", ";", "but", "for", "to", "of", "in"}:
+            return False  # the end of the list, or a purpose ("ice for my joints and cymbalta": an ice pack)
+        if low[j] in {"and", "plus", "&", "+", ",", "with"}:
+            k = j + 1
+            while k < len(low) and low[k] in _POSSESSIVE | _LIST_ITEM_BEFORE:
+                k += 1
+            if k in plain:
+                return True
     return False
 
 
@@ -468,7 +559,7 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
     condition = i > 0 and low[i - 1] in {"for", "of", "from", "has", "have", "had", "with", "got", "treat", "treats"}
     if not condition and k < len(low) and low[k] in {"and", "with", "plus", "+", "&", ","}:
         k += 1
-        while k < len(low) and low[k] in _POSSESSIVE | {"the", "some"}:
+        while k < len(low) and low[k] in _POSSESSIVE | _LIST_ITEM_BEFORE:
             k += 1
         if any(sp[0] == k and not sp[3] for sp in spans):
             return True
@@ -501,6 +592,11 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
     return False
 
 
+#: Words after a product's name that give its strength or form ("Dolex Forte", "Tafirol Max"): an
+#: unknown word before one is a medicine's name.
+_STRENGTH_WORDS = frozenset("forte fuerte max ultra duo compuesto compositum".split())
+#: Words between a list's "and"/"plus" and the next name ("plus an occasional maxalt", "and the odd tylenol").
+_LIST_ITEM_BEFORE = frozenset("the some a an occasional odd daily nightly extra prn rare".split())
 _ABBREVIATIONS = frozenset("st dr mr mrs ms vs jr sr no approx".split())
 
 
@@ -539,6 +635,15 @@ _NAMED_BEFORE = re.compile(r"(?:\b(?:brand name|generic|rx for|script for|refill
 _SWITCHED_TO_BEFORE = re.compile(r"\b(?:switched|swapped|changed|moved|switching|changing) (?:\w+ ){0,3}to$")
 
 
+#: Before a word that starts a clause or an item of a list.
+_CLAUSE_START = frozenset(". ! ? ; , : and also plus then y".split())
+#: What a medicine is taken for or when, after a name at the start of a clause: "for <what>",
+#: "when <it happens>", Spanish "para ...", "cuando ...".
+_USE_AFTER = re.compile(r"^(?:for (?!(?:a|an|the|me|you|him|her|us|them|it|that|this|now|sure|real|example|instance|ever|"
+                        r"once|good|some|long|hours|days|weeks|months|years|\d+)\b)[a-z]{3,}|when (?:i|my|its|it|needed|"
+                        r"bad|the|he|she)\b|para (?:el|la|los|las|mi|mis|dormir|\w+)|cuando\b)")
+
+
 def _named_as_medicine(doc: Any, low: List[str], i: int, j: int) -> bool:
     """Cues of a medicine around an unknown word, beyond its verb: the noun before it ("a dose of",
     "a prescription for", "ran out of", "switched to"), a release form or frequency after it, or what it
@@ -563,6 +668,8 @@ def _named_as_medicine(doc: Any, low: List[str], i: int, j: int) -> bool:
     if nxt.isdigit() and (doc[i].text[:1].isupper() or _DRUGLIKE_ENDING.search(low[i])) and (i + 2 >= len(low) or low[i + 2] in {".", ",", "!", "?", ";", "and", "at", "in", "every", "plus",
                                                              "with", "daily", "twice", "once"}):
         return True  # "QUORVANE 10", "zelvorin 20 and lexapro": a dose without its unit (not "lkjlkj 8888")
+    if (i == 0 or low[i - 1] in _CLAUSE_START) and _USE_AFTER.match(rest):
+        return True  # "vertrozin for dizziness", "kelomar for migraines", "novalgina cuando tengo fiebre"
     if _EFFECT_AFTER.match(rest):
         # at the start of a clause, or after a verb of taking: the word is the subject ("quorblin for my
         # sugar", "lumrexa makes me dizzy"), not a name of a person inside a sentence
@@ -649,9 +756,97 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
     _taken_after_all(low, spans, result, clause_of)
     _switched_to(low, spans, result)
     _trailing_cues(doc, low, spans, result, clause_of)
+    _last_one_taken(doc, low, spans, result, clause_of)
     _whose(doc, low, spans, result, clause_of, ctx)
     _times(doc, spans, result, clause_of)
+    _retracted(low, spans, result)
+    _labelled(low, spans, result)
     return result
+
+
+_OLD_TAG = frozenset("old previous past prior former before stopped discontinued ex".split())
+_NOW_TAG = frozenset("now new current currently present today".split())
+_VS = frozenset("vs versus".split())
+
+
+def _labelled(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]]) -> None:
+    """Names the person labels old or new: a tag after the name ("paxil (old) zoloft (now)"), "X was my
+    old med" / "X is my new one", and a list headed "old meds vs now: A and B vs C" (A and B before, C now)."""
+    n = len(low)
+
+    def set_past(k: int) -> None:
+        if result[k]["status"] in {"current", "hypothetical"}:
+            result[k].update(status="past", started_recently=False)
+
+    def set_current(k: int) -> None:
+        if result[k]["status"] == "past" and not result[k]["stopped"]:
+            result[k].update(status="current")
+
+    for k, (_s, e, _, _) in enumerate(spans):
+        after = low[e:e + 4]
+        if after[:1] == ["("] and len(after) > 2 and after[2] == ")":
+            if after[1] in _OLD_TAG:
+                set_past(k)
+            elif after[1] in _NOW_TAG:
+                set_current(k)
+        elif len(after) >= 3 and after[0] in {"was", "were", "is", "are"} and after[1] in _POSSESSIVE | {"the"}:
+            if after[0] in {"was", "were"} and after[2] in _OLD_TAG | {"last"}:
+                set_past(k)  # "paxil was my old med"
+            elif after[0] in {"is", "are"} and after[2] in _NOW_TAG:
+                set_current(k)  # "zoloft is my new one"
+    # "old meds vs now: paxil and buspar vs zoloft"
+    for i in range(n - 2):
+        if low[i] in _OLD_TAG | {"then"} and any(low[j] in _VS for j in range(i + 1, min(n, i + 4))):
+            colon = next((j for j in range(i + 1, min(n, i + 8)) if low[j] in {":", "-", "="}), None)
+            if colon is None or not any(low[j] in _NOW_TAG for j in range(i + 1, colon)):
+                continue
+            split = next((j for j in range(colon + 1, n) if low[j] in _VS or low[j] in {".", "!", "?", ";"}), n)
+            if split >= n or low[split] not in _VS:
+                continue
+            for k, (s0, _e, _, _) in enumerate(spans):
+                if colon < s0 < split:
+                    set_past(k)
+                elif s0 > split:
+                    set_current(k)
+            break
+
+
+_RETRACTED = "retracted"
+#: What follows the "no" of a self-correction ("sinemet? no.", "provayblue? no thats what they used"),
+#: unlike "is that ok? no symptoms", where "no" denies what comes next.
+_AFTER_RETRACT_NO = frozenset(". , ! ? ; wait sorry thats that its it i im just actually not never my scratch".split())
+#: A self-correction that tells of past use ("no thats what they used in the OR"): past, not retracted.
+_RETRACT_PAST = frozenset("used gave given had was were took before ago old".split())
+
+
+def _retracted(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]]) -> None:
+    """Self-corrections: a name taken back right after it is said ("I take ProvayBlue? no ...",
+    "zoloft, lexapro no wait just zoloft", "zoloft i mean lexapro", "..., scratch that") is not a
+    medicine the person takes; when the correction says it was used before, it is past."""
+    n = len(low)
+    starts = {sp[0] for sp in spans}
+    for k, (_s, e, _, _) in enumerate(spans):
+        j = e
+        if j < n and low[j] in {"?", ",", "...", "-"}:
+            j += 1
+        w0 = low[j] if j < n else ""
+        w1 = low[j + 1] if j + 1 < n else ""
+        no_at = None
+        if w0 in {"no", "nope", "nah"} and (low[j - 1] == "?" and (not w1 or w1 in _AFTER_RETRACT_NO) or w1 == "wait"):
+            no_at = j + 1
+        elif (w0, w1) in {("wait", "no"), ("scratch", "that"), ("no", "scratch")}:
+            no_at = j + 2
+        elif (w0, w1) in {("i", "mean"), ("i", "meant")} and any(x in starts for x in range(j + 2, j + 4)):
+            no_at = j + 2
+        if no_at is None:
+            continue
+        tail = []
+        for w in low[no_at:]:
+            if w in {".", "!", ";", "?"} or no_at + len(tail) in starts:
+                break
+            tail.append(w)
+        result[k].update(status="past" if any(w in _RETRACT_PAST for w in tail) else _RETRACTED,
+                         stopped=False, started_recently=False)
 
 
 def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, bool]],
@@ -706,6 +901,13 @@ _SELF_STATED = re.compile(
     r"|\byo tomo\b|\b(?:tomo|uso)\b")
 
 
+#: Giving to the writer: what follows is the writer's now ("gave me one of her xanax").
+_GIVE = frozenset("gave give gives giving handed offered sold passed lent shared".split())
+#: The writer's own medicine, said just before its name ("i take", "im on", "i also use").
+_TAKES_SELF = re.compile(r"(?:^| )(?:i (?:also |only |just |still |now )?(?:take|use|am on|am taking)|im (?:also |still )?"
+                         r"(?:on|taking|using))(?: (?:my|some|the))?$")
+
+
 def _subject_before(doc: Any, low: List[str], s: int, clause_of: List[int], starts: Dict[int, int],
                     ends: Dict[int, int]) -> Optional[str]:
     """'first' / 'third' for the nearest person before a name in its clause ("she takes X", "me on X",
@@ -742,8 +944,14 @@ def _whose(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, bool]]
     for k, (s, _, _, _) in enumerate(spans):
         if result[k]["status"] not in {"current", "past", "hypothetical"}:
             continue
+        before = [low[i] for i in range(max(0, s - 8), s) if clause_of[i] == clause_of[s]]
         if _subject_before(doc, low, s, clause_of, starts, ends) != "third":
+            if patient and _TAKES_SELF.search(" ".join(before[-4:])):
+                # "my dad (the patient) takes tizanidine, i take fluvoxamine": the writer's own, not the patient's
+                result[k].update(status="other", stopped=False, started_recently=False)
             continue
+        if any(a in _GIVE and b == "me" for a, b in zip(before, before[1:], strict=False)):
+            continue  # "my roommate gave me one of her xanax": given to the writer, who took it
         j = max(0, s - 10)
         if patient and any(low[i].rstrip("s") == patient for i in range(j, s)):
             continue  # the relation the person speaks for
@@ -845,6 +1053,9 @@ _KEEP = {("stick", "with"), ("stay", "on"), ("keep", "taking"), ("continue", "ta
          ("still", "taking"), ("staying", "on"), ("sticking", "with")}
 
 
+#: Before "taking X" in a question or plan, not a fact: "would taking st johns wort ...", "considering taking".
+_ASKED_TAKING = frozenset("would will is could can start starting try trying consider considering".split())
+_THINKING = frozenset("thinking think thought planning plan".split())
 _MIX = frozenset("mix mixing mixed combine combining combined take taking".split())
 _MIXED_THING = frozenset("stuff things something anything drugs it that this alcohol booze weed".split())
 _OK_WITH = frozenset("ok okay safe fine bad dangerous alright risky".split())
@@ -854,7 +1065,8 @@ def _on_it(low: List[str], s: int, e: int = -1) -> bool:
     """'... if I took molly while on lexapro', '... with the percocet i already have', '... or stick
     with baclofen': being on a medicine is a fact even in a question."""
     if s > 0 and low[s - 1] in {"on", "taking", "still", "currently", "already"} and not (
-            s > 1 and low[s - 2] in {"me", "him", "her", "start", "put"}):
+            s > 1 and low[s - 2] in {"me", "him", "her", "start", "put"} or s > 1 and low[s - 1] == "taking"
+            and (low[s - 2] in _ASKED_TAKING or s > 2 and low[s - 2] in {"of", "about"} and low[s - 3] in _THINKING)):
         return True
     if s > 1 and (low[s - 2], low[s - 1]) in _KEEP:
         return True
@@ -863,6 +1075,8 @@ def _on_it(low: List[str], s: int, e: int = -1) -> bool:
     if s > 1 and low[s - 1] == "with" and low[s - 2] in _OK_WITH:
         return True  # "if the dentist gives me tramadol, is that ok with cymbalta?": what the person is on
     after = low[e:e + 5] if e >= 0 else []
+    if after[:1] and after[0] in {"taper", "tapering", "wean", "weaning"}:
+        return True  # "i'll begin the prozac taper on sunday": a taper is of a medicine taken now
     return "already" in after or any(a in {"i", "he", "she", "we"} and b in {"have", "has", "take", "takes", "use", "got"}
                                      for a, b in zip(after, after[1:], strict=False))
 
@@ -1000,8 +1214,11 @@ def _trailing_cues(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
         obj = low[i + 1] if i + 1 < n else ""
         obj2 = low[i + 2] if i + 2 < n else ""
         last_dose = low[i] == "last" and obj in {"dose", "pill", "pills", "tablet", "one"}  # "last dose was thursday"
+        # "i was prescribed prozac in 2019 but stopped": a stop with nothing after it but its time
+        bare_stop = low[i] in {"stopped", "quit"} and (obj in _BARE_STOP_AFTER or obj.isdigit()) and i > 0 and (
+            low[i - 1] == "but" or i > 1 and low[i - 1] in {"i", "then"} and low[i - 2] == "but")
         if c not in mention_clauses and (low[i] in {"stopped", "quit", "ran", "run", "finished", "completed", "done"} or last_dose):
-            if last_dose or obj in _ANAPHORA or (low[i] in {"ran", "run"} and obj == "out") or obj2 in _ANAPHORA:
+            if last_dose or bare_stop or obj in _ANAPHORA or (low[i] in {"ran", "run"} and obj == "out") or obj2 in _ANAPHORA:
                 before = [k for k, (s, _, _, _) in enumerate(spans) if s < i]
                 if before:
                     k = before[-1]
@@ -1014,6 +1231,41 @@ def _trailing_cues(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
                             result[k]["days_since_stop"] = found[0]
                             result[k]["_timed"] = True
         i += 1
+
+
+#: What may follow a stop that names nothing: the end, or its time ("but stopped", "but quit last year").
+_BARE_STOP_AFTER = frozenset(["", ".", ",", "!", "?", ";", "last", "yesterday", "recently", "in", "on", "after", "a",
+                              "about", "when", "because", "cold", "abruptly", "suddenly"])
+
+
+_LAST_ONE = re.compile(r"\b(?:took|had|taken|used|popped|swallowed) (?:(?:my|the|his|her) last (?:(?:dose|pill|tablet|capsule|one)s? "
+                       r"of )?|the last of )(?:my |the |his |her )?$")
+
+
+_SUPPLY_GONE = re.compile(r"\b(?:ran out|run out|out of|no more|none left|nothing left|havent (?:refilled|gotten|got|picked)|"
+                          r"cant (?:get|afford))\b")
+
+
+def _last_one_taken(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+                    clause_of: List[int]) -> None:
+    """'took my last klonopin 3 days ago', 'had the last of my xanax on friday': the supply ran out, a stop."""
+    for k, (s, e, _, _) in enumerate(spans):
+        if result[k]["status"] != "current":
+            continue
+        lead = " ".join(low[j] for j in range(max(0, s - 7), s) if clause_of[j] == clause_of[s])
+        if not _LAST_ONE.search(lead + " "):
+            continue
+        end = e
+        while end < len(low) and clause_of[end] == clause_of[s] and low[end] not in {"and", "but"}:
+            end += 1
+        found = days_ago(doc[e:end].text, allow_duration=True) if end > e else None
+        rest = " ".join(low[e:])
+        # "my last dose was at 8am" is the most recent one; a day or more ago, or a supply said gone, is a stop
+        if not (found and found[0] >= 1 or _SUPPLY_GONE.search(rest)):
+            continue
+        result[k].update(status="past", stopped=True, started_recently=False)
+        if found:
+            result[k].update(days_since_stop=found[0], _timed=True)
 
 
 def _apply_to_list(spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]], k: int,

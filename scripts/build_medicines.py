@@ -212,6 +212,7 @@ class Builder:
         # well-known brands, kept matchable in lower case even when they resemble an English word.
         self.trusted: Set[str] = {v for v, info in self.dner["drug_variant_to_variant_data"].items() if info.get("is_brand")}
         self.by_name, self.unii_names, self.display = load_unii()
+        self.fda_brands: Set[str] = set()  # lowercased brand names the FDA UNII list gives (bn, or a product's component)
         self.display_index: Dict[str, Set[str]] = collections.defaultdict(set)
         for unii, disp in self.display.items():
             self.display_index[disp].add(unii)
@@ -294,6 +295,7 @@ class Builder:
                     name = _FORM_SUFFIX.sub("", name)  # "nurtec odt" -> "nurtec"
                     brand_owners[name].add(generic)
                     self.trusted.add(name)
+                    self.fda_brands.add(name)
                 else:
                     # "SINEMET COMPONENT CARBIDOPA": the brand of a combination, one name per ingredient
                     component = re.match(r"^(.+?) component ", name)
@@ -301,6 +303,7 @@ class Builder:
                         brand = _FORM_SUFFIX.sub("", component.group(1))
                         brand_owners[brand].add(generic)
                         self.trusted.add(brand)
+                        self.fda_brands.add(brand)
             for v in variants.get(generic, ()):
                 if v == generic:
                     continue
@@ -422,6 +425,9 @@ class Builder:
             entry = {"name": generic, "classes": ["other"]}
             entry.update({k: v for k, v in out.items() if v})
             near = [a for f in ("synonyms", "brands") for a in out[f] if a.lower() not in self.trusted and self.near_english(a)]
+            # A brand the FDA list does not hold (DrugBank's foreign or old brands, "Ultreon") is matched only as
+            # written; the FDA's own ("Seroquel") may also be matched spelt as it sounds (bot.medications._sounds_alike)
+            near += [a for a in out["brands"] if a.lower() not in self.fda_brands and a not in near]
             if near:
                 entry["no_fuzzy"] = near
             entry["source"] = VOCAB_SOURCE
@@ -543,7 +549,8 @@ HEADER = """\
 #                 only in a drug context ("took molly", "did some acid"), never in "my molly cat"
 #   exact_case    aliases that count only with this exact capitalisation ("SAMe", not "same")
 #   no_fuzzy      aliases matched only as written (any capitalisation), never as a misspelling: long
-#                 vocabulary names a few letters from an English word ("Catapres")
+#                 vocabulary names a few letters from an English word ("Catapres"), and the brands of a
+#                 vocabulary medicine that the FDA list does not hold (foreign or old brands: "Ultreon")
 #   source        key of `sources`: where the classification comes from
 """
 
