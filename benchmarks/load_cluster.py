@@ -309,6 +309,9 @@ def main() -> int:
     turns = (TURNS * (args.turns // len(TURNS) + 1))[: args.turns]
     # The SMS per-number limit is 10/minute: more turns than that would be refused by design.
     shape = Shape(args.shape, args.single_kill_rasa)
+    # SIGTERM (a timeout, Ctrl-C from a supervisor) stops the cluster too: without this the servers,
+    # supervisord and HAProxy outlived the script and held its database open.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     shape.start()
     try:
         convs, wall, fault_log = asyncio.run(drive(shape, args.conversations, turns, args.pairs, args.fault_at))
