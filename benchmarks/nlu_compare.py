@@ -1,6 +1,6 @@
 """NLU quality three ways, for the project's pipeline and for Rasa's default pipeline side by side.
 
-    .venv/bin/python benchmarks/nlu_compare.py BLIND_NLU_YML [--folds 5] [--no-cv] [--no-blind]
+    .venv/bin/python benchmarks/nlu_compare.py BLIND_NLU_YML [BLIND_NLU_YML ...] [--folds 5] [--no-cv] [--no-blind]
         [--configs project,default] [--json results.json] [--errors]
 
 1. Rasa's cross-validation on `data/`: the stratified folds of `rasa test nlu --cross-validation`
@@ -145,17 +145,21 @@ def errors_of(gold, pred, texts) -> List[dict]:
     return [{"text": t, "gold": g, "predicted": p} for g, p, t in zip(gold, pred, texts, strict=True) if g != p]
 
 
-def blind(config: Path, blind_path: Path, work: Path, keep: Optional[Path] = None) -> dict:
+def blind(config: Path, blind_path: Path, work: Path, keep: Optional[Path] = None, model: Optional[Path] = None) -> dict:
+    """Scores of `blind_path` for an NLU model trained on all of data/ with `config` (or the `model`
+    already trained so: several blind sets share one training)."""
     data = load_nlu(blind_path)
-    model = train(config, ROOT / "data", work)
-    if keep:
-        keep.mkdir(parents=True, exist_ok=True)
-        shutil.copy(model, keep / f"{config.stem}-{model.name}")
+    if model is None:
+        model = train(config, ROOT / "data", work)
+        if keep:
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.copy(model, keep / f"{config.stem}-{model.name}")
     texts, pred, times, fallbacks = asyncio.run(predict(model, data.intent_examples))
     gold = [gold_label(e) for e in data.intent_examples]
     res = scores(gold, pred)
     times_sorted = sorted(times[1:] or times)  # the first parse warms up TensorFlow
     res.update(
+        model=str(model),
         fallback_rate=fallbacks / len(gold),
         parse_p50_ms=times_sorted[len(times_sorted) // 2],
         parse_p95_ms=times_sorted[min(len(times_sorted) - 1, int(round(0.95 * (len(times_sorted) - 1))))],
@@ -221,7 +225,7 @@ def table(results: Dict[str, Dict[str, dict]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("blind", type=Path, help="blind test set, Rasa NLU YAML")
+    parser.add_argument("blind", type=Path, nargs="+", help="blind test set(s), Rasa NLU YAML (one training per config for all)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-cv", action="store_true", help="skip cross-validation (the slow part)")
     parser.add_argument("--no-blind", action="store_true", help="skip the blind set")
@@ -241,9 +245,13 @@ def main() -> None:
             if not args.no_blind:
                 work = tmp / f"blind-{name}"
                 work.mkdir()
-                print(f"blind set, {name} ({config})", file=sys.stderr, flush=True)
-                r = results.setdefault(f"blind:{args.blind.parent.name or args.blind.stem}", {})[name] = blind(config, args.blind, work, args.keep_models)
-                print(f"  macro-F1 {r['macro_f1']:.3f}, emergency F1 {r['emergency_f1']:.3f}", file=sys.stderr, flush=True)
+                model = None
+                for path in args.blind:
+                    label = "/".join(path.parts[-3:-1]) if len(path.parts) >= 3 else path.stem
+                    print(f"blind set {label}, {name} ({config})", file=sys.stderr, flush=True)
+                    r = results.setdefault(f"blind:{label}", {})[name] = blind(config, path, work, args.keep_models, model)
+                    model = Path(r["model"])
+                    print(f"  macro-F1 {r['macro_f1']:.3f}, emergency F1 {r['emergency_f1']:.3f}", file=sys.stderr, flush=True)
             if not args.no_cv:
                 work = tmp / f"cv-{name}"
                 work.mkdir()
