@@ -260,6 +260,9 @@ TRIGGERS: List[Trigger] = (
         r"was taking(?! (?:a|an|the|this|that|it|some|care|off|out|forever)\b)",
         r"were taking(?! (?:a|an|the|this|that|it|some|care|off|out)\b)", r"back when", r"years back",
         r"decades ago", r"as a young", r"in (?:19|20)\d\d",
+        # a time said relative to what was just told, opening its clause: "... since january. before that
+        # venlafaxine for 3 years", "and prior to that ..." (said after what it dates it is BACKWARD, below)
+        r"(?:^|(?<=[.;:!?,] )|(?<=\band )|(?<=\bbut ))(?:before (?:that|this|then)|prior to (?:that|this)|until then)",
     ], window=10)
     + _t(HISTORICAL, BACKWARD, [
         r"years ago", r"months ago", r"ages ago", r"decades ago", r"long ago", r"a long time ago",
@@ -708,9 +711,12 @@ class Context:
                 part = clause[s:e]
                 found = days_ago(part)
                 if found is not None:
-                    days, ts, _ = found
+                    days, ts, te = found
                     if days >= 14 and not _ONGOING_BEFORE.search(part[:ts]):
-                        out.append(_Scope(HISTORICAL, cs + s, cs + e, by_time=True))
+                        # a later time said of now ends what the earlier one dates: "started prozac 2 weeks
+                        # ago and tonight her eyes are flicking", "had a stroke years ago, this week ..."
+                        now = _NOW_AFTER.search(part, te)
+                        out.append(_Scope(HISTORICAL, cs + s, cs + (s + now.start() if now else e), by_time=True))
         return out
 
     # ------------------------------------------------------------------------------ queries
@@ -779,6 +785,10 @@ class Context:
 _SEGMENT = re.compile(
     r",|\band (?=(?:the|my|his|her|i|now|it|he|she|they|this|that|then|today|since)\b)|\bnow\b|\bthen\b|\bbut\b"
 )
+#: A time of now or of the last hours or days, which ends the scope of an earlier, older time (bot.context._time_scopes).
+_NOW_AFTER = re.compile(r"\b(?:now|nowadays|today|tonight|right now|currently|these days|at the moment|this (?:morning|"
+                        r"afternoon|evening|week)|last night|yesterday|since then|lately|recently|suddenly|(?:an?|\d+|"
+                        r"few|couple of|one|two|three) (?:hours?|minutes?|mins?) ago)\b")
 _ONGOING_BEFORE = re.compile(r"\b(?:for|over|in|during|since|within)(?: the)?(?: (?:last|past))?\s*$")
 
 

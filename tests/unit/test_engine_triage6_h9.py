@@ -1,0 +1,73 @@
+"""Reading mechanisms from the misses of the triage6 dev half (issue 9), each in phrasings written for
+this file (not the set's texts): a later time of "now" ends the scope of an older one, a stop said of
+one name is not shared with an earlier name that has words of its own, a clause opened by "before
+that" is the past, the writer taking someone else's medicine takes it, and a change of medicine said
+as an intention has not happened yet."""
+
+from __future__ import annotations
+
+from bot.medications import analyse
+from bot.symptoms import extract
+from bot.triage import assess
+
+
+def _status(text: str) -> dict:
+    return {m.name: m.status for m in analyse(text).mentions}
+
+
+# ----------------------------------------------------------------- a later "now" ends an older time
+
+def test_symptom_after_a_later_time_of_now_is_current():
+    assert "agitation" in extract("he began sertraline a month ago and tonight he is very restless").present
+    assert "agitation" in extract("switched to venlafaxine 3 weeks ago and yesterday i got so restless").present
+    # the older time still dates what it is said of
+    assert "agitation" not in extract("i was very restless two months ago").present
+
+
+def test_serotonergic_start_then_eye_clonus_tonight_is_an_emergency():
+    text = ("my son started lexapro about three weeks ago and tonight his eyes are darting side to side, "
+            "he is pacing the hall and is very agitated")
+    a = assess([text], strict=True)
+    assert a.triage_level == "emergency" and "SS-HUNTER" in a.rule_ids
+
+
+# ----------------------------------------------------------------- a stop said of one name
+
+def test_stop_said_of_the_second_name_is_not_shared_by_the_first():
+    assert _status("sertraline 100 every morning and the tramadol was discontinued") == {
+        "sertraline": "current", "tramadol": "past"}
+    # a stop after a bare list is still shared
+    assert _status("zoloft and tramadol, stopped them both last week") == {"sertraline": "past", "tramadol": "past"}
+
+
+# ----------------------------------------------------------------- "before that" opens the past
+
+def test_clause_opened_by_before_that_is_past():
+    assert _status("on lexapro since march. before that citalopram for two years") == {
+        "escitalopram": "current", "citalopram": "past"}
+    assert _status("i take duloxetine now, and prior to that paroxetine") == {
+        "duloxetine": "current", "paroxetine": "past"}
+
+
+# ----------------------------------------------------------------- the writer takes another's medicine
+
+def test_writer_taking_a_relations_medicine_takes_it():
+    assert _status("ive been using my moms tramadol for my knee") == {"tramadol": "current"}
+    assert _status("i took a couple of my sisters xanax last night") == {"alprazolam": "current"}
+    # a relation's own medicine stays theirs
+    assert _status("my mom takes tramadol, i only take sertraline") == {"tramadol": "other", "sertraline": "current"}
+
+
+# ----------------------------------------------------------------- an intended change has not happened
+
+def test_intended_stop_leaves_the_medicine_current():
+    assert _status("my doctor wants me to come off paroxetine") == {"paroxetine": "current"}
+    assert _status("im planning to quit the tramadol") == {"tramadol": "current"}
+
+
+def test_intended_start_is_not_taken_yet():
+    got = _status("she wants me to stop citalopram and begin selegiline")
+    assert got == {"citalopram": "current", "selegiline": "hypothetical"}
+    # a stop or start that happened is not an intention
+    assert _status("i had to stop paroxetine") == {"paroxetine": "past"}
+    assert _status("i stopped citalopram and began selegiline") == {"citalopram": "past", "selegiline": "current"}
