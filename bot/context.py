@@ -233,6 +233,17 @@ TRIGGERS: List[Trigger] = (
         r"(?:would|could|will|can|does|might|do)(?= (?:a |an |the |some )?(?:\w+ ){1,2}(?:interact|mix|clash|react)\b)",
         # asking about taking one: "would taking st johns wort with my prozac be bad", "is adding buspar ok"
         r"(?:would|will|is) (?:taking|using|adding|trying|starting)",
+        # options weighed against each other: "would lexapro be gentler than zoloft", "is cymbalta a better
+        # choice than effexor for me" (the options are not taken; "my tramadol" stays the person's own)
+        r"(?:would|could|will|is|are|isnt|wouldnt)(?= (?:a |an |the |some )?(?:\w+ ){1,2}(?:be )?(?:a )?(?:safer|better|"
+        r"worse|riskier|less risky|gentler|stronger|weaker|milder|better (?:option|choice)|safer (?:option|choice)) "
+        r"(?:than|option|choice|for|with)\b)",
+        # a medicine suggested or floated, not started: "the doctor mentioned maybe starting buspar",
+        # "she suggested trying lexapro", "maybe adding tramadol"
+        r"(?:suggested|suggests|suggesting|recommended|recommends|mentioned|mentions|brought up|floated|talked about|"
+        r"talking about|discussed|discussing|offered|offering|raised)(?: (?:maybe|possibly|perhaps))? (?:trying|starting|"
+        r"adding|switching to|going on|a trial of)",
+        r"(?:maybe|possibly|perhaps) (?:trying|starting|adding|switching to|going on|try|start|add)",
         # asking whether one would be all right beside another: "would melatonin be ok with my trazodone",
         # "is tylenol ok with baclofen" (what the person is on, "my trazodone", stays current)
         r"(?:would|could|will|is|are|can)(?= (?:a |an |the |some )?(?:\w+ ){1,2}(?:be )?(?:ok|okay|safe|fine|alright|"

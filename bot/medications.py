@@ -751,6 +751,7 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
         i += 1
     _apply_context(doc, low, spans, result, clause_of, ctx)
     _intended_change(low, spans, result, clause_of)
+    _added_to(low, spans, result, clause_of)
     _before_another(low, spans, result, clause_of)
     _not_done_yet(low, spans, result, clause_of)
     _stopped_working(low, spans, result, clause_of)
@@ -1128,6 +1129,28 @@ _STOP_VERB = frozenset("stop stopping quit quitting discontinue discontinuing co
 #: Verbs that stop a medicine only with "off" ("come off", "get off", "taper off"; "get tramadol" is a start).
 _STOP_WITH_OFF = frozenset("come coming get getting taper tapering wean weaning".split())
 _BEGIN_VERB = frozenset("start starting begin beginning try trying add adding switch switching go going".split())
+
+
+#: Taking or mixing one thing with another: "take advil with baclofen", "mix tramadol with sertraline".
+_COMBINE_VERB = frozenset("take taking mix mixing combine combining use using have having drink drinking try trying "
+                          "add adding".split())
+
+
+def _added_to(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+              clause_of: List[int]) -> None:
+    """'is it ok to take advil with baclofen', 'can i mix ibuprofen with sertraline': in a question about
+    taking one medicine with another, the one asked about is not taken, and the one it is taken WITH is
+    what the person is on (the same reading as "is that ok with cymbalta", bot.medications._on_it)."""
+    for k in range(1, len(spans)):
+        s, prev_s, prev_e = spans[k][0], spans[k - 1][0], spans[k - 1][1]
+        if clause_of[s] != clause_of[prev_s] or result[k]["status"] != "hypothetical" or result[k - 1]["status"] != "hypothetical":
+            continue
+        between = low[prev_e:s]
+        if not between or between[-1] not in {"with", "alongside"} or len(between) > 3 or not all(
+                w in {"with", "alongside", "together", "and", "along"} or _DOSE.match(w) for w in between):
+            continue
+        if any(low[j] in _COMBINE_VERB for j in range(max(0, prev_s - 3), prev_s) if clause_of[j] == clause_of[s]):
+            result[k].update(status="current", started_recently=False)
 
 
 #: Words between a verb of change and its object: "stop taking my zoloft", "start him on the prozac".

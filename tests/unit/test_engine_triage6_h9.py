@@ -71,3 +71,25 @@ def test_intended_start_is_not_taken_yet():
     # a stop or start that happened is not an intention
     assert _status("i had to stop paroxetine") == {"paroxetine": "past"}
     assert _status("i stopped citalopram and began selegiline") == {"citalopram": "past", "selegiline": "current"}
+
+
+# ----------------------------------------------------------------- questions about combining and options
+
+def test_medicine_taken_with_another_in_a_question_is_the_one_the_person_is_on():
+    assert _status("can i take naproxen with my sertraline") == {"naproxen": "hypothetical", "sertraline": "current"}
+    assert _status("is it safe to mix ibuprofen with duloxetine") == {"ibuprofen": "hypothetical", "duloxetine": "current"}
+    # a question about two taken together, not one with the other, asks about both
+    assert _status("would it be ok if i took tylenol and advil") == {"acetaminophen": "hypothetical",
+                                                                    "ibuprofen": "hypothetical"}
+
+
+def test_options_weighed_in_a_question_are_not_taken():
+    assert _status("is celexa a better choice than zoloft for me") == {"citalopram": "hypothetical",
+                                                                      "sertraline": "hypothetical"}
+    got = _status("would mirtazapine be gentler than trazodone with my tramadol")
+    assert got == {"mirtazapine": "hypothetical", "trazodone": "hypothetical", "tramadol": "current"}
+
+
+def test_medicine_suggested_or_floated_is_not_started():
+    assert _status("my psychiatrist suggested trying buspirone") == {"buspirone": "hypothetical"}
+    assert _status("the neurologist brought up possibly starting baclofen") == {"baclofen": "hypothetical"}
