@@ -1138,9 +1138,9 @@ _COMBINE_VERB = frozenset("take taking mix mixing combine combining use using ha
 
 def _added_to(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
               clause_of: List[int]) -> None:
-    """'is it ok to take advil with baclofen', 'can i mix ibuprofen with sertraline': in a question about
-    taking one medicine with another, the one asked about is not taken, and the one it is taken WITH is
-    what the person is on (the same reading as "is that ok with cymbalta", bot.medications._on_it)."""
+    """'is it ok to take advil with baclofen', 'is it safe to mix ibuprofen with sertraline': in a question
+    whether one medicine is safe taken with another, the one asked about is not taken, and the one it is
+    taken WITH is what the person is on (the same reading as "is that ok with cymbalta", bot.medications._on_it)."""
     for k in range(1, len(spans)):
         s, prev_s, prev_e = spans[k][0], spans[k - 1][0], spans[k - 1][1]
         if clause_of[s] != clause_of[prev_s] or result[k]["status"] != "hypothetical" or result[k - 1]["status"] != "hypothetical":
@@ -1149,7 +1149,11 @@ def _added_to(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], resul
         if not between or between[-1] not in {"with", "alongside"} or len(between) > 3 or not all(
                 w in {"with", "alongside", "together", "and", "along"} or _DOSE.match(w) for w in between):
             continue
-        if any(low[j] in _COMBINE_VERB for j in range(max(0, prev_s - 3), prev_s) if clause_of[j] == clause_of[s]):
+        lo = max(0, prev_s - 3)
+        if any(low[j] in _COMBINE_VERB for j in range(lo, prev_s) if clause_of[j] == clause_of[s]) and any(
+                low[j] in _OK_WITH for j in range(max(0, lo - 4), prev_s) if clause_of[j] == clause_of[s]):
+            # only where the safety of the one is asked ("is it ok to take A with B" presupposes B); "can i
+            # take tramadol with zoloft?" stays a question about both (tests/unit/test_context.py)
             result[k].update(status="current", started_recently=False)
 
 

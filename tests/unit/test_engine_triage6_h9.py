@@ -76,7 +76,7 @@ def test_intended_start_is_not_taken_yet():
 # ----------------------------------------------------------------- questions about combining and options
 
 def test_medicine_taken_with_another_in_a_question_is_the_one_the_person_is_on():
-    assert _status("can i take naproxen with my sertraline") == {"naproxen": "hypothetical", "sertraline": "current"}
+    assert _status("is it alright to take naproxen with sertraline") == {"naproxen": "hypothetical", "sertraline": "current"}
     assert _status("is it safe to mix ibuprofen with duloxetine") == {"ibuprofen": "hypothetical", "duloxetine": "current"}
     # a question about two taken together, not one with the other, asks about both
     assert _status("would it be ok if i took tylenol and advil") == {"acetaminophen": "hypothetical",
