@@ -761,6 +761,7 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
     _last_one_taken(doc, low, spans, result, clause_of)
     _whose(doc, low, spans, result, clause_of, ctx)
     _times(doc, spans, result, clause_of)
+    _used_up(low, spans, result)
     _retracted(low, spans, result)
     _labelled(low, spans, result)
     return result
@@ -1433,6 +1434,22 @@ def _times(doc: Any, spans: Sequence[Tuple[int, int, str, bool]], result: List[D
             lo = spans[k - 1][1] if k > 0 else 0
             if found[0] <= 14 and result[k]["started_recently"] is False and _start_word_near(doc, max(lo, s - 6), min(limit, e + 6), s, clause_of):
                 result[k]["started_recently"] = True
+
+
+#: Said after a name: the supply is used up ("vicodin after the extraction, all gone now").
+_USED_UP = re.compile(r"(?:^| )(?:all gone|none left|no more left|used (?:it|them) (?:all )?up|finished (?:it|them|the bottle|"
+                      r"the pack))(?: now)?(?: |$)")
+
+
+def _used_up(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]]) -> None:
+    """A name whose supply the person says is used up ("percocet after the surgery, none left now") is past.
+    (One intake days ago, "took molly last weekend", stays current: the sets disagree on it, and the
+    combination rules then answer it, the more cautious reading.)"""
+    n = len(low)
+    for k, (_s, e, _, _) in enumerate(spans):
+        limit = spans[k + 1][0] if k + 1 < len(spans) else n
+        if result[k]["status"] == "current" and _USED_UP.search(" ".join(low[e:limit])):
+            result[k].update(status="past", stopped=True, started_recently=False, days_since_start=None)
 
 
 def _start_word_near(doc: Any, lo: int, hi: int, s: int, clause_of: List[int]) -> bool:

@@ -93,3 +93,12 @@ def test_options_weighed_in_a_question_are_not_taken():
 def test_medicine_suggested_or_floated_is_not_started():
     assert _status("my psychiatrist suggested trying buspirone") == {"buspirone": "hypothetical"}
     assert _status("the neurologist brought up possibly starting baclofen") == {"baclofen": "hypothetical"}
+
+
+# ----------------------------------------------------------------- a supply said used up
+
+def test_medicine_whose_supply_is_used_up_is_past():
+    assert _status("percocet after my knee surgery, none left now") == {"oxycodone": "past"}
+    assert _status("tramadol for the fracture, used them all up") == {"tramadol": "past"}
+    # a supply that remains is still taken
+    assert _status("tramadol for the fracture, a few left") == {"tramadol": "current"}
