@@ -1027,7 +1027,10 @@ def _before_another(low: List[str], spans: Sequence[Tuple[int, int, str, bool]],
 
 
 _UPTAKE = re.compile(r"\b(?:took|taken|started|tried|had|used|swallowed|popped) (?:the |my |his |her |a )?(?:one|it|them|"
-                     r"first (?:one|dose|pill|tablet)|a dose|a pill|a tablet|some)\b")
+                     r"first (?:one|dose|pill|tablet)|a dose|a pill|a tablet|some|"
+                     # a number of them: "already took two of them", "had 2 pills", "took a couple"
+                     r"(?:two|three|four|both|half|a couple|a few|several|\d+)(?: (?:of (?:them|it|those|these)|pills?|tabs?|"
+                     r"tablets?|doses?|capsules?))?)\b")
 
 
 def _taken_after_all(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
@@ -1046,9 +1049,11 @@ def _taken_after_all(low: List[str], spans: Sequence[Tuple[int, int, str, bool]]
             continue
         said = " ".join(words)
         if _UPTAKE.search(said) and not any(w in _NEG_WORDS or w in {"never", "yet", "no"} for w in words):
-            k = len(spans) - 1
-            if result[k]["status"] == "hypothetical":
-                result[k].update(status="current", started_recently=True)
+            # the uptake points back to the last name asked about or planned ("can i take ibuprofen with my
+            # lexapro? took a couple already": the ibuprofen), not to one taken anyway
+            asked = [k for k in range(len(spans)) if result[k]["status"] == "hypothetical"]
+            if asked:
+                result[asked[-1]].update(status="current", started_recently=True)
             return
 
 

@@ -102,3 +102,18 @@ def test_medicine_whose_supply_is_used_up_is_past():
     assert _status("tramadol for the fracture, used them all up") == {"tramadol": "past"}
     # a supply that remains is still taken
     assert _status("tramadol for the fracture, a few left") == {"tramadol": "current"}
+
+
+# ----------------------------------------------------------------- an uptake after the question
+
+def test_number_taken_after_a_question_makes_the_asked_medicine_taken():
+    assert _status("would tramadol be ok with my selegiline? i already took 2 of them") == {
+        "tramadol": "current", "selegiline": "current"}
+    # the uptake points back to the one asked about, even when a medicine taken now is named last
+    assert _status("is it ok to take ibuprofen with my citalopram? i took a few already") == {
+        "ibuprofen": "current", "citalopram": "current"}
+
+
+def test_maoi_with_an_opioid_already_taken_is_urgent():
+    a = assess(["can i use my parnate with the tramadol the dentist gave me? already took three of them"], strict=True)
+    assert a.triage_level == "urgent" and "COMBO-MAOI" in a.rule_ids
