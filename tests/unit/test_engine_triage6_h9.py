@@ -117,3 +117,20 @@ def test_number_taken_after_a_question_makes_the_asked_medicine_taken():
 def test_maoi_with_an_opioid_already_taken_is_urgent():
     a = assess(["can i use my parnate with the tramadol the dentist gave me? already took three of them"], strict=True)
     assert a.triage_level == "urgent" and "COMBO-MAOI" in a.rule_ids
+
+
+# ----------------------------------------------------------------- a range of beats, sleep that disrupts
+
+def test_range_of_beats_counts_by_its_larger_number():
+    assert extract("my left foot jerks about six or seven times and then settles").beats == 7.0
+    a = assess(["my calf pulses like 7-8 times when i flex my foot up"], strict=True)
+    assert a.triage_level == "routine" and "CL-SUSTAINED" in a.rule_ids
+
+
+def test_falling_asleep_in_the_days_work_disrupts_daily_life():
+    a = assess(["tizanidine makes me so sleepy i keep nodding off at the computer at work"], strict=True)
+    assert a.triage_level == "routine" and "RX-SEDATION" in a.rule_ids
+    a = assess(["the gabapentin makes me drowsy all day, honestly i cant keep going like this"], strict=True)
+    assert a.triage_level == "routine"
+    # drowsiness alone is a common side effect
+    assert assess(["gabapentin makes me a bit drowsy at night"], strict=True).triage_level == "self_care"
