@@ -1100,6 +1100,9 @@ def _on_it(low: List[str], s: int, e: int = -1) -> bool:
     if s > 1 and low[s - 1] == "with" and low[s - 2] in _OK_WITH:
         return True  # "if the dentist gives me tramadol, is that ok with cymbalta?": what the person is on
     after = low[e:e + 5] if e >= 0 else []
+    stop = next((i for i, w in enumerate(after) if w in {",", ";"}), None)
+    if stop is not None:
+        after = after[:stop]  # "..., i take tizanidine" is the next statement, not "the X i already have"
     if after[:1] and after[0] in {"taper", "tapering", "wean", "weaning"}:
         return True  # "i'll begin the prozac taper on sunday": a taper is of a medicine taken now
     return "already" in after or any(a in {"i", "he", "she", "we"} and b in {"have", "has", "take", "takes", "use", "got"}
@@ -1109,9 +1112,18 @@ def _on_it(low: List[str], s: int, e: int = -1) -> bool:
 _FUTURE = frozenset("tomorrow tonight later soon".split())
 
 
+_SUBJECTS = frozenset("i im ive id we he hes she shes they theyre".split())
+
+
 def _planned(low: List[str], s: int, e: int, clause_of: List[int]) -> bool:
     """'going to an ayahuasca retreat next month': a medicine planned for later, not taken now."""
     clause = [j for j in range(len(low)) if clause_of[j] == clause_of[s]]
+    # a new subject after a comma starts another statement: "they'll put me on linezolid tomorrow, i take
+    # fluoxetine" (the plan is not of the fluoxetine)
+    cut = [j for j in clause if low[j] in {",", "and", "-"} and j + 1 < len(low) and low[j + 1] in _SUBJECTS]
+    lo = max([j for j in cut if j < s], default=-1)
+    hi = min([j for j in cut if j > s], default=len(low))
+    clause = [j for j in clause if lo < j < hi]
     words = [low[j] for j in clause]
     before = [low[j] for j in clause if j < s]
     later = any(w in _FUTURE for w in words) or any(a == "next" and b in {"week", "month", "year", "weekend", "time"}

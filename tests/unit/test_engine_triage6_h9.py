@@ -134,3 +134,15 @@ def test_falling_asleep_in_the_days_work_disrupts_daily_life():
     assert a.triage_level == "routine"
     # drowsiness alone is a common side effect
     assert assess(["gabapentin makes me a bit drowsy at night"], strict=True).triage_level == "self_care"
+
+
+# ----------------------------------------------------------------- a plan does not reach the next statement
+
+def test_plan_for_later_ends_at_a_new_subject():
+    assert _status("theyre going to give me ciprofloxacin next week, i take tizanidine") == {
+        "ciprofloxacin": "hypothetical", "tizanidine": "current"}
+    assert _status("im going to start sertraline tomorrow, and i also take tramadol") == {
+        "sertraline": "hypothetical", "tramadol": "current"}
+    # a list in one plan is all planned
+    assert _status("going to get prozac and tramadol tomorrow") == {"fluoxetine": "hypothetical",
+                                                                    "tramadol": "hypothetical"}
