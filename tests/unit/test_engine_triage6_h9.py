@@ -146,3 +146,15 @@ def test_plan_for_later_ends_at_a_new_subject():
     # a list in one plan is all planned
     assert _status("going to get prozac and tramadol tomorrow") == {"fluoxetine": "hypothetical",
                                                                     "tramadol": "hypothetical"}
+
+
+# ----------------------------------------------------------------- "does a ... thing", "lasts a while"
+
+def test_limb_doing_a_movement_thing_is_clonus():
+    assert "clonus" in extract("her ankle keeps doing this little bouncing thing").present
+    assert "clonus" not in extract("the cat does a shaking thing after a bath").present
+
+
+def test_recurring_foot_movement_that_lasts_a_while_is_sustained():
+    a = assess(["my sons heel does a weird tapping thing, it lasts a while and comes back most days"], strict=True)
+    assert a.triage_level == "routine" and "CL-SUSTAINED" in a.rule_ids
