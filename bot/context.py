@@ -233,6 +233,17 @@ TRIGGERS: List[Trigger] = (
         r"(?:would|could|will|can|does|might|do)(?= (?:a |an |the |some )?(?:\w+ ){1,2}(?:interact|mix|clash|react)\b)",
         # asking about taking one: "would taking st johns wort with my prozac be bad", "is adding buspar ok"
         r"(?:would|will|is) (?:taking|using|adding|trying|starting)",
+        # options weighed against each other: "would lexapro be gentler than zoloft", "is cymbalta a better
+        # choice than effexor for me" (the options are not taken; "my tramadol" stays the person's own)
+        r"(?:would|could|will|is|are|isnt|wouldnt)(?= (?:a |an |the |some )?(?:\w+ ){1,2}(?:be )?(?:a )?(?:safer|better|"
+        r"worse|riskier|less risky|gentler|stronger|weaker|milder|better (?:option|choice)|safer (?:option|choice)) "
+        r"(?:than|option|choice|for|with)\b)",
+        # a medicine suggested or floated, not started: "the doctor mentioned maybe starting buspar",
+        # "she suggested trying lexapro", "maybe adding tramadol"
+        r"(?:suggested|suggests|suggesting|recommended|recommends|mentioned|mentions|brought up|floated|talked about|"
+        r"talking about|discussed|discussing|offered|offering|raised)(?: (?:maybe|possibly|perhaps))? (?:trying|starting|"
+        r"adding|switching to|going on|a trial of)",
+        r"(?:maybe|possibly|perhaps) (?:trying|starting|adding|switching to|going on|try|start|add)",
         # asking whether one would be all right beside another: "would melatonin be ok with my trazodone",
         # "is tylenol ok with baclofen" (what the person is on, "my trazodone", stays current)
         r"(?:would|could|will|is|are|can)(?= (?:a |an |the |some )?(?:\w+ ){1,2}(?:be )?(?:ok|okay|safe|fine|alright|"
@@ -260,6 +271,9 @@ TRIGGERS: List[Trigger] = (
         r"was taking(?! (?:a|an|the|this|that|it|some|care|off|out|forever)\b)",
         r"were taking(?! (?:a|an|the|this|that|it|some|care|off|out)\b)", r"back when", r"years back",
         r"decades ago", r"as a young", r"in (?:19|20)\d\d",
+        # a time said relative to what was just told, opening its clause: "... since january. before that
+        # venlafaxine for 3 years", "and prior to that ..." (said after what it dates it is BACKWARD, below)
+        r"(?:^|(?<=[.;:!?,] )|(?<=\band )|(?<=\bbut ))(?:before (?:that|this|then)|prior to (?:that|this)|until then)",
     ], window=10)
     + _t(HISTORICAL, BACKWARD, [
         r"years ago", r"months ago", r"ages ago", r"decades ago", r"long ago", r"a long time ago",
@@ -708,9 +722,12 @@ class Context:
                 part = clause[s:e]
                 found = days_ago(part)
                 if found is not None:
-                    days, ts, _ = found
+                    days, ts, te = found
                     if days >= 14 and not _ONGOING_BEFORE.search(part[:ts]):
-                        out.append(_Scope(HISTORICAL, cs + s, cs + e, by_time=True))
+                        # a later time said of now ends what the earlier one dates: "started prozac 2 weeks
+                        # ago and tonight her eyes are flicking", "had a stroke years ago, this week ..."
+                        now = _NOW_AFTER.search(part, te)
+                        out.append(_Scope(HISTORICAL, cs + s, cs + (s + now.start() if now else e), by_time=True))
         return out
 
     # ------------------------------------------------------------------------------ queries
@@ -779,6 +796,10 @@ class Context:
 _SEGMENT = re.compile(
     r",|\band (?=(?:the|my|his|her|i|now|it|he|she|they|this|that|then|today|since)\b)|\bnow\b|\bthen\b|\bbut\b"
 )
+#: A time of now or of the last hours or days, which ends the scope of an earlier, older time (bot.context._time_scopes).
+_NOW_AFTER = re.compile(r"\b(?:now|nowadays|today|tonight|right now|currently|these days|at the moment|this (?:morning|"
+                        r"afternoon|evening|week)|last night|yesterday|since then|lately|recently|suddenly|(?:an?|\d+|"
+                        r"few|couple of|one|two|three) (?:hours?|minutes?|mins?) ago)\b")
 _ONGOING_BEFORE = re.compile(r"\b(?:for|over|in|during|since|within)(?: the)?(?: (?:last|past))?\s*$")
 
 

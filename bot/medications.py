@@ -90,10 +90,10 @@ _MISSED_AUX = frozenset("did have has had".split())
 #: coke in 6 months" (a stop, with its time), not "I haven't taken tramadol" (never taken).
 _MISSED_VERBS = frozenset("take taken had took touched used done smoked".split())
 _CURRENT_CUES = frozenset(
-    "take takes taking took on started start starting began begun now currently still prescribed gave "
+    "take takes taking took on started start starting began begun begin beginning now currently still prescribed gave "
     "given added use using uses also only just plus increased upped and_started put".split()
 )
-_START_CUES = frozenset("started start starting began begun added increased upped raised doubled new gave given prescribed put".split())
+_START_CUES = frozenset("started start starting began begun begin beginning added increased upped raised doubled new gave given prescribed put".split())
 # Two-word cues checked before one-word cues; value = (status, stop_event)
 _PAST_BIGRAMS = {
     ("came", "off"): ("past", True), ("come", "off"): ("past", True), ("went", "off"): ("past", True),
@@ -750,6 +750,8 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
             start_cue = word in _START_CUES or start_cue and word in {"on", "also", "and"}
         i += 1
     _apply_context(doc, low, spans, result, clause_of, ctx)
+    _intended_change(low, spans, result, clause_of)
+    _added_to(low, spans, result, clause_of)
     _before_another(low, spans, result, clause_of)
     _not_done_yet(low, spans, result, clause_of)
     _stopped_working(low, spans, result, clause_of)
@@ -759,6 +761,7 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
     _last_one_taken(doc, low, spans, result, clause_of)
     _whose(doc, low, spans, result, clause_of, ctx)
     _times(doc, spans, result, clause_of)
+    _used_up(low, spans, result)
     _retracted(low, spans, result)
     _labelled(low, spans, result)
     return result
@@ -857,7 +860,7 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
         mods = ctx.at_original(span.start_char, span.end_char)
         r = result[k]
         possessive = s > 0 and low[s - 1] == "my"  # "with my Effexor": mine, whatever the question
-        if mods.other_person:
+        if mods.other_person and not _takes_theirs(low, s):
             r.update(status="other", stopped=False, started_recently=False)
             continue
         if mods.hypothetical and not mods.future and r["status"] == "past" and r["stopped"]:
@@ -886,6 +889,21 @@ def _apply_context(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
             device = e < len(low) and low[e] in _DEVICE and mods.historical_by_time_only
             if not started and not device:  # "started zoloft 2 years ago" is still current
                 r.update(status="past", started_recently=False)
+
+
+#: The writer as the subject of a take verb whose object is someone else's medicine: "i take my
+#: husbands percocet", "ive been using my moms xanax", "i took a couple of my sisters ambien".
+_TAKES_THEIRS = re.compile(
+    r"(?:^| )(?:i|im|ive|id)(?: \w+)?(?: been)? (?:take|takes|taking|took|taken|use|using|used|borrow\w*|steal\w*|stole|"
+    r"tried|try|trying|had|have|pop|popped|popping|swallowed)(?: (?:some|one|a few|a couple|two|three|a couple|half|the rest) of)?"
+    r" (?:my|our) (\w+?)s$")
+
+
+def _takes_theirs(low: List[str], s: int) -> bool:
+    """The name is another person's medicine that the writer takes ("i take my husbands percocet"):
+    whose the prescription is does not make it that person's intake (the subject of the verb decides)."""
+    m = _TAKES_THEIRS.search(" ".join(low[max(0, s - 9):s]))
+    return m is not None and m.group(1) in RELATION_WORDS
 
 
 #: Someone else as the subject of the words before a name ("she takes", "my wife on", "started him on").
@@ -950,6 +968,8 @@ def _whose(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, bool]]
                 # "my dad (the patient) takes tizanidine, i take fluvoxamine": the writer's own, not the patient's
                 result[k].update(status="other", stopped=False, started_recently=False)
             continue
+        if _takes_theirs(low, s):
+            continue  # "i take my husbands percocet": the writer takes it
         if any(a in _GIVE and b == "me" for a, b in zip(before, before[1:], strict=False)):
             continue  # "my roommate gave me one of her xanax": given to the writer, who took it
         j = max(0, s - 10)
@@ -1007,7 +1027,10 @@ def _before_another(low: List[str], spans: Sequence[Tuple[int, int, str, bool]],
 
 
 _UPTAKE = re.compile(r"\b(?:took|taken|started|tried|had|used|swallowed|popped) (?:the |my |his |her |a )?(?:one|it|them|"
-                     r"first (?:one|dose|pill|tablet)|a dose|a pill|a tablet|some)\b")
+                     r"first (?:one|dose|pill|tablet)|a dose|a pill|a tablet|some|"
+                     # a number of them: "already took two of them", "had 2 pills", "took a couple"
+                     r"(?:two|three|four|both|half|a couple|a few|several|\d+)(?: (?:of (?:them|it|those|these)|pills?|tabs?|"
+                     r"tablets?|doses?|capsules?))?)\b")
 
 
 def _taken_after_all(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
@@ -1026,9 +1049,11 @@ def _taken_after_all(low: List[str], spans: Sequence[Tuple[int, int, str, bool]]
             continue
         said = " ".join(words)
         if _UPTAKE.search(said) and not any(w in _NEG_WORDS or w in {"never", "yet", "no"} for w in words):
-            k = len(spans) - 1
-            if result[k]["status"] == "hypothetical":
-                result[k].update(status="current", started_recently=True)
+            # the uptake points back to the last name asked about or planned ("can i take ibuprofen with my
+            # lexapro? took a couple already": the ibuprofen), not to one taken anyway
+            asked = [k for k in range(len(spans)) if result[k]["status"] == "hypothetical"]
+            if asked:
+                result[asked[-1]].update(status="current", started_recently=True)
             return
 
 
@@ -1075,6 +1100,9 @@ def _on_it(low: List[str], s: int, e: int = -1) -> bool:
     if s > 1 and low[s - 1] == "with" and low[s - 2] in _OK_WITH:
         return True  # "if the dentist gives me tramadol, is that ok with cymbalta?": what the person is on
     after = low[e:e + 5] if e >= 0 else []
+    stop = next((i for i, w in enumerate(after) if w in {",", ";"}), None)
+    if stop is not None:
+        after = after[:stop]  # "..., i take tizanidine" is the next statement, not "the X i already have"
     if after[:1] and after[0] in {"taper", "tapering", "wean", "weaning"}:
         return True  # "i'll begin the prozac taper on sunday": a taper is of a medicine taken now
     return "already" in after or any(a in {"i", "he", "she", "we"} and b in {"have", "has", "take", "takes", "use", "got"}
@@ -1084,9 +1112,18 @@ def _on_it(low: List[str], s: int, e: int = -1) -> bool:
 _FUTURE = frozenset("tomorrow tonight later soon".split())
 
 
+_SUBJECTS = frozenset("i im ive id we he hes she shes they theyre".split())
+
+
 def _planned(low: List[str], s: int, e: int, clause_of: List[int]) -> bool:
     """'going to an ayahuasca retreat next month': a medicine planned for later, not taken now."""
     clause = [j for j in range(len(low)) if clause_of[j] == clause_of[s]]
+    # a new subject after a comma starts another statement: "they'll put me on linezolid tomorrow, i take
+    # fluoxetine" (the plan is not of the fluoxetine)
+    cut = [j for j in clause if low[j] in {",", "and", "-"} and j + 1 < len(low) and low[j + 1] in _SUBJECTS]
+    lo = max([j for j in cut if j < s], default=-1)
+    hi = min([j for j in cut if j > s], default=len(low))
+    clause = [j for j in clause if lo < j < hi]
     words = [low[j] for j in clause]
     before = [low[j] for j in clause if j < s]
     later = any(w in _FUTURE for w in words) or any(a == "next" and b in {"week", "month", "year", "weekend", "time"}
@@ -1097,6 +1134,100 @@ def _planned(low: List[str], s: int, e: int, clause_of: List[int]) -> bool:
 
 
 _SWITCH = frozenset("switched swapped changed moved switching swapping changing".split())
+
+#: A change of medicine said as an intention, not an event: the verb that governs "to stop" / "to start"
+#: ("plan is to stop", "wants me to start", "going to come off", "need to quit"), and modals before the
+#: bare verb ("will stop", "should i stop"). Not "had to stop", "decided to start": those happened.
+_INTEND = frozenset("plan plans planned planning want wants wanted wanting wanna going gonna need needs hoping hope "
+                    "hopes trying try tries about supposed like love thinking considering aim aiming intend intends "
+                    "intending scheduled due expecting expect ready".split())
+_MODAL = frozenset("will ill gonna wanna should shall might may could would can lets".split())
+_STOP_VERB = frozenset("stop stopping quit quitting discontinue discontinuing come coming get getting taper tapering "
+                       "wean weaning".split())
+#: Verbs that stop a medicine only with "off" ("come off", "get off", "taper off"; "get tramadol" is a start).
+_STOP_WITH_OFF = frozenset("come coming get getting taper tapering wean weaning".split())
+_BEGIN_VERB = frozenset("start starting begin beginning try trying add adding switch switching go going".split())
+
+
+#: Taking or mixing one thing with another: "take advil with baclofen", "mix tramadol with sertraline".
+_COMBINE_VERB = frozenset("take taking mix mixing combine combining use using have having drink drinking try trying "
+                          "add adding".split())
+
+
+def _added_to(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+              clause_of: List[int]) -> None:
+    """'is it ok to take advil with baclofen', 'is it safe to mix ibuprofen with sertraline': in a question
+    whether one medicine is safe taken with another, the one asked about is not taken, and the one it is
+    taken WITH is what the person is on (the same reading as "is that ok with cymbalta", bot.medications._on_it)."""
+    for k in range(1, len(spans)):
+        s, prev_s, prev_e = spans[k][0], spans[k - 1][0], spans[k - 1][1]
+        if clause_of[s] != clause_of[prev_s] or result[k]["status"] != "hypothetical" or result[k - 1]["status"] != "hypothetical":
+            continue
+        between = low[prev_e:s]
+        if not between or between[-1] not in {"with", "alongside"} or len(between) > 3 or not all(
+                w in {"with", "alongside", "together", "and", "along"} or _DOSE.match(w) for w in between):
+            continue
+        lo = max(0, prev_s - 3)
+        if any(low[j] in _COMBINE_VERB for j in range(lo, prev_s) if clause_of[j] == clause_of[s]) and any(
+                low[j] in _OK_WITH for j in range(max(0, lo - 4), prev_s) if clause_of[j] == clause_of[s]):
+            # only where the safety of the one is asked ("is it ok to take A with B" presupposes B); "can i
+            # take tramadol with zoloft?" stays a question about both (tests/unit/test_context.py)
+            result[k].update(status="current", started_recently=False)
+
+
+#: Words between a verb of change and its object: "stop taking my zoloft", "start him on the prozac".
+_VERB_TO_NAME = frozenset("on off of taking using me him her them us the my his her their some a an with to".split())
+
+
+def _intended(low: List[str], v: int, clause_start: int) -> bool:
+    """Is the verb at v said as an intention ("plan is to stop", "wants me to start", "will stop")?"""
+    j = v - 1
+    if j >= clause_start and low[j] in _MODAL:
+        return True
+    if j >= clause_start and low[j] in {"i", "we", "he", "she", "they"} and j - 1 >= clause_start and low[j - 1] in _MODAL:
+        return True  # "should i stop"
+    if j < clause_start or low[j] != "to":
+        return False
+    j -= 1
+    if j >= clause_start and low[j] in {"me", "him", "her", "us", "them", "you"}:
+        j -= 1  # "wants me to start"
+    if j >= clause_start and low[j] in {"is", "was", "s"} and j - 1 >= clause_start and low[j - 1] in _INTEND:
+        return True  # "the plan is to stop"
+    return j >= clause_start and low[j] in _INTEND
+
+
+def _intended_change(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+                     clause_of: List[int]) -> None:
+    """'the plan is to stop zoloft and start nardil', 'my doctor wants me to come off lexapro': a stop
+    only intended has not happened (the medicine is still taken), and a start only intended has not
+    either (planned, not taken), whatever the words of the intention."""
+    for k, (s, _e, _, _) in enumerate(spans):
+        c = clause_of[s]
+        cs = s
+        while cs > 0 and clause_of[cs - 1] == c:
+            cs -= 1
+        lo = max(cs, s - 5)
+        verb = next((j for j in range(s - 1, lo - 1, -1) if low[j] in _STOP_VERB | _BEGIN_VERB), None)
+        if verb is None or not all(low[j] in _VERB_TO_NAME for j in range(verb + 1, s)):
+            continue  # the name must be the verb's object: "stop taking my zoloft", not "go on X if the zoloft ..."
+        limit = spans[k + 1][0] if k + 1 < len(spans) else len(low)
+        if _on_it(low[:limit], s, _e):
+            continue  # "i'll begin the prozac taper": what begins is the taper of a medicine taken now
+        intended = _intended(low, verb, cs)
+        if not intended and verb > cs and low[verb - 1] == "and":
+            # "to stop zoloft and start nardil": the second verb shares the intention of the first
+            first = next((j for j in range(verb - 2, max(cs, verb - 8) - 1, -1) if low[j] in _STOP_VERB | _BEGIN_VERB), None)
+            intended = first is not None and _intended(low, first, cs)
+        if not intended:
+            continue
+        r = result[k]
+        if low[verb] in _STOP_WITH_OFF and not (verb + 1 < len(low) and low[verb + 1] == "off"):
+            continue
+        if low[verb] in _STOP_VERB and (r["status"] == "past" and r["stopped"] or r["status"] == "hypothetical"):
+            # (a stop asked about or planned, "should i stop my tramadol", is of a medicine taken now)
+            r.update(status="current", stopped=False, started_recently=False)
+        elif low[verb] in _BEGIN_VERB and r["status"] == "current":
+            r.update(status="hypothetical", started_recently=False)
 
 
 _SENTENCE_END = frozenset(". ! ? ; \n".split(" ")) | {"\n"}
@@ -1187,7 +1318,10 @@ def _trailing_cues(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
                 found = days_ago(doc[j:stop_end].text, allow_duration=True)
                 if found:
                     result[k].update(days_since_stop=found[0], _timed=True)
-                _apply_to_list(spans, result, k, clause_of, status="past", stopped=True)
+                if not (j > e and low[j - 1] in _SINGULAR_BE):
+                    # "lyrica was stopped": said of one name, not of the ones before it ("zoloft and
+                    # tramadol were stopped", "stopped zoloft and tramadol" share it)
+                    _apply_to_list(spans, result, k, clause_of, low=low, status="past", stopped=True)
             elif word in {"until", "till", "til", "untill", "hasta"} and result[k]["status"] == "past" and not result[k]["stopped"]:
                 # "was on cymbalta until about a week ago": a stop, with its time
                 result[k]["stopped"] = True
@@ -1268,11 +1402,21 @@ def _last_one_taken(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, st
             result[k].update(days_since_stop=found[0], _timed=True)
 
 
+#: A singular verb "be" just before a stop: the stop is said of the one name before it.
+_SINGULAR_BE = frozenset("was is has been got".split())
+#: What may stand between the names of a bare list ("zoloft, tramadol and xanax", "zoloft 50mg and tramadol").
+_LIST_GLUE = frozenset(", and & + / or plus".split()) | _DOSE_UNIT
+
+
 def _apply_to_list(spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]], k: int,
-                   clause_of: List[int], **values: Any) -> None:
-    # "zoloft and tramadol, stopped them both": earlier names in the same clause share the status.
+                   clause_of: List[int], low: Optional[List[str]] = None, **values: Any) -> None:
+    # "zoloft and tramadol, stopped them both": earlier names in the same clause share the status,
+    # when they form a bare list with it (not "gabapentin 300 twice a day and lyrica was stopped",
+    # where the first name has its own words).
     for j in range(k - 1, -1, -1):
         if clause_of[spans[j][0]] != clause_of[spans[k][0]] or result[j]["status"] != "current":
+            break
+        if low is not None and not all(w in _LIST_GLUE or _DOSE.match(w) for w in low[spans[j][1]:spans[j + 1][0]]):
             break
         result[j].update(**values)
 
@@ -1307,6 +1451,22 @@ def _times(doc: Any, spans: Sequence[Tuple[int, int, str, bool]], result: List[D
             lo = spans[k - 1][1] if k > 0 else 0
             if found[0] <= 14 and result[k]["started_recently"] is False and _start_word_near(doc, max(lo, s - 6), min(limit, e + 6), s, clause_of):
                 result[k]["started_recently"] = True
+
+
+#: Said after a name: the supply is used up ("vicodin after the extraction, all gone now").
+_USED_UP = re.compile(r"(?:^| )(?:all gone|none left|no more left|used (?:it|them) (?:all )?up|finished (?:it|them|the bottle|"
+                      r"the pack))(?: now)?(?: |$)")
+
+
+def _used_up(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]]) -> None:
+    """A name whose supply the person says is used up ("percocet after the surgery, none left now") is past.
+    (One intake days ago, "took molly last weekend", stays current: the sets disagree on it, and the
+    combination rules then answer it, the more cautious reading.)"""
+    n = len(low)
+    for k, (_s, e, _, _) in enumerate(spans):
+        limit = spans[k + 1][0] if k + 1 < len(spans) else n
+        if result[k]["status"] == "current" and _USED_UP.search(" ".join(low[e:limit])):
+            result[k].update(status="past", stopped=True, started_recently=False, days_since_start=None)
 
 
 def _start_word_near(doc: Any, lo: int, hi: int, s: int, clause_of: List[int]) -> bool:

@@ -232,16 +232,18 @@ def _temperature(text: str) -> Optional[float]:
 #: The count after the movement: "it bounces about 8 times", "jerked like 12 times" (the movement first).
 _BEAT_TIMES = re.compile(
     rf"\b(?:bounc|beat|jerk|kick|puls|twitch|tap|pump|thump|judder)\w*\s+(?:(?:about|around|like|maybe|roughly|over|"
-    rf"more than|at least|up to|nearly|almost)\s+)?(\d+|{'|'.join(NUMBER_WORDS)})\s+(?:times|x)\b"
+    rf"more than|at least|up to|nearly|almost)\s+)?(\d+|{'|'.join(NUMBER_WORDS)})"
+    # a range, "like 8 or 9 times", "6-7 times", "five or six times": the larger (the more cautious reading)
+    rf"(?:\s*(?:-|to|or)\s*(\d+|{'|'.join(NUMBER_WORDS)}))?\s+(?:times|x)\b"
 )
 
 
 def _beats(text: str) -> Optional[float]:
     best: Optional[float] = None
     for m in _BEAT_TIMES.finditer(text):
-        word = m.group(1)
-        value = float(word) if word.isdigit() else float(NUMBER_WORDS[word])
-        best = value if best is None else max(best, value)
+        for word in filter(None, (m.group(1), m.group(2))):
+            value = float(word) if word.isdigit() else float(NUMBER_WORDS[word])
+            best = value if best is None else max(best, value)
     for m in _BEAT_RANGE.finditer(text):
         value = float(max(int(m.group(1)), int(m.group(2))))
         best = value if best is None else max(best, value)
