@@ -45,6 +45,12 @@ _NAME_TRAILER = re.compile(
 )
 
 
+# Words of a reply to a question or an offer; an answer made only of them is not a name.
+_REPLY_WORDS = frozenset(
+    "yes yeah yea yep yup ya ye no nope nah ok okay k sure thing fine please pls plz thanks thank you thx hi hello hey".split()
+)
+
+
 def parse_name(text: str) -> Optional[str]:
     """A person's name from an answer like "Jane Doe" or "my name is jane doe", or None."""
     cleaned = _NAME_PREFIX.sub("", text or "").strip(" .!,")
@@ -53,6 +59,8 @@ def parse_name(text: str) -> Optional[str]:
         return None
     if not re.fullmatch(r"[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?", cleaned):
         return None
+    if all(w.lower().strip(".'-") in _REPLY_WORDS for w in cleaned.split()):
+        return None  # "yes pls", "ok sure", "no thanks": a reply to an offer, not a name
     # Title-case only names typed all in one case, so "McDonald" and "van der Berg" survive.
     if cleaned.islower() or cleaned.isupper():
         cleaned = " ".join(part.capitalize() for part in cleaned.split())

@@ -46,6 +46,16 @@ def test_non_names_are_refused(text):
     assert parse_name(text) is None
 
 
+@pytest.mark.parametrize("text", ["yes pls", "Yes", "ok sure", "no thanks", "yeah", "sure thing ok", "yep please"])
+def test_a_reply_to_an_offer_is_not_a_name(text):
+    assert parse_name(text) is None
+
+
+@pytest.mark.parametrize("text, expected", [("Will", "Will"), ("Sure Okafor", "Sure Okafor"), ("Hope Thing", "Hope Thing")])
+def test_a_name_holding_a_reply_word_is_still_a_name(text, expected):
+    assert parse_name(text) == expected
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [
