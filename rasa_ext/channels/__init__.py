@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 
@@ -43,32 +44,83 @@ FAILSAFE_SCREEN_SECONDS = 2.0
 # ---- conversation reading ------------------------------------------------------------------------
 
 
-def replies_to(tracker: Any, key: str, value: str) -> Optional[List[Dict[str, Any]]]:
-    """The bot messages (BotUttered.message() dicts) that followed the user event of `tracker`
-    whose metadata holds `key: value`, up to the next user event; None when no user event holds it."""
-    events = list(getattr(tracker, "events", None) or [])
+#: The action Rasa runs before it logs the first user message of a session (processor.py,
+#: `_update_tracker_session`); the bot messages it utters (the welcome) belong to that message's turn.
+ACTION_SESSION_START = "action_session_start"
+
+
+def _user_event_index(events: Sequence[Any], key: str, value: str) -> Optional[int]:
     for index, event in enumerate(events):
-        if type(event).__name__ != "UserUttered":
-            continue
-        if (getattr(event, "metadata", None) or {}).get(key) != value:
-            continue
-        replies: List[Dict[str, Any]] = []
-        for later in events[index + 1 :]:
-            name = type(later).__name__
-            if name == "UserUttered":
-                break
-            if name == "BotUttered":
-                replies.append(later.message())  # what the processor sent the output channel
-        return replies
+        if isinstance(event, UserUttered) and (event.metadata or {}).get(key) == value:
+            return index
     return None
+
+
+def _opens_session(events: Sequence[Any], index: int) -> bool:
+    """Whether events[index] is the first user event of `events` (a session, as `retrieve` gives it)."""
+    return not any(isinstance(event, UserUttered) for event in events[:index])
+
+
+def turn_replies(events: Sequence[Any], index: int) -> List[Dict[str, Any]]:
+    """The bot messages (BotUttered.message() dicts, what the processor sent the output channel) of
+    the turn of the user event events[index], in the order they were sent.
+
+    Those stored after it up to the next user event, and, when it is the first message of a
+    session, those its session start uttered before it: Rasa runs `action_session_start` before it
+    logs the message, so a conversation's welcome (with the automated / not-a-doctor sentence) is
+    stored before the user event. Stored order (Rasa 3.6, the project's action_session_start):
+    SlotSet(session_started_metadata), ActionExecuted(action_session_start), BotUttered(welcome),
+    SessionStarted, SlotSet..., ActionExecuted(action_listen), UserUttered. So the bot messages
+    before the user event count when an ActionExecuted(action_session_start) comes before them
+    with no user event between (the bot messages after an earlier user event answered that one).
+    `events` must reach back to that ActionExecuted: `tracker_store.retrieve` starts at the
+    latest SessionStarted by timestamp, after the welcome (`stored_reply` reads the whole
+    conversation for a session's first message)."""
+    leading: List[Dict[str, Any]] = []
+    for earlier in reversed(events[:index]):
+        if isinstance(earlier, UserUttered):
+            leading = []  # the previous turn's
+            break
+        if isinstance(earlier, BotUttered):
+            leading.append(earlier.message())
+        elif isinstance(earlier, ActionExecuted) and earlier.action_name == ACTION_SESSION_START:
+            break
+    leading.reverse()
+    replies: List[Dict[str, Any]] = []
+    for later in events[index + 1 :]:
+        if isinstance(later, UserUttered):
+            break
+        if isinstance(later, BotUttered):
+            replies.append(later.message())
+    return leading + replies
+
+
+async def stored_reply(store: Any, tracker: Any, key: str, value: str) -> Optional[List[Dict[str, Any]]]:
+    """The bot messages of the stored turn whose user event's metadata holds `key: value`
+    (`turn_replies`), None when `tracker` (the current session, from `store.retrieve`) holds no
+    such user event. For the session's first message the whole conversation is read
+    (`store.retrieve_full_tracker`): the welcome its session start uttered is stored before the
+    session's SessionStarted event, where `retrieve` does not reach."""
+    events = list(getattr(tracker, "events", None) or [])
+    index = _user_event_index(events, key, value)
+    if index is None:
+        return None
+    if _opens_session(events, index):
+        full = await store.retrieve_full_tracker(tracker.sender_id)
+        full_events = list(getattr(full, "events", None) or [])
+        full_index = _user_event_index(full_events, key, value)
+        if full_index is not None:
+            events, index = full_events, full_index
+    return turn_replies(events, index)
 
 
 async def process_once(
     request: Request, message: UserMessage, key: str, value: str, on_new_message: Any
 ) -> Optional[List[Dict[str, Any]]]:
     """Process `message` (its metadata must hold `key: value`) unless its conversation already
-    holds a user event with `key: value`; then return the bot messages that followed that event
-    instead (None when the message was processed now).
+    holds a user event with `key: value`; then return the bot messages of that stored turn
+    instead (`stored_reply`: the reply its first delivery got, the welcome of a session's first
+    message included; None when the message was processed now).
 
     The check and the processing happen under one hold of the conversation's lock (the agent's
     lock store), so two copies that arrive at once (on one server or on two: a channel's retry,
@@ -87,7 +139,7 @@ async def process_once(
     async with lock_store.lock(message.sender_id):
         tracker = await store.retrieve(message.sender_id)
         if tracker is not None:
-            stored = replies_to(tracker, key, value)
+            stored = await stored_reply(store, tracker, key, value)
             if stored is not None:
                 return stored
         await processor.handle_message(message)

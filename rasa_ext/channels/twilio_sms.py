@@ -9,8 +9,9 @@ signed requests: its sender id is the E.164 number, which no other channel accep
 Every signed request must carry a MessageSid; each MessageSid is processed once: it is recorded in
 the database (clonus_sms_message_seen) and in the user event's metadata (`message_sid`), and a
 repeated one (a Twilio retry, HAProxy's `retry-on` after a server died or timed out, a replay) is
-answered with the reply stored for it (`process_once`, under the conversation's lock), or processed
-if its first delivery was never stored, so it is neither done twice nor lost, even after a restart.
+answered with the reply stored for it, the same as its first delivery's (`process_once`, under the
+conversation's lock), or processed if its first delivery was never stored, so it is neither done
+twice nor lost, even after a restart.
 A repeated keyword (STOP, HELP...) or MORE gets an empty answer. A sender texting faster than `limits.per_sender` gets one SMS saying so (then
 nothing until the window passes; the limits are shared by every server through Redis in the
 cluster shape, rasa_ext.channels.limits); a long reply is sent 320 characters at a time and the

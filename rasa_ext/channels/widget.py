@@ -15,8 +15,10 @@ message (and HAProxy's retry/redispatch replays the same body). It is kept in th
 metadata (`metadata["message_id"]`), and a message is processed at most once per conversation:
 under the conversation's lock (Rasa's lock store: in memory, or rasa_ext.lock_store in the
 cluster) the channel reads the tracker, and when it already holds a user event with that id the
-message is not processed again; the answer is the bot messages that followed that stored event
-(the reply a server that died after storing the turn never sent). A malformed id is a 400.
+message is not processed again; the answer is the bot messages of that stored turn, the same as
+its first answer (the reply a server that died after storing the turn never sent; a session's
+first message's includes the welcome stored before it: `rasa_ext.channels.turn_replies`). A
+malformed id is a 400.
 
 No caller chooses whose conversation it is: the server mints a random conversation id and signs
 it (HMAC-SHA256 with CLONUS_WIDGET_SECRET, or a secret generated into the data directory with
@@ -431,7 +433,7 @@ class WidgetInput(InputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> Optional[List[Dict[str, Any]]]:
         """Process `message` unless its conversation already holds a user event with `message_id`
-        (`process_once`); then return the bot messages that followed it, in the widget's format."""
+        (`process_once`); then return the bot messages of that stored turn, in the widget's format."""
         stored = await process_once(request, message, MESSAGE_ID_KEY, message_id, on_new_message)
         if stored is None:
             return None

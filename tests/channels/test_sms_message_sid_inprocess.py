@@ -26,7 +26,7 @@ from rasa.shared.core.events import UserUttered
 from rasa_ext.channels.twilio_sms import MESSAGE_SID_KEY, TwilioSmsInput, _record_message_sid
 from rasa_ext.tracker_store import DatabaseUrlTrackerStore
 from tests.channels.conftest import sign
-from tests.channels.test_widget_message_id_inprocess import Agent, redis_lock_store
+from tests.channels.test_widget_message_id_inprocess import Agent, SessionProcessor, redis_lock_store
 
 TOKEN = "message-sid-token"
 URL = "http://h/webhooks/twilio_sms/webhook"
@@ -44,10 +44,10 @@ class Request:
 class Server:
     """One Rasa server: its own SMS channel, tracker store (engine) and lock store instance."""
 
-    def __init__(self, url: str, lock_store) -> None:
+    def __init__(self, url: str, lock_store, processor=None) -> None:
         self.url = url
         self.channel = TwilioSmsInput(auth_token=TOKEN, database_url=url, limits={"per_sender": "100/minute"})
-        self.agent = Agent(DatabaseUrlTrackerStore(domain=Domain.empty(), host=url), lock_store)
+        self.agent = Agent(DatabaseUrlTrackerStore(domain=Domain.empty(), host=url), lock_store, processor)
 
     async def post(self, phone: str, text: str, message_sid: str) -> list:
         params = {"MessageSid": message_sid, "From": phone, "To": "+13125550100", "Body": text}
@@ -87,6 +87,19 @@ def test_the_same_message_sid_twice_is_processed_once_and_both_get_the_reply(url
     assert server.agent.processor.runs == 1
     [event] = user_events(server, number, "my calf keeps jerking")
     assert event.metadata[MESSAGE_SID_KEY] == message_sid
+
+
+def test_a_sessions_first_message_twice_gets_the_reply_with_its_session_start_message(url):
+    """The session start's message (the welcome) is stored before the first message's user event
+    (tests/channels/test_widget_message_id_inprocess.py, SessionProcessor): a retry of that SMS
+    gets the same reply as its first delivery, the welcome included."""
+    server, number, message_sid = Server(url, InMemoryLockStore(), SessionProcessor), phone(), sid()
+    first = asyncio.run(server.post(number, "hello", message_sid))
+    assert len(first) == 1 and first[0].startswith("session start number") and "answer number" in first[0]
+    assert asyncio.run(server.post(number, "hello", message_sid)) == first
+    later = asyncio.run(server.post(number, "what helps clonus", sid()))
+    assert later[0].startswith("answer number")
+    assert server.agent.processor.runs == 2
 
 
 def test_the_same_message_sid_at_once_on_two_servers_is_processed_once(url):

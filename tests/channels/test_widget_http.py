@@ -112,6 +112,22 @@ def test_a_message_id_sent_twice_is_processed_once(channel_stack):
     assert stored[-1]["metadata"]["message_id"] == message_id
 
 
+def test_a_conversations_first_message_replayed_gets_the_whole_first_reply(channel_stack):
+    """The first message of a conversation is answered with the welcome (the automated /
+    not-a-doctor sentence, uttered by action_session_start and stored before the user event)
+    and the answer to it; its replay (same message_id) gets exactly that reply, welcome included."""
+    who = Visitor(channel_stack)
+    message_id = str(uuid.uuid4())
+    first = _post_with_id(who, "hello", message_id)
+    assert first.status_code == 200
+    assert any("not a doctor" in (m.get("text") or "") for m in first.json())
+    assert len(first.json()) >= 2  # the welcome and the answer to "hello"
+    again = _post_with_id(who, "hello", message_id)
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert user_texts(channel_stack, who.sender) == ["hello"]
+
+
 def test_a_message_id_sent_twice_at_once_is_processed_once(channel_stack):
     who = Visitor(channel_stack)
     assert who.post("/greet").status_code == 200

@@ -16,13 +16,15 @@ import asyncio
 import itertools
 import json
 import os
+import time
 import uuid
 from types import SimpleNamespace
 
 import pytest
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_ext.channels.widget import MESSAGE_ID_KEY, WidgetInput
 from rasa_ext.tracker_store import DatabaseUrlTrackerStore
@@ -43,7 +45,7 @@ class SlowProcessor:
 
     async def handle_message(self, message):
         self.runs += 1
-        tracker = await self.store.get_or_create_tracker(message.sender_id)
+        tracker = await self.tracker_for(message)
         tracker.update(UserUttered(message.text, metadata=message.metadata, input_channel=message.input_channel))
         await asyncio.sleep(TURN_SECONDS)
         bot = BotUttered(f"answer number {next(self.counter)}", data={"buttons": [{"title": "Yes", "payload": "/affirm"}]})
@@ -51,13 +53,52 @@ class SlowProcessor:
         await message.output_channel.send_response(message.sender_id, bot.message())
         await self.store.save(tracker)
 
+    async def tracker_for(self, message):
+        return await self.store.get_or_create_tracker(message.sender_id)
+
+
+class SessionProcessor(SlowProcessor):
+    """Stores turns like Rasa 3.6's processor with a session start: the first message of a session
+    (of a new conversation, or when `new_session` is set: what an expired session does) is
+    preceded by what `action_session_start` stores before the user event, in the order and with
+    the timestamps the real server stores them (its rows of a conversation's first turn on
+    PostgreSQL: ActionExecuted(action_session_start), BotUttered(the welcome), SessionStarted,
+    ..., ActionExecuted(action_listen), stamped in that order), and the session start's message
+    is sent to the output channel before the answer, as the real one is. The welcome is stamped
+    before SessionStarted, so `tracker_store.retrieve` (from the latest SessionStarted by
+    timestamp) does not return it, as on the real server. Unlike the project's (once per
+    conversation), this session start greets in every session: its message must count for that
+    session's first message only."""
+
+    def __init__(self, store: DatabaseUrlTrackerStore) -> None:
+        super().__init__(store)
+        self.new_session = False
+
+    async def tracker_for(self, message):
+        tracker = await self.store.retrieve(message.sender_id)
+        if tracker is None or self.new_session:
+            self.new_session = False
+            tracker = tracker or DialogueStateTracker(message.sender_id, [])
+            stamp = time.time()  # after the events stored before, and (the sleep below) before the user event
+            welcome = BotUttered(f"session start number {next(self.counter)}", timestamp=stamp + 0.002)
+            for event in (
+                ActionExecuted("action_session_start", timestamp=stamp + 0.001),
+                welcome,
+                SessionStarted(timestamp=stamp + 0.003),
+                ActionExecuted("action_listen", timestamp=stamp + 0.004),
+            ):
+                tracker.update(event)
+            await message.output_channel.send_response(message.sender_id, welcome.message())
+            await asyncio.sleep(0.005)
+        return tracker
+
 
 class Agent:
     """What the channel reads from `request.app.ctx.agent`; handle_message is Rasa's Agent's."""
 
-    def __init__(self, store, lock_store) -> None:
+    def __init__(self, store, lock_store, processor=None) -> None:
         self.tracker_store, self.lock_store = store, lock_store
-        self.processor = SlowProcessor(store)
+        self.processor = (processor or SlowProcessor)(store)
 
     def is_ready(self) -> bool:
         return True
@@ -78,9 +119,9 @@ class Request:
 class Server:
     """One Rasa server: its own channel, tracker store (engine) and lock store instance."""
 
-    def __init__(self, url: str, lock_store) -> None:
+    def __init__(self, url: str, lock_store, processor=None) -> None:
         self.channel = WidgetInput(secret=SECRET, limits={"per_conversation": "1000/minute", "per_ip": "1000/minute"})
-        self.agent = Agent(DatabaseUrlTrackerStore(domain=Domain.empty(), host=url), lock_store)
+        self.agent = Agent(DatabaseUrlTrackerStore(domain=Domain.empty(), host=url), lock_store, processor)
 
     async def post(self, conversation: str, text: str, message_id=None):
         body = {"conversation": conversation, "message": text}
@@ -142,6 +183,28 @@ def test_the_same_message_id_sent_twice_one_after_the_other(database_url):
     assert server.agent.processor.runs == 1
     events = stored_user_events(server, sender, "what are the treatments 0")
     assert len(events) == 1 and events[0].metadata[MESSAGE_ID_KEY] == message_id
+
+
+def test_a_sessions_first_message_sent_twice_gets_its_session_start_message_too(database_url):
+    """Rasa stores a session start's message (the welcome) before the user event of the session's
+    first message: the replay of that message gets it too, as its first delivery did; a later
+    message's replay does not, and the first message of a later session gets that session's
+    start message, not the previous turn's answer."""
+    server = Server(database_url, InMemoryLockStore(), SessionProcessor)
+    token, sender = conversation(server)
+    opening, later, next_session = (str(uuid.uuid4()) for _ in range(3))
+    first = asyncio.run(server.post(token, "hello", opening))
+    assert first[0] == 200 and [m["text"].split(" number")[0] for m in first[1]] == ["session start", "answer"]
+    assert asyncio.run(server.post(token, "hello", opening)) == first
+    second = asyncio.run(server.post(token, "what are the treatments", later))
+    assert [m["text"].split(" number")[0] for m in second[1]] == ["answer"]
+    assert asyncio.run(server.post(token, "what are the treatments", later)) == second
+    server.agent.processor.new_session = True  # the session expired
+    third = asyncio.run(server.post(token, "my foot is jerking", next_session))
+    assert [m["text"].split(" number")[0] for m in third[1]] == ["session start", "answer"]
+    assert asyncio.run(server.post(token, "my foot is jerking", next_session)) == third
+    assert server.agent.processor.runs == 3
+    assert len(stored_user_events(server, sender, "hello")) == 1
 
 
 def test_the_same_message_id_sent_twice_at_once_to_one_server(database_url):

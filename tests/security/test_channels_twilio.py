@@ -49,9 +49,9 @@ def test_a_message_sid_seen_before_a_restart_is_not_processed_again(channel_stac
     # A channel that starts afresh (what a restarted server builds) on the same database knows it.
     restarted = TwilioSmsInput(auth_token="restarted", database_url=channel_stack.database_url)
     assert asyncio.run(restarted._first_delivery(params["MessageSid"])) is False
-    # And the running server does not process the replay again: it answers from the stored turn.
+    # And the running server does not process the replay again: it answers with the stored reply.
     again = sms_post(channel_stack, params)
-    assert again.status_code == 200 and twiml_messages(again)
+    assert again.status_code == 200 and twiml_messages(again) == first
     assert user_texts(channel_stack, phone) == ["hello"]
 
 
