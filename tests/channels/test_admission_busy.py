@@ -110,7 +110,7 @@ def test_sms_messages_that_find_the_server_busy_are_told_so_and_not_stored(busy_
 
 def test_an_emergency_is_never_turned_away_as_busy(busy_stack):
     emergency = "i take zoloft and started tramadol, now im sweating a lot, fever and my legs are jerking on their own"
-    for attempt in range(3):
+    for _burst in range(3):
         conversations = [new_conversation(busy_stack) for _ in range(BURST)]
         calls = [widget_call(busy_stack, c, "how is clonus treated", str(uuid.uuid4())) for c in conversations[1:]]
         calls.insert(BURST // 2, widget_call(busy_stack, conversations[0], emergency, str(uuid.uuid4())))
