@@ -354,8 +354,8 @@ async def drive(shape: Shape, n: int, turns: List[str], pairs: int, fault_at: fl
         # how long the consumer needs to take the rest once the load stops
         t_end = time.time()
         while time.time() - t_end < 60:
-            if samples and samples[-1][1] == 0:
-                drained_after = round(samples[-1][0] - t_end, 1)
+            if samples and samples[-1][0] >= t_end and samples[-1][1] == 0:
+                drained_after = round(samples[-1][0] - t_end, 1)  # to within the 2 s sampling
                 break
             await asyncio.sleep(0.5)
         stop.set()
