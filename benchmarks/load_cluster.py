@@ -301,6 +301,15 @@ class Shape:
             drop_postgres_database(self.stack.database_url)
 
 
+async def report_progress(convs: List[Conv], t0: float) -> None:
+    """A line on stderr every 30 s: turns answered, retried and failed so far."""
+    while True:
+        await asyncio.sleep(30)
+        done = sum(len(c.latencies) for c in convs)
+        print(f"+{time.perf_counter() - t0:.0f}s answered {done}, retried {sum(c.retried for c in convs)}, "
+              f"unanswered {sum(c.unanswered for c in convs)}", file=sys.stderr, flush=True)
+
+
 async def backlog(shape: Shape, samples: list, stop: asyncio.Event) -> None:
     """Every 2 s, the broker queue's backlog (messages not yet taken by the console's consumer):
     a consumer that keeps up holds it near 0; one that falls behind lets it grow."""
@@ -313,11 +322,14 @@ async def backlog(shape: Shape, samples: list, stop: asyncio.Event) -> None:
         channel = await connection.channel()
         while not stop.is_set():
             try:
-                queue = await channel.declare_queue(shape.cluster.queue, passive=True)
+                queue = await asyncio.wait_for(channel.declare_queue(shape.cluster.queue, passive=True), 5)
                 samples.append((time.time(), queue.declaration_result.message_count))
             except Exception as exc:  # noqa: BLE001 - recorded; the channel is reopened
                 samples.append((time.time(), type(exc).__name__))
-                channel = await connection.channel()
+                try:
+                    channel = await asyncio.wait_for(connection.channel(), 5)
+                except Exception:  # noqa: BLE001, S110 - try again at the next sample
+                    pass
             try:
                 await asyncio.wait_for(stop.wait(), 2.0)
             except asyncio.TimeoutError:
@@ -345,7 +357,13 @@ async def drive(shape: Shape, n: int, turns: List[str], pairs: int, fault_at: fl
     samples: list = []
     stop = asyncio.Event()
     sampler = asyncio.ensure_future(backlog(shape, samples, stop)) if shape.kind == "cluster" else None
+    loop = asyncio.get_running_loop()
+    # SIGTERM (a timeout, a supervisor) ends the run and still stops the cluster (main's finally):
+    # the event loop (uvloop, through Sanic) does not run a plain signal.signal handler while it waits.
+    loop.add_signal_handler(signal.SIGTERM, lambda: [t.cancel() for t in asyncio.all_tasks(loop)])
+    progress = asyncio.ensure_future(report_progress(convs, t0))
     await asyncio.gather(*jobs)
+    progress.cancel()
     wall = time.perf_counter() - t0
     if fault_task is not None:
         await fault_task
@@ -359,7 +377,10 @@ async def drive(shape: Shape, n: int, turns: List[str], pairs: int, fault_at: fl
                 break
             await asyncio.sleep(0.5)
         stop.set()
-        await sampler
+        try:
+            await asyncio.wait_for(sampler, 10)
+        except Exception:  # noqa: BLE001, S110 - the samples taken so far are kept
+            pass
     counts = [v for _, v in samples if isinstance(v, int)]
     broker = {"broker_backlog_max": max(counts) if counts else None,
               "broker_backlog_mean": round(statistics.mean(counts), 1) if counts else None,
