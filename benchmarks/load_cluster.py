@@ -63,6 +63,7 @@ class Conv:
     no_reply: int = 0  # ... and the last try got nothing a person could read (a connection error, a bare 5xx)
     pair_ids: List[str] = field(default_factory=list)
     failures: List[str] = field(default_factory=list)  # why a try failed: "HTTP 503", "failsafe", "TimeoutError"...
+    expected: int = 0  # turns this conversation was to send
 
 
 class Client:
@@ -149,6 +150,7 @@ class Client:
             conv.no_reply += 1
 
     async def run(self, conv: Conv, turns: List[str], pair_at: Optional[int]) -> None:
+        conv.expected = len(turns) + (1 if pair_at is not None else 0)
         connector = aiohttp.TCPConnector(local_addr=(conv.address or loopback_address(), 0))
         async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=180)) as session:
             for i, text in enumerate(turns):
@@ -229,6 +231,7 @@ def summary(convs: List[Conv], wall: float) -> dict:
         "unanswered": sum(c.unanswered for c in convs),
         "unanswered_with_honest_notice": sum(c.honest for c in convs),
         "no_reply": sum(c.no_reply for c in convs),
+        "stuck": sum(c.expected - len(c.latencies) - c.unanswered for c in convs),
         "failed_tries": dict(Counter(f for c in convs for f in c.failures)),
         "p50_ms": round(q[49] * 1000), "p95_ms": round(q[94] * 1000), "wall_s": round(wall, 1),
         "turns_per_s": round(len(lat) / wall, 2) if wall else None,
@@ -336,7 +339,15 @@ async def backlog(shape: Shape, samples: list, stop: asyncio.Event) -> None:
                 pass
 
 
-async def drive(shape: Shape, n: int, turns: List[str], pairs: int, fault_at: float, think: float = 0.0) -> tuple:
+def dump_tasks() -> None:
+    for task in asyncio.all_tasks():
+        frames = task.get_stack(limit=6)
+        where = " <- ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in reversed(frames))
+        print(f"task {task.get_name()}: {where}", file=sys.stderr, flush=True)
+
+
+async def drive(shape: Shape, n: int, turns: List[str], pairs: int, fault_at: float, think: float = 0.0,
+                max_run: float = 1200.0) -> tuple:
     client = Client(shape.base, shape.token, think)
     convs = [Conv("widget" if i % 2 == 0 else "sms") for i in range(n)]
     for c in convs:
@@ -361,8 +372,18 @@ async def drive(shape: Shape, n: int, turns: List[str], pairs: int, fault_at: fl
     # SIGTERM (a timeout, a supervisor) ends the run and still stops the cluster (main's finally):
     # the event loop (uvloop, through Sanic) does not run a plain signal.signal handler while it waits.
     loop.add_signal_handler(signal.SIGTERM, lambda: [t.cancel() for t in asyncio.all_tasks(loop)])
+    loop.add_signal_handler(signal.SIGUSR1, dump_tasks)  # `kill -USR1 PID`: where each conversation waits
     progress = asyncio.ensure_future(report_progress(convs, t0))
-    await asyncio.gather(*jobs)
+    tasks = [asyncio.ensure_future(j) for j in jobs]
+    _, pending = await asyncio.wait(tasks, timeout=max_run)
+    for task in pending:
+        task.cancel()  # counted: their remaining turns are "stuck"
+    if pending:
+        print(f"{len(pending)} conversations still running after {max_run:.0f} s: cancelled", file=sys.stderr, flush=True)
+        await asyncio.wait(pending, timeout=10)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            print(f"a conversation failed: {task.exception()!r}", file=sys.stderr, flush=True)
     progress.cancel()
     wall = time.perf_counter() - t0
     if fault_task is not None:
@@ -397,6 +418,8 @@ def main() -> int:
     ap.add_argument("--fault-at", type=float, default=20.0, help="seconds into the run; -1: no faults")
     ap.add_argument("--single-kill-rasa", action="store_true")
     ap.add_argument("--console-wait", type=float, default=30.0, help="seconds to let the console catch up")
+    ap.add_argument("--max-run", type=float, default=1200.0,
+                    help="seconds after which conversations still running are stopped (their turns count as stuck)")
     ap.add_argument("--think", type=float, default=0.0,
                     help="mean seconds a person takes to read and type before the next message (0: none)")
     ap.add_argument("--json")
@@ -410,7 +433,7 @@ def main() -> int:
     shape.start()
     try:
         convs, wall, fault_log, broker = asyncio.run(
-            drive(shape, args.conversations, turns, args.pairs, args.fault_at, args.think))
+            drive(shape, args.conversations, turns, args.pairs, args.fault_at, args.think, args.max_run))
         memory = shape.rss_mb()
         engine = sa.create_engine(shape.db, future=True)
         counts = {"lost": 0, "duplicated": 0, "reordered": 0}
@@ -444,7 +467,7 @@ def main() -> int:
     console_bad = any(v for k, v in console.items() if k != "console_waited_s")
     # The bar: nothing lost, duplicated or reordered, and every turn answered (after a retry
     # at most) or given the channel's honest failure message.
-    return 0 if not any(counts.values()) and not console_bad and result["no_reply"] == 0 else 1
+    return 0 if not any(counts.values()) and not console_bad and result["no_reply"] == 0 and result["stuck"] == 0 else 1
 
 
 if __name__ == "__main__":
