@@ -11,8 +11,12 @@ reordered user messages (each must be 0), and the same in the console's tables o
 
 Both use the newest model in models/ (never training) on a throwaway PostgreSQL database. Half the
 conversations are widget visitors (each from its own loopback address), half SMS numbers. A turn
-that failed (HTTP error, 503 fail-safe) is sent again once, as the widget and a person would; it
-counts as "unanswered" only when the retry failed too. In the single shape there is no second Rasa
+that failed (HTTP error, 503 busy / fail-safe) is sent again once, as the widget and a person would; it
+counts as "unanswered" only when the retry failed too, and then either as answered with the channel's
+honest failure message (the numbers to call, "send it again") or as "no_reply" (nothing a person could
+read: the issue's failure). `--think S` waits a mean of S seconds between a reply and the next message
+(a person reading and typing); 0 sends at once (every conversation always waiting: saturation). In the
+cluster shape the broker queue's backlog is sampled every 2 s (the console's consumer keeping up). In the single shape there is no second Rasa
 server: the Rasa kill is done only with --single-kill-rasa (every turn in the restart is lost).
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import secrets
 import signal
 import statistics
@@ -53,15 +58,20 @@ class Conv:
     sent: List[str] = field(default_factory=list)  # ids (widget message_id / SMS MessageSid) answered 200, in send order
     latencies: List[float] = field(default_factory=list)
     retried: int = 0
-    unanswered: int = 0
+    unanswered: int = 0  # both tries failed (each such turn is also counted in `honest` or `no_reply`)
+    honest: int = 0  # ... and the last try got the channel's honest failure message (busy / fail-safe / rate limit)
+    no_reply: int = 0  # ... and the last try got nothing a person could read (a connection error, a bare 5xx)
     pair_ids: List[str] = field(default_factory=list)
     failures: List[str] = field(default_factory=list)  # why a try failed: "HTTP 503", "failsafe", "TimeoutError"...
+    expected: int = 0  # turns this conversation was to send
 
 
 class Client:
-    def __init__(self, base: str, token: str) -> None:
+    def __init__(self, base: str, token: str, think: float = 0.0) -> None:
         self.base = base.rstrip("/")
         self.token = token
+        self.think = think
+        self._rng = random.Random(7)
 
     async def mint(self, conv: Conv) -> None:
         conv.address = loopback_address()
@@ -82,12 +92,19 @@ class Client:
             async with session.post(f"{self.base}/webhooks/widget/webhook",
                                     json={"conversation": conv.conversation, "message": text, "message_id": message_id}) as r:
                 if r.status != 200:
-                    conv.failures.append(f"HTTP {r.status}")
-                    return False
+                    # the widget shows the messages of a refusal (503 busy / fail-safe, 429) as a notice
+                    try:
+                        body = await r.json(content_type=None)
+                    except Exception:  # noqa: BLE001 - not JSON: nothing the widget could show
+                        body = None
+                    shown = (body or {}).get("messages") if isinstance(body, dict) else None
+                    honest = bool(shown) and any("911" in (m.get("text") or "") for m in shown)
+                    conv.failures.append(f"HTTP {r.status}" + (" (honest notice)" if honest else ""))
+                    return "honest" if honest else False
                 messages = await r.json()
                 if any((m.get("custom") or {}).get("failsafe") for m in messages):
                     conv.failures.append("failsafe")
-                    return False
+                    return "honest"
                 return bool(messages)
         url = f"{self.base}/webhooks/twilio_sms/webhook"
         # The same MessageSid on the retry, as Twilio's own retry and HAProxy's retry-on send it: a turn
@@ -104,7 +121,7 @@ class Client:
         for marker, reason in (("having trouble", "failsafe"), ("faster than the assistant", "rate limit")):
             if any(marker in m for m in messages):
                 conv.failures.append(reason)
-                return False
+                return "honest"
         return bool(messages)
 
     async def turn(self, session: aiohttp.ClientSession, conv: Conv, text: str) -> None:
@@ -112,13 +129,14 @@ class Client:
         message_id = str(uuid.uuid4())
         if text.endswith(" (part one)") or text.endswith(" (part two)"):
             conv.pair_ids.append(self.stored_id(conv, message_id))
+        ok: object = False
         for attempt in range(2):
             try:
                 ok = await self.send_once(session, conv, text, message_id)
             except Exception as exc:  # noqa: BLE001 - counted
                 conv.failures.append(type(exc).__name__)
                 ok = False
-            if ok:
+            if ok is True:
                 conv.latencies.append(time.perf_counter() - t0)
                 conv.sent.append(self.stored_id(conv, message_id))
                 return
@@ -126,11 +144,19 @@ class Client:
                 conv.retried += 1
                 await asyncio.sleep(1.0)
         conv.unanswered += 1
+        if ok == "honest":
+            conv.honest += 1
+        else:
+            conv.no_reply += 1
 
     async def run(self, conv: Conv, turns: List[str], pair_at: Optional[int]) -> None:
+        conv.expected = len(turns) + (1 if pair_at is not None else 0)
         connector = aiohttp.TCPConnector(local_addr=(conv.address or loopback_address(), 0))
         async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=180)) as session:
             for i, text in enumerate(turns):
+                if i and self.think:
+                    # a person reads the answer and types the next message (uniform 0 to 2x the mean)
+                    await asyncio.sleep(self._rng.uniform(0, 2 * self.think))
                 if i == pair_at:
                     a, b = f"{text} (part one)", f"{text} (part two)"
                     await asyncio.gather(self.turn(session, conv, a), self.turn(session, conv, b))
@@ -203,6 +229,9 @@ def summary(convs: List[Conv], wall: float) -> dict:
     return {
         "turns_answered": len(lat), "turns_retried": sum(c.retried for c in convs),
         "unanswered": sum(c.unanswered for c in convs),
+        "unanswered_with_honest_notice": sum(c.honest for c in convs),
+        "no_reply": sum(c.no_reply for c in convs),
+        "stuck": sum(c.expected - len(c.latencies) - c.unanswered for c in convs),
         "failed_tries": dict(Counter(f for c in convs for f in c.failures)),
         "p50_ms": round(q[49] * 1000), "p95_ms": round(q[94] * 1000), "wall_s": round(wall, 1),
         "turns_per_s": round(len(lat) / wall, 2) if wall else None,
@@ -275,8 +304,51 @@ class Shape:
             drop_postgres_database(self.stack.database_url)
 
 
-async def drive(shape: Shape, n: int, turns: List[str], pairs: int, fault_at: float) -> tuple:
-    client = Client(shape.base, shape.token)
+async def report_progress(convs: List[Conv], t0: float) -> None:
+    """A line on stderr every 30 s: turns answered, retried and failed so far."""
+    while True:
+        await asyncio.sleep(30)
+        done = sum(len(c.latencies) for c in convs)
+        print(f"+{time.perf_counter() - t0:.0f}s answered {done}, retried {sum(c.retried for c in convs)}, "
+              f"unanswered {sum(c.unanswered for c in convs)}", file=sys.stderr, flush=True)
+
+
+async def backlog(shape: Shape, samples: list, stop: asyncio.Event) -> None:
+    """Every 2 s, the broker queue's backlog (messages not yet taken by the console's consumer):
+    a consumer that keeps up holds it near 0; one that falls behind lets it grow."""
+    import aio_pika
+
+    from tests.cluster.cluster import broker_kwargs
+
+    connection = await aio_pika.connect(**broker_kwargs())
+    async with connection:
+        channel = await connection.channel()
+        while not stop.is_set():
+            try:
+                queue = await asyncio.wait_for(channel.declare_queue(shape.cluster.queue, passive=True), 5)
+                samples.append((time.time(), queue.declaration_result.message_count))
+            except Exception as exc:  # noqa: BLE001 - recorded; the channel is reopened
+                samples.append((time.time(), type(exc).__name__))
+                try:
+                    channel = await asyncio.wait_for(connection.channel(), 5)
+                except Exception:  # noqa: BLE001, S110 - try again at the next sample
+                    pass
+            try:
+                await asyncio.wait_for(stop.wait(), 2.0)
+            except asyncio.TimeoutError:
+                pass
+
+
+def dump_tasks() -> None:
+    for task in asyncio.all_tasks():
+        frames = task.get_stack(limit=6)
+        where = " <- ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in reversed(frames))
+        print(f"task {task.get_name()}: {where}", file=sys.stderr, flush=True)
+
+
+async def drive(shape: Shape, n: int, turns: List[str], pairs: int, fault_at: float, think: float = 0.0,
+                max_run: float = 1200.0) -> tuple:
+    client = Client(shape.base, shape.token, think)
     convs = [Conv("widget" if i % 2 == 0 else "sms") for i in range(n)]
     for c in convs:
         if c.channel == "sms":
@@ -285,14 +357,56 @@ async def drive(shape: Shape, n: int, turns: List[str], pairs: int, fault_at: fl
     fault_log: list = []
     t0 = time.perf_counter()
     # Pairs only on the widget: an SMS number may send 10 messages a minute (a pair makes 11).
-    jobs = [client.run(c, turns, len(turns) // 2 if c.channel == "widget" and i < 2 * pairs else None)
+    async def start_later(c: Conv, pair_at: Optional[int]) -> None:
+        if think:
+            await asyncio.sleep(client._rng.uniform(0, 2 * think))  # people do not all arrive at once
+        await client.run(c, turns, pair_at)
+
+    jobs = [start_later(c, len(turns) // 2 if c.channel == "widget" and i < 2 * pairs else None)
             for i, c in enumerate(convs)]
     fault_task = asyncio.ensure_future(faults(shape, fault_at, fault_log)) if fault_at >= 0 else None
-    await asyncio.gather(*jobs)
+    samples: list = []
+    stop = asyncio.Event()
+    sampler = asyncio.ensure_future(backlog(shape, samples, stop)) if shape.kind == "cluster" else None
+    loop = asyncio.get_running_loop()
+    # SIGTERM (a timeout, a supervisor) ends the run and still stops the cluster (main's finally):
+    # the event loop (uvloop, through Sanic) does not run a plain signal.signal handler while it waits.
+    loop.add_signal_handler(signal.SIGTERM, lambda: [t.cancel() for t in asyncio.all_tasks(loop)])
+    loop.add_signal_handler(signal.SIGUSR1, dump_tasks)  # `kill -USR1 PID`: where each conversation waits
+    progress = asyncio.ensure_future(report_progress(convs, t0))
+    tasks = [asyncio.ensure_future(j) for j in jobs]
+    _, pending = await asyncio.wait(tasks, timeout=max_run)
+    for task in pending:
+        task.cancel()  # counted: their remaining turns are "stuck"
+    if pending:
+        print(f"{len(pending)} conversations still running after {max_run:.0f} s: cancelled", file=sys.stderr, flush=True)
+        await asyncio.wait(pending, timeout=10)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            print(f"a conversation failed: {task.exception()!r}", file=sys.stderr, flush=True)
+    progress.cancel()
     wall = time.perf_counter() - t0
     if fault_task is not None:
         await fault_task
-    return convs, wall, fault_log
+    drained_after = None
+    if sampler is not None:
+        # how long the consumer needs to take the rest once the load stops
+        t_end = time.time()
+        while time.time() - t_end < 60:
+            if samples and samples[-1][0] >= t_end and samples[-1][1] == 0:
+                drained_after = round(samples[-1][0] - t_end, 1)  # to within the 2 s sampling
+                break
+            await asyncio.sleep(0.5)
+        stop.set()
+        try:
+            await asyncio.wait_for(sampler, 10)
+        except Exception:  # noqa: BLE001, S110 - the samples taken so far are kept
+            pass
+    counts = [v for _, v in samples if isinstance(v, int)]
+    broker = {"broker_backlog_max": max(counts) if counts else None,
+              "broker_backlog_mean": round(statistics.mean(counts), 1) if counts else None,
+              "broker_backlog_samples": len(counts), "broker_drained_s_after_load": drained_after} if sampler else {}
+    return convs, wall, fault_log, broker
 
 
 def main() -> int:
@@ -304,6 +418,10 @@ def main() -> int:
     ap.add_argument("--fault-at", type=float, default=20.0, help="seconds into the run; -1: no faults")
     ap.add_argument("--single-kill-rasa", action="store_true")
     ap.add_argument("--console-wait", type=float, default=30.0, help="seconds to let the console catch up")
+    ap.add_argument("--max-run", type=float, default=1200.0,
+                    help="seconds after which conversations still running are stopped (their turns count as stuck)")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="mean seconds a person takes to read and type before the next message (0: none)")
     ap.add_argument("--json")
     args = ap.parse_args()
     turns = (TURNS * (args.turns // len(TURNS) + 1))[: args.turns]
@@ -314,7 +432,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     shape.start()
     try:
-        convs, wall, fault_log = asyncio.run(drive(shape, args.conversations, turns, args.pairs, args.fault_at))
+        convs, wall, fault_log, broker = asyncio.run(
+            drive(shape, args.conversations, turns, args.pairs, args.fault_at, args.think, args.max_run))
         memory = shape.rss_mb()
         engine = sa.create_engine(shape.db, future=True)
         counts = {"lost": 0, "duplicated": 0, "reordered": 0}
@@ -341,12 +460,14 @@ def main() -> int:
     finally:
         shape.stop()
     result = {"shape": args.shape, "conversations": args.conversations, "turns": args.turns, "pairs": args.pairs,
-              **summary(convs, wall), **counts, **console, **database, "examples": examples[:10], "rss_mb": memory, "faults": [f"+{t - fault_log[0][0]:.1f}s {w}" for t, w in fault_log]}
+              "think_s": args.think, **summary(convs, wall), **counts, **console, **broker, **database, "examples": examples[:10], "rss_mb": memory, "faults": [f"+{t - fault_log[0][0]:.1f}s {w}" for t, w in fault_log]}
     print(json.dumps(result, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
     console_bad = any(v for k, v in console.items() if k != "console_waited_s")
-    return 0 if not any(counts.values()) and not console_bad and result["unanswered"] == 0 else 1
+    # The issue's bar: nothing lost, duplicated or reordered, and every turn answered (after a retry
+    # at most) or given the channel's honest failure message.
+    return 0 if not any(counts.values()) and not console_bad and result["no_reply"] == 0 and result["stuck"] == 0 else 1
 
 
 if __name__ == "__main__":

@@ -107,6 +107,8 @@ fi
 
 bash scripts/install_haproxy.sh
 export HAPROXY=${HAPROXY:-$(command -v haproxy)}
+# What HAProxy answers by itself when no Rasa server does (the channels' shapes, the clinic's numbers).
+.venv/bin/python -m rasa_ext.lb_errors "$CLONUS_DATA_DIR/lb-errors"
 "$HAPROXY" -c -q -f scripts/haproxy.cluster.cfg
 
 export RASA_CORS_ARGS=""

@@ -117,6 +117,28 @@ async def stored_reply(store: Any, tracker: Any, key: str, value: str) -> Option
 async def process_once(
     request: Request, message: UserMessage, key: str, value: str, on_new_message: Any
 ) -> Optional[List[Dict[str, Any]]]:
+    """`_process_once` once this server admits the turn (rasa_ext.admission: at most
+    CLONUS_MAX_CONCURRENT_TURNS at once; an emergency is admitted at once). Raises TurnBusy, the
+    message unprocessed and unstored, when the channel's wait for a turn ran out."""
+    from rasa_ext import admission
+
+    gate = admission.gate()
+
+    async def urgent() -> bool:
+        return bool(await emergency_screen(message.text or ""))
+
+    if not await gate.acquire(admission.turn_wait_seconds(message.input_channel or ""), urgent):
+        logger.warning("%s: no turn free within the wait; answered busy (%d waiting)", message.input_channel, gate.waiting)
+        raise admission.TurnBusy()
+    try:
+        return await _process_once(request, message, key, value, on_new_message)
+    finally:
+        gate.release()
+
+
+async def _process_once(
+    request: Request, message: UserMessage, key: str, value: str, on_new_message: Any
+) -> Optional[List[Dict[str, Any]]]:
     """Process `message` (its metadata must hold `key: value`) unless its conversation already
     holds a user event with `key: value`; then return the bot messages of that stored turn
     instead (`stored_reply`: the reply its first delivery got, the welcome of a session's first
@@ -494,9 +516,10 @@ def saved_after(error: Optional[BaseException]) -> Optional[bool]:
         return True
     from sqlalchemy.exc import SQLAlchemyError
 
+    from rasa_ext.admission import TurnBusy
     from rasa_ext.tracker_store import TrackerStoreUnavailable
 
-    return False if isinstance(error, (TrackerStoreUnavailable, SQLAlchemyError)) else None
+    return False if isinstance(error, (TrackerStoreUnavailable, SQLAlchemyError, TurnBusy)) else None
 
 
 async def failsafe_turn(
