@@ -304,9 +304,12 @@ def _rebuild(s: Session, ids: list[str], has_events: bool) -> dict[str, list[Dec
         text = "\n".join(acc.text)[:SEARCH_TEXT_LIMIT]
         t = texts.get(cid)
         if t is None:
-            s.add(ConversationText(conversation_id=cid, text=text))
-        elif t.text != text:
-            t.text = text
+            s.add(ConversationText(conversation_id=cid, text=text, level_rank=acc.rank))
+        else:
+            if t.text != text:
+                t.text = text
+            if t.level_rank != acc.rank:
+                t.level_rank = acc.rank  # the search by level (list_conversations) reads it
     return decisions
 
 
@@ -575,14 +578,11 @@ LIST_COLUMNS = (
 )
 
 
-def _text_matches(q: str) -> Any:
-    """SQL condition on ConversationText.text: holds `q` (any case) as a substring."""
-    return ConversationText.text.like(f"%{_like_escape(q.lower())}%", escape="\\")
-
-
-#: _filtered's `text`: join each summary row to its text (one row: conversation_id is its key) and
-#: test it there.
-JOIN_TEXT = object()
+def _text_matches(q: str, text: Any = None) -> Any:
+    """SQL condition on ConversationText.text (or `text`, an expression of it): holds `q` (any
+    case) as a substring."""
+    column = ConversationText.text if text is None else text
+    return column.like(f"%{_like_escape(q.lower())}%", escape="\\")
 
 
 def _filtered(f: Filters, tz: tzinfo, text: Any = None, columns: tuple | None = None) -> sa.sql.Select:
@@ -608,13 +608,7 @@ def _filtered(f: Filters, tz: tzinfo, text: Any = None, columns: tuple | None = 
     elif f.reviewed is False:
         q = q.where(reviewed == sa.false())
     if f.q:
-        ct = ConversationText
-        if text is JOIN_TEXT:
-            q = q.join(ct, ct.conversation_id == cs.conversation_id).where(_text_matches(f.q))
-        else:
-            if text is None:
-                text = cs.conversation_id.in_(sa.select(ct.conversation_id).where(_text_matches(f.q)))
-            q = q.where(text)
+        q = q.where(text if text is not None else _holds(f.q))
     return q
 
 
@@ -697,57 +691,82 @@ def _capped_count(s: Session, q: sa.sql.Select, cap: int) -> int:
     return int(s.execute(sa.select(sa.func.count()).select_from(q.limit(cap + 1).subquery())).scalar_one())
 
 
-def _text_condition(s: Session, q: str) -> Any:
-    """The text search as a condition on the summary rows, chosen by how many conversations match.
+#: The list's first parts, in order: the unreviewed conversations of these levels (emergency, urgent).
+ATTENTION_RANKS = (LEVEL_RANK["emergency"], LEVEL_RANK["urgent"])
+#: PostgreSQL's trigram index of each attention level's text (migration 0015_console_search_levels).
+LEVEL_TEXT_INDEXES = {
+    "ix_clonus_conversation_text_emergency_trgm": LEVEL_RANK["emergency"],
+    "ix_clonus_conversation_text_urgent_trgm": LEVEL_RANK["urgent"],
+}
 
-    Few (up to COUNT_CAP): their ids, found with the trigram index on PostgreSQL and a scan on
-    SQLite, stopping at COUNT_CAP + 1; the list then reads only those rows. Many (JOIN_TEXT): each
-    summary row joined to its own text as the list walks its order (a common word fills a page
-    after a few rows; an IN over tens of thousands of matches would read them all). A join, not a
-    correlated subquery, so that PostgreSQL estimates the LIKE from the text column's statistics.
-    Same matches either way: the lowercased text holds `q` lowercased (LIKE, as before)."""
-    ct, cs = ConversationText, ConversationSummary
-    ids = [cid for (cid,) in s.execute(sa.select(ct.conversation_id).where(_text_matches(q)).limit(COUNT_CAP + 1))]
-    if len(ids) <= COUNT_CAP:
-        return cs.conversation_id.in_(ids) if ids else sa.false()
-    return JOIN_TEXT
+
+def _level_text(rank: int) -> Any:
+    """The text of the conversations of one level, NULL for the others: the expression migration
+    0015 indexes (the rank a literal, so that PostgreSQL matches the index's expression)."""
+    ct = ConversationText
+    return sa.case((ct.level_rank == sa.literal_column(str(int(rank))), ct.text))
+
+
+def _holds(q: str, rank: int | None = None) -> Any:
+    """_filtered's `text`: the conversation is among those whose text holds `q`; with `rank` (an
+    attention level), among those of that level, by that level's own text expression.
+
+    An uncorrelated IN, which PostgreSQL plans either way round, from its estimate of how many
+    conversations match: few, their ids from the trigram index and the rows of those alone; many,
+    the list's index walked in order and each row's id checked, stopping after a page. For a
+    level's text the estimate comes from the statistics of that level's index expression (a word
+    that tens of thousands of conversations hold but no emergency is estimated as rare among the
+    emergencies; with the whole text's statistics it was not, and the list read every emergency's
+    text before giving up)."""
+    ct = ConversationText
+    column = _level_text(rank) if rank is not None else None
+    return ConversationSummary.conversation_id.in_(sa.select(ct.conversation_id).where(_text_matches(q, column)))
 
 
 def list_conversations(s: Session, f: Filters, tz: tzinfo, page: int = 1, page_size: int = PAGE_SIZE) -> ListPage:
     """One page of the filtered list: unreviewed emergencies, then unreviewed urgent cases, then
     everything else newest first.
 
-    Two queries instead of one ORDER BY CASE, each walking an index in its order and stopping
-    after one page: the first on (level_rank, last_at, conversation_id), the second on last_at.
-    Counts stop at COUNT_CAP (ListPage.more says there are more); the number of conversations
-    needing attention is counted only when a page starts past them, and then only up to there.
+    Parts instead of one ORDER BY CASE, each a query walking an index in its order and stopping
+    after one page: the unreviewed emergencies and urgent cases on (level_rank, last_at,
+    conversation_id), the rest on last_at. A page takes rows from the first part that has them and
+    goes on to the next when that one ends; a page that starts past a part counts that part, and
+    only up to the page's start. Counts stop at COUNT_CAP (ListPage.more says there are more).
+
+    Text search (the same matches as ever: the lowercased text holds the lowercased search text,
+    LIKE): the first parts are one per level, emergency then urgent, each searching its level's text
+    alone (_holds); the rest searches all the text (or the level filter's).
     """
     cs, rv = ConversationSummary, ConversationReview
-    text = _text_condition(s, f.q) if f.q else None
-    base = _filtered(f, tz, text)
+    unreviewed = sa.func.coalesce(rv.reviewed, sa.false()) == sa.false()
     attention = _needs_attention(cs, rv)
-    offset = (max(1, page) - 1) * page_size
-    rows: list[Any] = list(
-        s.execute(
-            base.where(attention)
-            .order_by(cs.level_rank.desc(), cs.last_at.desc(), cs.conversation_id)
-            .limit(page_size)
-            .offset(offset)
+    by_level = (cs.level_rank.desc(), cs.last_at.desc(), cs.conversation_id)
+    level = LEVEL_RANK[f.level] if f.level else None
+    text = _holds(f.q, level if level in ATTENTION_RANKS else None) if f.q else None
+    parts: list[tuple[Any, tuple, Any]] = []  # (text, conditions, order) of each part, in the list's order
+    if f.q:
+        for rank in ATTENTION_RANKS:
+            if f.reviewed is not True and level in (None, rank):
+                parts.append((_holds(f.q, rank), (unreviewed, cs.level_rank == rank), by_level))
+    else:
+        parts.append((None, (attention,), by_level))
+    parts.append((text, (sa.not_(attention),), (cs.last_at.desc(),)))
+    rows: list[Any] = []
+    skip = (max(1, page) - 1) * page_size
+    for part_text, conditions, order in parts:
+        got = s.execute(
+            _filtered(f, tz, part_text).where(*conditions).order_by(*order).limit(page_size - len(rows)).offset(skip)
         ).all()
-    )
-    if len(rows) < page_size:
-        if rows:
-            n_attention = offset + len(rows)
-        else:  # the page starts past them: how many there are (fewer than offset + 1)
-            n_attention = _capped_count(s, _filtered(f, tz, text, (cs.conversation_id,)).where(attention), offset)
-        rows += s.execute(
-            base.where(sa.not_(attention))
-            .order_by(cs.last_at.desc())
-            .limit(page_size - len(rows))
-            .offset(max(0, offset - n_attention))
-        ).all()
-    if text is JOIN_TEXT and not replace(f, q=None).as_args():
-        total = COUNT_CAP + 1  # the text alone, and _text_condition found more than COUNT_CAP
+        rows += got
+        if len(rows) == page_size:
+            break
+        if got or not skip:
+            skip = 0  # this part ended on this page (or is empty): the next one starts at its beginning
+        else:  # the page starts past this part: how many it has (fewer than skip + 1)
+            skip -= _capped_count(s, _filtered(f, tz, part_text, (cs.conversation_id,)).where(*conditions), skip)
+    if f.q and not replace(f, q=None).as_args():  # the text alone: its matches, from the trigram index
+        ct = ConversationText
+        total = _capped_count(s, sa.select(ct.conversation_id).where(_text_matches(f.q)), COUNT_CAP)
     else:
         total = _capped_count(s, _filtered(f, tz, text, (cs.conversation_id,)), COUNT_CAP)
     return ListPage([_row(r) for r in rows], min(total, COUNT_CAP), total > COUNT_CAP)

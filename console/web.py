@@ -2,9 +2,10 @@
 database session of a request (`db()`), the audit entry of a view (`audit_view`), and small helpers.
 
 One session per request, opened on first use and closed in teardown. A GET reads in a read
-transaction (no write lock on SQLite) and writes nothing there: its audit entry and the session
-touch are queued (`later`) and written after the view, in one short write transaction of the same
-session. A POST works in one write transaction from the start (its change and its audit entry
+transaction (no write lock on SQLite) and writes nothing while the view runs: its audit entry and
+the session touch are queued (`later`) and written after the view: on SQLite in one short write
+transaction of the same session, on PostgreSQL at the end of the read transaction, before its one
+commit. A POST works in one write transaction from the start (its change and its audit entry
 commit together). A view that fails rolls everything back.
 """
 
@@ -114,10 +115,29 @@ class RequestDB:
             self._end(False)
             raise
 
+    def _one_transaction(self) -> bool:
+        """Whether a read request's queued writes go into its read transaction: on PostgreSQL (a
+        read takes no lock there; one commit, and no second connection check-out, instead of a
+        commit, a check-out with its ping, a BEGIN and a commit), not on SQLite (a write
+        transaction takes the database's one write lock: only for the short write phase)."""
+        bind = self._bound if self._bound is not None else bot.db.get_engine(self.url)
+        return bind.dialect.name != "sqlite"
+
     def finish(self) -> None:
-        """After the view: commit its transaction, then the queued writes in one transaction."""
-        self._end(True)
+        """After the view: commit its transaction, then the queued writes in one transaction (on
+        PostgreSQL, the queued writes first, in the view's transaction, then its commit)."""
         pending, self._pending = self._pending, []
+        if pending and self._one_transaction():
+            s = self.get()
+            try:
+                for fn in pending:
+                    fn(s)
+                self._end(True)
+            except BaseException:
+                self._end(False)
+                raise
+            return
+        self._end(True)
         if pending:
             s = self._begin(True)
             try:

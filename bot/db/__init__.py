@@ -67,10 +67,33 @@ def _make_engine(url: str) -> Engine:
         return engine
     # hide_parameters: bound values (message text, phone numbers) never reach logs or error text
     kwargs = {"future": True, "hide_parameters": True}
-    if u.get_backend_name() == "postgresql":
-        kwargs["pool_pre_ping"] = True
-        kwargs["connect_args"] = {"connect_timeout": max(1, int(round(db_timeout())))}
-    return sa.create_engine(url, **kwargs)
+    if u.get_backend_name() != "postgresql":
+        return sa.create_engine(url, **kwargs)
+    kwargs["pool_pre_ping"] = True
+    kwargs["connect_args"] = {"connect_timeout": max(1, int(round(db_timeout())))}
+    engine = sa.create_engine(url, **kwargs)
+    event.listen(engine, "connect", _postgresql_session_settings)
+    return engine
+
+
+#: Set on each PostgreSQL connection of these processes (console, consumer, action server). No
+#: parallel plans: every query here is a look-up or an index walk that stops after a page, and
+#: a parallel plan's worker start-up (8-35 ms measured on the console's list at 100,000
+#: conversations, docs/SCALING.md) costs more than it saves; the planner picks one when it
+#: underestimates how soon a walk stops. A session setting, so through PgBouncer in transaction
+#: mode it may not hold: there set it on the role (ALTER ROLE ... SET max_parallel_workers_per_gather = 0).
+POSTGRESQL_SESSION_SETTINGS = {"max_parallel_workers_per_gather": "0"}
+
+
+def _postgresql_session_settings(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True  # a SET outside any transaction: it holds for the session
+    try:
+        with dbapi_connection.cursor() as cursor:
+            for name, value in POSTGRESQL_SESSION_SETTINGS.items():
+                cursor.execute(f"SET {name} = {value}")
+    finally:
+        dbapi_connection.autocommit = autocommit
 
 
 def sqlite_opener(path: str, timeout: float):

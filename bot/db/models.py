@@ -238,6 +238,9 @@ class ConversationText(Base):
 
     conversation_id = sa.Column(sa.String(255), primary_key=True)
     text = sa.Column(sa.Text, nullable=False, default="", server_default="")
+    # the summary's level_rank, written with it: PostgreSQL indexes the text of each level the list
+    # puts first (migration 0015), so that a search finds those conversations without reading the others
+    level_rank = sa.Column(sa.Integer, nullable=False, default=-1, server_default="-1")
 
 
 class StaffSession(Base):

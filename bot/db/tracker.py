@@ -28,7 +28,13 @@ events = sa.Table(
 
 
 # Indexes a migration makes on one dialect only (not in the models): autogenerate leaves them be.
-DIALECT_ONLY_INDEXES = frozenset({"ix_clonus_conversation_text_trgm"})
+DIALECT_ONLY_INDEXES = frozenset(
+    {
+        "ix_clonus_conversation_text_trgm",
+        "ix_clonus_conversation_text_emergency_trgm",
+        "ix_clonus_conversation_text_urgent_trgm",
+    }
+)
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]

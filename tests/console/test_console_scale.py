@@ -46,7 +46,10 @@ def _summaries(s, now: datetime, n: int = 400, seed: int = 4) -> list[Conversati
             message_count=rng.randrange(1, 30),
         )
         s.add(row)
-        s.add(ConversationText(conversation_id=row.conversation_id, text=f"message {i} " + " ".join(rules).lower()))
+        text = f"message {i} " + " ".join(rules).lower()
+        s.add(
+            ConversationText(conversation_id=row.conversation_id, text=text, level_rank=rank)
+        )  # as _rebuild writes it
         if rng.random() < 0.3:
             s.add(ConversationReview(conversation_id=row.conversation_id, reviewed=rng.random() < 0.8))
         out.append(row)
@@ -176,3 +179,111 @@ def test_channels_are_the_distinct_channels_in_order(db_session) -> None:
     assert conv.channels(db_session) == sorted({r.channel for r in rows if r.channel is not None})
     db_session.execute(sa.delete(ConversationSummary))
     assert conv.channels(db_session) == []
+
+
+def _word_rows(s, now: datetime) -> list[ConversationSummary]:  # type: ignore[no-untyped-def]
+    """1,300 conversations: "ankle" in 1,150 without a level the list puts first and in a few
+    emergencies and urgent cases (reviewed or not); "maoi" in 1,050 urgent cases and no emergency;
+    80 unreviewed emergencies hold neither."""
+    kinds = (
+        [(rank, None, "ankle") for rank in (-1, 0, 1) for _ in range(383)]
+        + [(-1, None, "ankle")]
+        + [(3, False, "ankle")] * 4
+        + [(3, True, "ankle")]
+        + [(2, False, "ankle")] * 3
+        + [(2, True, "ankle")] * 2
+        + [(2, i % 2 == 0, "maoi") for i in range(1050)]
+        + [(3, False, "neither")] * 80
+    )
+    rng = random.Random(7)
+    rng.shuffle(kinds)
+    rows = []
+    for i, (rank, reviewed, word) in enumerate(kinds):
+        row = ConversationSummary(
+            conversation_id=f"word-{i:05d}",
+            ref=f"w{i:05x}",
+            first_at=now - timedelta(days=3),
+            last_at=now - timedelta(seconds=rng.randrange(0, 200_000), microseconds=i),  # no ties
+            channel=("rest", "twilio")[i % 2],
+            level_rank=rank,
+            triage_level=LEVELS[rank] if rank >= 0 else None,
+            rule_ids="",
+            message_count=2,
+        )
+        s.add(row)
+        s.add(ConversationText(conversation_id=row.conversation_id, text=f"my {word} hurts", level_rank=rank))
+        if reviewed is not None:
+            s.add(ConversationReview(conversation_id=row.conversation_id, reviewed=reviewed))
+        rows.append(row)
+    s.flush()
+    return rows
+
+
+def test_search_past_a_thousand_matches_is_in_list_order(db_session) -> None:
+    """More than COUNT_CAP (1,000) matches, with the unreviewed emergencies and urgent cases that
+    hold the word few among many that do not: every page in the list's order, nothing missing,
+    the count "more than 1,000"."""
+    rows = _word_rows(db_session, AFTER_DST)
+    reviewed = _reviewed(db_session)
+    text = {r.conversation_id: r for r in rows}
+    word = {cid: t for cid, t in db_session.execute(sa.select(ConversationText.conversation_id, ConversationText.text))}
+    for f, keep in (
+        (conv.Filters(q="ANKLE"), lambda r: "ankle" in word[r.conversation_id]),
+        (conv.Filters(q="maoi"), lambda r: "maoi" in word[r.conversation_id]),
+        (
+            conv.Filters(q="ankle", level="emergency"),
+            lambda r: "ankle" in word[r.conversation_id] and r.level_rank == 3,
+        ),
+        (
+            conv.Filters(q="maoi", reviewed=False),
+            lambda r: "maoi" in word[r.conversation_id] and not reviewed.get(r.conversation_id),
+        ),
+        (conv.Filters(q="hurts", channel="twilio"), lambda r: r.channel == "twilio"),
+    ):
+        want = _expected_order([r for r in rows if keep(r)], reviewed)
+        got: list[str] = []
+        for page in range(1, 40):
+            listed = conv.list_conversations(db_session, f, UTC, page=page)
+            assert (listed.total, listed.more) == (min(len(want), 1000), len(want) > 1000), f
+            if not listed.rows:
+                break
+            got += [r.conversation_id for r in listed.rows]
+        assert got == want, f
+        assert all(cid in text for cid in got)
+    first = conv.list_conversations(db_session, conv.Filters(q="ankle"), UTC).rows
+    assert [(r.triage_level, r.reviewed) for r in first[:7]] == [("emergency", False)] * 4 + [("urgent", False)] * 3
+
+
+def test_search_reads_each_attention_levels_text_from_its_own_index(
+    db_url, db_connection, db_session, db_backend
+) -> None:
+    """The list's first parts search the text of their level alone: on PostgreSQL by that level's
+    trigram index (migration 0015), whose expression the query repeats exactly."""
+    from importlib import import_module
+
+    migration = import_module("bot.db.migrations.versions.0015_console_search_levels")
+    assert migration.INDEXES == conv.LEVEL_TEXT_INDEXES
+    _word_rows(db_session, AFTER_DST)
+    statements: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
+        statements.append((statement, parameters))
+
+    sa.event.listen(db_connection, "before_cursor_execute", capture)
+    try:
+        conv.list_conversations(db_session, conv.Filters(q="ankle"), UTC)
+    finally:
+        sa.event.remove(db_connection, "before_cursor_execute", capture)
+    by_level = [st for st in statements if "CASE WHEN" in st[0]]
+    assert len(by_level) == 2  # the unreviewed emergencies, then the unreviewed urgent cases
+    if db_backend != "postgresql":
+        return
+    db_connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    ct = ConversationText
+    for name, rank in conv.LEVEL_TEXT_INDEXES.items():
+        assert f"level_rank = {rank})" in by_level[conv.ATTENTION_RANKS.index(rank)][0]
+        # the level's matches, as the list's part selects them: from the level's own index
+        query = sa.select(ct.conversation_id).where(conv._text_matches("ankle", conv._level_text(rank)))
+        compiled = query.compile(dialect=db_connection.dialect)
+        plan = "\n".join(r[0] for r in db_connection.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params))
+        assert name in plan, plan

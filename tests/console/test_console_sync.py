@@ -57,7 +57,41 @@ def test_new_events_update_an_existing_summary(db_url, db_connection) -> None:
     assert second.triage_level == "emergency" and second.rule_ids == ",SS-HUNTER,COMBO-HIGH-OPIOID,"
     assert second.message_count == 10 and second.last_at > first.last_at and second.first_at == first.first_at
     with db.session_scope(db_url, write=False) as s:
-        assert "zoloft" in s.get(ConversationText, "s1").text
+        text = s.get(ConversationText, "s1")
+        assert "zoloft" in text.text
+        # the search text carries the summary's level (the list's search by level reads it there)
+        assert text.level_rank == second.level_rank == 3
+
+
+def test_the_search_text_follows_the_conversations_level(db_url, db_connection) -> None:
+    """The level kept on the search text (migration 0015) is the summary's, whatever order the
+    conversations' levels came in, and a search by level finds each conversation under its own."""
+    start = NOW - timedelta(hours=2)
+    for i, scenario in enumerate(demo.SCENARIOS):
+        demo.insert_events(
+            db_connection, demo.conversation_events(f"lv{i}", start + timedelta(minutes=i), scenario, "rest")
+        )
+    conv.sync_summaries(db_url)
+    # lv4 (no level) turns urgent, lv2 (routine) turns emergency
+    demo.insert_events(db_connection, demo.conversation_events("lv4", NOW, demo.SCENARIOS[1], "rest"))
+    demo.insert_events(db_connection, demo.conversation_events("lv2", NOW, demo.SCENARIOS[0], "rest"))
+    conv.sync_summaries(db_url)
+    with db.session_scope(db_url, write=False) as s:
+        pairs = s.execute(
+            sa.select(ConversationSummary.conversation_id, ConversationSummary.level_rank, ConversationText.level_rank)
+            .join(ConversationText, ConversationText.conversation_id == ConversationSummary.conversation_id)
+            .where(ConversationSummary.conversation_id.like("lv%"))
+        ).all()
+        assert len(pairs) == len(demo.SCENARIOS)
+        assert all(summary == text for _cid, summary, text in pairs), pairs
+        assert dict((cid, rank) for cid, rank, _ in pairs)["lv2"] == 3
+        assert dict((cid, rank) for cid, rank, _ in pairs)["lv4"] == 2
+        listed = conv.list_conversations(s, conv.Filters(q="phenelzine"), NOW.tzinfo)  # MAOI: urgent
+        assert [r.conversation_id for r in listed.rows] == ["lv4", "lv1"]  # unreviewed urgent, newest first
+        assert [r.conversation_id for r in conv.list_conversations(s, conv.Filters(q="tramadol"), NOW.tzinfo).rows] == [
+            "lv2",
+            "lv0",
+        ]
 
 
 def test_an_event_that_appears_late_with_a_lower_id_is_not_lost(db_url, db_connection) -> None:

@@ -150,3 +150,34 @@ def test_postgresql_text_search_can_use_the_trigram_index(db_url: str, db_connec
         )
     )
     assert "ix_clonus_conversation_text_trgm" in plan
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_search_levels_migration_fills_the_level_of_existing_texts(fresh_db_url, backend: str) -> None:
+    """0015 copies each summary's level onto its search text (rows written before it had -1)."""
+    url = fresh_db_url(backend, migrate=False)
+    db.migrate(url, "0014_decision_records")
+    with db.get_engine(url).begin() as conn:
+        for cid, rank in (("a", 3), ("b", 2), ("c", -1), ("d", 0)):
+            conn.execute(
+                sa.text("INSERT INTO clonus_conversation (conversation_id, ref, level_rank) VALUES (:c, :c, :r)"),
+                {"c": cid, "r": rank},
+            )
+            conn.execute(
+                sa.text("INSERT INTO clonus_conversation_text (conversation_id, text) VALUES (:c, 'x')"), {"c": cid}
+            )
+        conn.execute(sa.text("INSERT INTO clonus_conversation_text (conversation_id, text) VALUES ('orphan', 'x')"))
+    db.migrate(url)
+    with db.get_engine(url).connect() as conn:
+        got = dict(conn.execute(sa.text("SELECT conversation_id, level_rank FROM clonus_conversation_text")).all())
+    assert got == {"a": 3, "b": 2, "c": -1, "d": 0, "orphan": -1}
+
+
+def test_postgresql_sessions_plan_no_parallel_workers(fresh_db_url) -> None:
+    """bot.db's PostgreSQL connections run without parallel plans (bot.db.POSTGRESQL_SESSION_SETTINGS)."""
+    engine = db.get_engine(fresh_db_url("postgresql", migrate=False, with_events=False))
+    for _ in range(2):  # a new connection, then one from the pool after a transaction
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "0"
+            conn.exec_driver_sql("SELECT 1")
+            conn.commit()
