@@ -394,6 +394,25 @@ _CLAUSE = re.compile(r"[!?]|\.(?!\d)|(?<!\d)\.|[;\n]|\.\.+")
 _WORD = re.compile(r"\S+")
 
 
+#: A denial said as an answer, alone or of a pronoun that points back to the question
+#: (bot.context.Context._answer_scopes): "no", "nope, never", "no, never, not at all", "never tried it".
+_DENIAL_ANSWER = re.compile(
+    r"\s*(?:(?:no+|nope|nah|never|not at all|not ever|none|definitely not|absolutely not|not really|no way|"
+    r"never ever)(?:\s*[,!]?\s*(?:no+|nope|nah|never|not at all|not ever|none|definitely not|absolutely not|"
+    r"not once|no way|never ever))*"
+    r"(?:\s+(?:i |he |she |we |they )?(?:have |has |had |did |do |does |ever )?(?:never |not )?(?:tried|taken|took|used|"
+    r"done|did|had|have|touched|been on|take|use|do|touch)\s+(?:it|that|them|those|this|any|one|either|before)"
+    r"(?:\s+(?:before|ever|in my life|at all))?)?)\s*(?:[,.!;]|$)"
+)
+#: A question told, not asked: its content follows ("the form asked if ...", "she wanted to know whether ...").
+_TOLD_QUESTION = re.compile(
+    r"\b(?:asked|asks|asking|ask)(?: (?:me|him|her|us|them|about))?(?: (?:if|whether))|"
+    r"\b(?:wanted|wants|want) to know (?:if|whether)\b|\bquestion (?:was|is|about) (?:if|whether)?"
+)
+#: Where a told question ends and its answer begins: a dash or colon.
+_ANSWER_BREAK = re.compile(r"\s(?:-+|–|—)\s|:|\s-+(?=\s*no)")
+
+
 @dataclass(frozen=True)
 class _Scope:
     category: str
@@ -616,9 +635,32 @@ class Context:
                     start = self._backward_start(trig.category, cs, m.start(), trig.window)
                     scopes.append(_Scope(trig.category, start, m.start()))
         scopes += self._relation_scopes()
+        scopes += self._answer_scopes()
         scopes += self._time_scopes()
         scopes += self._future_scopes()
         return scopes
+
+    def _answer_scopes(self) -> List[_Scope]:
+        """A question answered with a denial: the denial is about what the question asked. "meth? no
+        never", "any fever? nope", "st johns wort? never tried it", "the nurse asked if i ever had
+        thoughts of hurting myself - no, not at all". The question is a clause that ends with "?", or
+        a question told ("asked if ...", "wanted to know whether ...") up to a dash or colon; the
+        answer opens the next clause (or follows the dash) and is a denial word alone, or a denial of
+        a pronoun that points back ("never tried it", "never had that"). An answer that goes on
+        ("no idea", "no fever though") is not an answer to the question; "yes" denies nothing."""
+        out = []
+        text = self.norm
+        for i, (cs, ce) in enumerate(self.clauses):
+            if ce < len(text) and text[ce] == "?" and i + 1 < len(self.clauses):
+                ns, ne = self.clauses[i + 1]
+                if _DENIAL_ANSWER.match(text, ns, ne) and cs < ce:
+                    out.append(_Scope(NEGATED, cs, ce))
+                    continue
+            for told in _TOLD_QUESTION.finditer(text, cs, ce):
+                dash = _ANSWER_BREAK.search(text, told.end(), ce)
+                if dash and _DENIAL_ANSWER.match(text, dash.end(), ce):
+                    out.append(_Scope(NEGATED, told.end(), dash.start()))
+        return out
 
     def _future_scopes(self) -> List[_Scope]:
         """A start said in the present with a time still to come, in one segment of a clause: "getting

@@ -479,6 +479,8 @@ def _drug_context(doc: Any, low: List[str], start: int, end: int) -> bool:
             return True
         if doc[end].text.isdigit() and (not after or after in _FREQUENCY | _AFTER_DOSE):
             return True
+    if nxt == "?" and _asked_alone(low, start) and end + 1 < len(low) and low[end + 1] in _ANSWER_WORDS:
+        return True  # "meth?", "and molly?": a drug asked about by its name alone (answered after, bot.context)
     i = start - 1
     while i >= 0 and low[i] in _SKIP_BEFORE:
         i -= 1
@@ -822,6 +824,23 @@ _AFTER_RETRACT_NO = frozenset(". , ! ? ; wait sorry thats that its it i im just 
 _RETRACT_PAST = frozenset("used gave given had was were took before ago old".split())
 
 
+#: A one-word answer to a question ("meth? no", "molly? yeah once").
+_ANSWER_WORDS = frozenset("no nope nah never yes yeah yep yup ya once".split())
+#: Words that may come before a name asked about on its own ("any tramadol? no", "what about coke? nope").
+_ASKED_BEFORE = frozenset("any ever what about and or also how tried some you".split())
+
+
+def _asked_alone(low: List[str], start: int) -> bool:
+    """The name opens its clause, with at most a question word before it: "meth? no", "and coke? nah"
+    (a question the person answers), not "I take ProvayBlue? no ..." (a name taken back)."""
+    i = start - 1
+    while i >= 0 and low[i] not in {".", "!", "?", ";"}:
+        if low[i] not in _ASKED_BEFORE:
+            return False
+        i -= 1
+    return True
+
+
 def _retracted(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]]) -> None:
     """Self-corrections: a name taken back right after it is said ("I take ProvayBlue? no ...",
     "zoloft, lexapro no wait just zoloft", "zoloft i mean lexapro", "..., scratch that") is not a
@@ -842,6 +861,10 @@ def _retracted(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], resu
         elif (w0, w1) in {("i", "mean"), ("i", "meant")} and any(x in starts for x in range(j + 2, j + 4)):
             no_at = j + 2
         if no_at is None:
+            continue
+        if w0 in {"no", "nope", "nah"} and _asked_alone(low, _s) and not any(st > no_at for st in starts):
+            # "cocaine? no never": a question answered with a denial (negated, bot.context), not a
+            # retraction; with a name said instead ("buspar? no. just celexa") it is taken back
             continue
         tail = []
         for w in low[no_at:]:
