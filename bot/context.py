@@ -322,7 +322,11 @@ _END = {
     HISTORICAL: re.compile(r"\b(?:now|nowadays|currently|current|new|these days|today|at the moment|right now|still|"
                            r"this week|this morning|tonight|yesterday|lately|recently|since then|and now|"
                            r"but|switched|started|starting|changed)\b|,\s*(?:i|im|ive|my|thats|and|so|he|hes|she|"
-                           r"shes|its|they|we|on)\b"),
+                           r"shes|its|they|we|on)\b"
+                           # a clause in the present after "and" is not dated by the time before it: "had a stroke in
+                           # 2019 and my left foot does this bouncing thing" (but "... in 2019 and my foot jerked" is)
+                           r"|\band (?=(?:(?:my|his|her|their|the|our) (?:\w+ ){0,3}|(?:i|he|she|it|they) )(?:does|do|is|are|am|"
+                           r"keeps?|gets?|goes|has|have|starts?|wont|cant|feels?|shakes|jerks|bounces|twitches|still)\b)"),
     # (not "my" where it only places that person: "the lady in the bed next to my mom got zyvox")
     OTHER: re.compile(r"\b(?:i|im|ive|me|mine|myself|and now|but)\b|(?<!next to )(?<!beside )(?<!behind )(?<!near )"
                       r"(?<!across from )\bmy\b"),

@@ -49,3 +49,57 @@ def test_a_denied_self_harm_question_is_not_an_emergency():
 ])
 def test_a_medicine_question_answered_no_is_negated(text, name):
     assert _status(text, name) == "negated"
+
+
+# ------------------------------------------------------------------ a present clause after a dated one
+def test_a_present_clause_after_and_is_not_dated_by_the_earlier_year():
+    report = extract("he had a spinal injury in 2018 and his left foot does a bouncing thing now and then")
+    assert "clonus" in report.present
+
+
+def test_a_past_clause_after_and_stays_dated():
+    report = extract("back in 2015 i took paxil and my legs jerked")
+    assert "muscle_jerks" not in report.present
+
+
+def test_known_condition_worse_by_lasting_longer():
+    a = assess(["my ms was diagnosed in 2016 and my left ankle does this clonus thing",
+                "the episodes are going on way longer these days and it keeps making me stumble"])
+    assert "CL-KNOWN-CONDITION" in a.rule_ids
+    assert a.triage_level == "routine"
+
+
+# ------------------------------------------------------------------ limits daily life, in hedged words
+@pytest.mark.parametrize("text", [
+    "the baclofen leaves me so woozy that i nearly fell on the stairs three times",
+    "on gabapentin im drowsy and i can't actually manage my usual tasks",
+    "this dizziness is making me lose my balance",
+])
+def test_sedation_that_limits_daily_life(text):
+    assert "disrupts_daily_life" in extract(text).present
+
+
+def test_sedation_that_limits_daily_life_is_routine():
+    a = assess(["since the tizanidine went up im dizzy and i can barely manage my daily routine"])
+    assert "RX-SEDATION" in a.rule_ids and a.triage_level == "routine"
+
+
+# ------------------------------------------------------------------ "keeps going" of a foot is clonus
+def test_a_foot_that_keeps_going_is_clonus():
+    assert "clonus" in extract("his right heel keeps on going once he rests it on the step").present
+
+
+def test_a_foot_that_keeps_going_numb_is_not_clonus():
+    assert "clonus" not in extract("my foot keeps going numb when i sit too long").present
+
+
+def test_a_counted_one_sided_foot_that_keeps_going_is_sustained_clonus():
+    a = assess(["my dad's right ankle keeps going while he sits with his heel up", "about 15 beats each time, no medicines"])
+    assert "CL-SUSTAINED" in a.rule_ids
+
+
+# ------------------------------------------------------------------ mixed Spanish and English
+def test_mixed_language_trigger_and_duration_are_read():
+    a = assess(["cuando camino my left foot starts shaking, no para hasta que me siento, como 20 segundos"])
+    assert "CL-SUSTAINED" in a.rule_ids
+    assert "inducible_clonus" in a.symptoms
