@@ -168,6 +168,7 @@ FUTURE_TIME = (r"(?:tomorrow|tmrw|tmr|manana|mañana|next (?:week|month|year|wee
                r"la (?:proxima|próxima) semana|la semana que viene|pronto)")
 #: A start said in the present ("getting", "starting", "empiezo") that a future time makes a plan.
 _PRESENT_START = re.compile(r"\b(?:getting|get|starting|start|begin|beginning|picking up|going on|switching to|"
+                            r"(?:switching|moving|changing) (?:me|him|her|them|us) (?:over )?to|putting (?:me|him|her|them) on|"
                             r"having|putting|placing|implanting|empiezo|empieza|empezamos|comienzo|comienza)\b(?! (?:worse|"
                             r"better|bad|more|less|\w+er)\b)")
 #: A medicine that arrives later ("my refill of dantrolene comes in thursday", "the pump arrives next week"):
@@ -190,6 +191,8 @@ TRIGGERS: List[Trigger] = (
         r"aint", r"wont", r"denies", r"deny", r"denied", r"denying", r"free of", r"free from", r"absence of",
         r"no sign of", r"no signs of", r"not any", r"nothing", r"nope", r"nah", r"rule out", r"ruled out",
         r"negative for", r"no more",
+        # an allergy or intolerance: the medicine is not taken ("allergic to codeine", "cant tolerate sulfa")
+        r"allergic to", r"(?:an |my )?allerg(?:y|ies) to", r"intolerant (?:of|to)", r"cant tolerate", r"cannot tolerate",
     ], window=9)
     + _t(NEGATED, BACKWARD, [r"is gone", r"are gone", r"went away", r"gone away", r"has stopped",
                               r"have stopped", r"ruled out", r"not at all", r"none at all"], window=5)
@@ -218,6 +221,7 @@ TRIGGERS: List[Trigger] = (
         r"whats", r"how do i know", r"when should i worry", r"worried (?:about|that) (?:getting|developing|i might)",
         r"is there a risk", r"risk of", r"chance of", r"can (?:it|that|this|they) cause", r"could (?:it|that|this) cause",
         r"does (?:it|that|this) cause", r"would (?:i|he|she) get", r"before (?:i|he|she) (?:start|take|try)",
+        r"before (?:starting|taking|trying|going on|switching to|beginning)",
         r"asking (?:about|for) a friend", r"in general", r"generally", r"for future reference",
         r"(?:lets |let us |just )?say (?:i|he|she|we|you|someone) (?:took|take|takes|had|mixed|started|used|did|tried)",
         r"(?:i|he|she) havent (?:done|tried|taken) (?:it|that|them) yet",
@@ -246,7 +250,7 @@ TRIGGERS: List[Trigger] = (
         r"(?:maybe|possibly|perhaps) (?:trying|starting|adding|switching to|going on|try|start|add)",
         # asking whether one would be all right beside another: "would melatonin be ok with my trazodone",
         # "is tylenol ok with baclofen" (what the person is on, "my trazodone", stays current)
-        r"(?:would|could|will|is|are|can)(?= (?:a |an |the |some )?(?:\w+ ){1,2}(?:be )?(?:ok|okay|safe|fine|alright|"
+        r"(?:would|could|will|is|are|can)(?= (?:a |an |the |some )?(?:[\w-]+ ){1,2}(?:be )?(?:ok|okay|safe|fine|alright|"
         r"bad|dangerous|risky) (?:with|to (?:take|mix|use) with|alongside|together with)\b)",
         r"what(?= (?:does|do) (?:\w+ ){1,2}mean\b)", r"tell me about",
     ], window=14)
@@ -740,6 +744,7 @@ class Context:
                 continue
             after = self.norm[m.end():m.end() + 40]
             if not re.match(r"\s*(?:also |too |both |just |recently )?(?:has|had|have|got|gets|takes|took|is|was|"
+                            r"does|did|uses|used|smokes|smoked|drinks|tries|tried|"
                             r"s |died|passed|suffered|suffers|developed|went|gets|on\b|used to|keeps|started|"
                             r"starts|cant|couldnt|can|gave|says|said|told|tells|thinks|thought|saw|noticed)", after):
                 continue
@@ -996,6 +1001,8 @@ def speaks_for_self(text: str) -> bool:
 _OWN = re.compile(
     r"\b(?:i|im|ive)\s+(?:also\s+|only\s+|just\s+|currently\s+|still\s+|now\s+)?(?:take|taking|took|am on|on|"
     r"started|was prescribed|use|using|been on|been taking|feel|felt)\b"
+    # what the writer does not take is said of themselves: "i dont take anything", "im not on any meds"
+    r"|\b(?:i (?:dont|do not|dont really|never) (?:take|use)|im not (?:on|taking)) (?:anything|any|nothing|no)\b"
     # a condition of their own: "i have ms", "i have a spinal cord injury" (not "i have a question about my mom")
     r"|\bi (?:have|was diagnosed with|got diagnosed with) (?!(?:to|been|had|got|noticed|seen|a (?:quick )?(?:q|question|"
     r"concern)|an? (?:update|appointment)|some|any|no|questions?|concerns?|q|my|his|her|him|this|that|the|it|them|"

@@ -494,7 +494,12 @@ def _drug_context(doc: Any, low: List[str], start: int, end: int) -> bool:
     # In a list of medicines: "zoloft, tramadol and molly".
     if prev in {",", "and", "or", "&", "+", "with"} and i > 0:
         j = i - 1
-        return j >= 0 and doc[j].is_alpha and doc[j].lower_ not in {"i", "me"} and _is_known(doc[j].lower_)
+        if not (j >= 0 and doc[j].is_alpha and doc[j].lower_ not in {"i", "me"}):
+            return False
+        if _is_known(doc[j].lower_):
+            return True
+        # after a street name that is itself a drug here: "never used ecstasy or acid", "did molly and coke"
+        return knowledge().lookup(doc[j].lower_) is not None and _drug_context(doc, low, j, j + 1)
     return False
 
 
@@ -567,6 +572,9 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
             return True
     if i > 0 and low[i - 1] in {"called", "named"}:
         return True  # "a biologic called vartexa"
+    after_text = " ".join(low[i + 1:i + 9])
+    if _UNSURE_OR_SOURCED.match(after_text):
+        return True  # "xorvane? xorvain? something like that", "pelmarix from a pharmacy abroad"
     if i > 0 and _DOSE.match(doc[i - 1].text) and doc[i - 1].text[-1:].isalpha() and doc[i - 1].text[:1].isdigit():
         return True  # "20mg zelvorin"
     j = i - 1
@@ -594,6 +602,14 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
     return False
 
 
+#: After an unknown word: a spelling the person is unsure of ("xorvane? xorvain? something like that",
+#: "pelmarix or something", "I think") or where the medicine came from ("from a clinic in ...").
+_UNSURE_OR_SOURCED = re.compile(
+    r"(?:[?,]\s*)?(?:[a-z]+\s*\?\s*)*(?:something like (?:that|this)|or something|or whatever|i think (?:its|it is|thats)? ?(?:spelled|called)?|"
+    r"not sure (?:of |about |how to spell|how its spelled)|sp \?|spelling)\b"
+    r"|from (?:a|the|my|his|her|some|an) (?:\w+ )?(?:clinic|pharmacy|doctor|dr|dentist|hospital|chemist|website|online (?:pharmacy|shop|store)|"
+    r"compounding pharmacy|naturopath|herbalist|supplement store|health (?:food )?store)\b"
+)
 #: Words after a product's name that give its strength or form ("Dolex Forte", "Tafirol Max"): an
 #: unknown word before one is a medicine's name.
 _STRENGTH_WORDS = frozenset("forte fuerte max ultra duo compuesto compositum".split())
@@ -1001,7 +1017,7 @@ def _whose(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, bool]]
         result[k].update(status="other", stopped=False, started_recently=False)
 
 
-_NOT_YET = re.compile(r"^(?:but|though|although) (?:i|we|he|she|they)(?: still)? (?:havent|hasnt|have not|has not|didnt|did not|"
+_NOT_YET = re.compile(r"^(?:but|though|although)(?: (?:i|we|he|she|they))?(?: still)? (?:havent|hasnt|have not|has not|didnt|did not|"
                       r"never|dont|doesnt)(?: (?:yet|actually|really|even))?(?: \w+)?(?: (?:it|them|any|one|that|those|yet))*"
                       r"(?: yet)?\s*(?:[.!?;,]|$)")
 
@@ -1354,6 +1370,11 @@ def _trailing_cues(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
                 found = days_ago(doc[j + 1:stop_end].text, allow_duration=False)
                 if found:
                     result[k].update(days_since_stop=found[0], _timed=True)
+            elif (word in {"done", "finished", "through"} and nxt == "with" and j + 2 < n and low[j + 2] in _ANAPHORA
+                  and not (j > 0 and low[j - 1] in {"not", "never", "almost", "nearly", "when", "once", "after", "til", "until"})
+                  and result[k]["status"] == "current"):
+                # "had norco after the surgery, done with it now": the course the name was is over
+                result[k].update(status="past", stopped=True, started_recently=False)
             elif j - e > 3:
                 continue  # "dose went up" must follow the name closely to be about it
             elif word in {"went", "gone", "go", "was", "got", "been"} and nxt in {"up", "increased", "raised", "doubled", "added", "started"}:

@@ -103,3 +103,55 @@ def test_mixed_language_trigger_and_duration_are_read():
     a = assess(["cuando camino my left foot starts shaking, no para hasta que me siento, como 20 segundos"])
     assert "CL-SUSTAINED" in a.rule_ids
     assert "inducible_clonus" in a.symptoms
+
+
+# ------------------------------------------------------------------ medicines: status mechanisms
+@pytest.mark.parametrize("text, name", [
+    ("never tried molly or acid in my life", "lsd"),
+    ("i dont do coke or molly", "mdma"),
+])
+def test_a_street_name_listed_after_a_street_drug_shares_its_context(text, name):
+    assert _status(text, name) == "negated"
+
+
+def test_an_allergy_means_not_taken():
+    assert _status("please nothing with sulfa, and im allergic to tramadol", "tramadol") != "current"
+
+
+def test_a_prescription_never_filled_is_not_taken():
+    assert _status("the dentist sent in a script for tramadol but never used it", "tramadol") != "current"
+
+
+def test_a_hyphenated_name_asked_about_is_hypothetical():
+    assert _status("could l-tryptophan be safe with my zoloft", "l-tryptophan") == "hypothetical"
+    assert _status("could l-tryptophan be safe with my zoloft", "sertraline") == "current"
+
+
+def test_before_starting_is_a_plan():
+    assert _status("the psychiatrist said to taper the zoloft before starting parnate", "tranylcypromine") != "current"
+
+
+def test_what_a_relation_does_is_theirs():
+    assert _status("my aunt does acid on weekends, i only take prozac", "lsd") == "other"
+
+
+def test_the_writer_who_takes_nothing_is_the_patient():
+    assert _status("my husband takes cymbalta and i dont take anything", "duloxetine") == "other"
+
+
+def test_done_with_it_ends_a_course():
+    assert _status("they gave me percocet after the c-section, done with them now", "oxycodone") == "past"
+
+
+def test_switching_me_to_a_name_later_keeps_the_current_one():
+    assert _status("on celexa for now, they are switching me to zoloft next week", "citalopram") == "current"
+    assert _status("on celexa for now, they are switching me to zoloft next week", "sertraline") != "current"
+
+
+@pytest.mark.parametrize("text, word", [
+    ("the pills are zentravo? something like that", "zentravo"),
+    ("its a patch, norvestal or something", "norvestal"),
+    ("some pelmarix from a pharmacy in canada", "pelmarix"),
+])
+def test_an_unknown_name_said_unsure_or_with_its_source_is_said_back(text, word):
+    assert word in [u.lower() for u in analyse(text).unrecognised]
