@@ -431,10 +431,13 @@ _VOWELS = frozenset("aeiouy")
 
 def _sounds_alike(word: str, alias: str) -> bool:
     """A spelling of a name heard, not read: one vowel written for another ("seroquil" for Seroquel,
-    "wellbutren" for Wellbutrin) or one letter doubled or undoubled ("welbutrin"), the first letter kept.
+    "wellbutren" for Wellbutrin), one letter doubled or undoubled ("welbutrin"), or a silent final e
+    left out ("copaxon"), the first letter kept.
     An invented name a consonant away from a foreign brand ("spasmolin", Spasmolyt) is not one."""
     if word == alias or word[0] != alias[0]:
         return False
+    if len(word) >= 6 and alias == word + "e" and alias[-2] not in _VOWELS:
+        return True  # the silent final e left out, as it is heard: "copaxon" for Copaxone, "xeljanz" stays itself
     if len(word) == len(alias):
         diff = [i for i in range(len(word)) if word[i] != alias[i]]
         return len(diff) == 1 and word[diff[0]] in _VOWELS and alias[diff[0]] in _VOWELS
@@ -780,6 +783,7 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
     _whose(doc, low, spans, result, clause_of, ctx)
     _times(doc, spans, result, clause_of)
     _used_up(low, spans, result)
+    _given_during(low, spans, result, clause_of)
     _retracted(low, spans, result)
     _labelled(low, spans, result)
     return result
@@ -788,6 +792,36 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
 _OLD_TAG = frozenset("old previous past prior former before stopped discontinued ex".split())
 _NOW_TAG = frozenset("now new current currently present today".split())
 _VS = frozenset("vs versus".split())
+
+
+_GIVEN_VERBS = frozenset("used gave given got had received injected administered put".split())
+_PROCEDURES = frozenset("surgery procedure operation scan colonoscopy endoscopy c-section csection delivery biopsy "
+                        "mri ct op".split())
+
+
+def _given_during(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+                  clause_of: List[int]) -> None:
+    """'they used methylene blue during my surgery last week', 'got fentanyl in the procedure 5 days ago':
+    a medicine given once, during a procedure days behind, is not taken now (past, not a stop)."""
+    n = len(low)
+    for k, (s, e, _, _) in enumerate(spans):
+        if result[k]["status"] != "current":
+            continue
+        before = low[max(0, s - 4):s]
+        if not any(w in _GIVEN_VERBS for w in before):
+            continue
+        after = low[e:min(n, e + 5)]
+        for j, w in enumerate(after):
+            if w in {"during", "for", "in", "at", "before", "after"} and j + 2 < len(after) + 1:
+                rest = after[j + 1:j + 3]
+                if rest and (rest[-1] in _PROCEDURES or rest[0] in _PROCEDURES) and (rest[0] in _POSSESSIVE | {"the", "a"} or rest[0] in _PROCEDURES):
+                    # only when the procedure is days behind ("last week", "3 days ago"): given this morning it
+                    # still acts (the more cautious reading keeps it current)
+                    clause = [w for i, w in enumerate(low) if clause_of[i] == clause_of[s] and i >= e]
+                    when = days_ago(" ".join(clause))
+                    if when is not None and when[0] >= 2:
+                        result[k].update(status="past", stopped=False, started_recently=False)
+                break
 
 
 def _labelled(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]]) -> None:

@@ -155,3 +155,21 @@ def test_switching_me_to_a_name_later_keeps_the_current_one():
 ])
 def test_an_unknown_name_said_unsure_or_with_its_source_is_said_back(text, word):
     assert word in [u.lower() for u in analyse(text).unrecognised]
+
+
+# ------------------------------------------------------------------ names: a silent e, a singular street name
+def test_a_brand_spelled_without_its_silent_final_e():
+    assert _status("she does tysabri? no, its copaxon she injects", "glatiramer") == "current"
+
+
+def test_the_singular_street_name_of_percocet():
+    assert _status("took one perc for my back last night", "oxycodone") == "current"
+
+
+# ------------------------------------------------------------------ a medicine given once during a procedure
+def test_a_medicine_given_during_a_procedure_days_ago_is_past():
+    assert _status("they gave me fentanyl during my colonoscopy 4 days ago", "fentanyl") == "past"
+
+
+def test_a_medicine_given_during_a_procedure_today_stays_current():
+    assert _status("they gave me fentanyl during the surgery this morning", "fentanyl") == "current"
