@@ -784,6 +784,7 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
     _times(doc, spans, result, clause_of)
     _used_up(low, spans, result)
     _given_during(low, spans, result, clause_of)
+    _starts_it_later(low, spans, result)
     _retracted(low, spans, result)
     _labelled(low, spans, result)
     return result
@@ -792,6 +793,34 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
 _OLD_TAG = frozenset("old previous past prior former before stopped discontinued ex".split())
 _NOW_TAG = frozenset("now new current currently present today".split())
 _VS = frozenset("vs versus".split())
+
+
+#: A start of "it" said in the present with a time to come: "i start it tonight", "she begins them tomorrow",
+#: "im starting it on monday" (not "started it tonight", which has happened, nor "i take it tonight", which
+#: may be the usual dose).
+_STARTS_IT_LATER = re.compile(
+    r"^(?:(?:i|we|he|she|they|you)(?: will| ll|ll)? (?:start|starts|begin|begins|am starting|"
+    r"is starting|are starting)|(?:im|hes|shes|were|theyre) (?:starting|beginning)) (?:it|them|that|those)"
+    r"(?: (?:up|on))? (?:tonight|tomorrow|tmrw|later(?: today| tonight)?|this (?:evening|weekend|afternoon)|"
+    r"next (?:week|month|\w+day)|on (?:\w+day|the \d+\w*)|in (?:a|one|two|three|a few|a couple(?: of)?|\d+) (?:days?|weeks?))\b"
+)
+
+
+def _starts_it_later(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]]) -> None:
+    """'the pharmacy has my nortriptyline ready, i start it tonight': the name before a start of "it" that
+    is still to come is planned, not taken yet (the names before it that are taken stay so)."""
+    if not spans:
+        return
+    for i in range(len(low)):
+        if low[i] not in {"i", "we", "he", "she", "they", "you", "im", "hes", "shes", "were", "theyre"}:
+            continue
+        if i > 0 and low[i - 1] not in {",", ".", ";", "!", "and", "so", "but", "-"}:
+            continue
+        if not _STARTS_IT_LATER.match(" ".join(low[i:i + 8])):
+            continue
+        before = [k for k, (st, _, _, _) in enumerate(spans) if st < i]
+        if before and result[before[-1]]["status"] == "current" and not any(st > i for st, _, _, _ in spans):
+            result[before[-1]].update(status="hypothetical", started_recently=False, stopped=False)
 
 
 _GIVEN_VERBS = frozenset("used gave given got had received injected administered put".split())

@@ -173,3 +173,19 @@ def test_a_medicine_given_during_a_procedure_days_ago_is_past():
 
 def test_a_medicine_given_during_a_procedure_today_stays_current():
     assert _status("they gave me fentanyl during the surgery this morning", "fentanyl") == "current"
+
+
+# ------------------------------------------------------------------ a start of "it" still to come
+def test_a_start_of_it_still_to_come_makes_the_name_before_planned():
+    text = "picked up the nortriptyline today, im starting it tomorrow night"
+    assert _status(text, "nortriptyline") != "current"
+
+
+def test_only_the_last_name_before_the_planned_start_is_planned():
+    text = "been on celexa a year and the neuro added trazodone, i begin it on friday"
+    assert _status(text, "citalopram") == "current"
+    assert _status(text, "trazodone") != "current"
+
+
+def test_the_usual_dose_tonight_is_not_a_plan():
+    assert _status("got my baclofen refill, i take it tonight as usual", "baclofen") == "current"
