@@ -417,6 +417,10 @@ _TOLD_QUESTION = re.compile(
     r"\b(?:asked|asks|asking|ask)(?: (?:me|him|her|us|them|about))?(?: (?:if|whether))|"
     r"\b(?:wanted|wants|want) to know (?:if|whether)\b|\bquestion (?:was|is|about) (?:if|whether)?"
 )
+#: After a denial answer, words that take it back or hedge it ("no... well yes sometimes", "no, not
+#: really, maybe a little"): the question is then not denied (the more cautious reading).
+_TAKEN_BACK = re.compile(r"\b(?:yes|yeah|yep|yup|actually|maybe|sometimes|kind of|kinda|sort of|i guess|a little|"
+                         r"a bit|well|but|except|lately|recently|once or twice|occasionally|used to)\b")
 #: Where a told question ends and its answer begins: a dash or colon.
 _ANSWER_BREAK = re.compile(r"\s(?:-+|–|—)\s|:|\s-+(?=\s*no)")
 
@@ -661,12 +665,12 @@ class Context:
         for i, (cs, ce) in enumerate(self.clauses):
             if ce < len(text) and text[ce] == "?" and i + 1 < len(self.clauses):
                 ns, ne = self.clauses[i + 1]
-                if _DENIAL_ANSWER.match(text, ns, ne) and cs < ce:
+                if _DENIAL_ANSWER.match(text, ns, ne) and cs < ce and not _TAKEN_BACK.search(text, ns):
                     out.append(_Scope(NEGATED, cs, ce))
                     continue
             for told in _TOLD_QUESTION.finditer(text, cs, ce):
                 dash = _ANSWER_BREAK.search(text, told.end(), ce)
-                if dash and _DENIAL_ANSWER.match(text, dash.end(), ce):
+                if dash and _DENIAL_ANSWER.match(text, dash.end(), ce) and not _TAKEN_BACK.search(text, dash.end()):
                     out.append(_Scope(NEGATED, told.end(), dash.start()))
         return out
 

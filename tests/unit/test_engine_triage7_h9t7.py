@@ -189,3 +189,11 @@ def test_only_the_last_name_before_the_planned_start_is_planned():
 
 def test_the_usual_dose_tonight_is_not_a_plan():
     assert _status("got my baclofen refill, i take it tonight as usual", "baclofen") == "current"
+
+
+@pytest.mark.parametrize("text", [
+    "thoughts of killing myself? no... well yes, sometimes at night",
+    "she asked if i ever wanted to hurt myself - no, but lately i do",
+])
+def test_a_denial_answer_taken_back_is_not_a_denial(text):
+    assert "self_harm" in extract(text).present
