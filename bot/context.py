@@ -168,6 +168,7 @@ FUTURE_TIME = (r"(?:tomorrow|tmrw|tmr|manana|mañana|next (?:week|month|year|wee
                r"la (?:proxima|próxima) semana|la semana que viene|pronto)")
 #: A start said in the present ("getting", "starting", "empiezo") that a future time makes a plan.
 _PRESENT_START = re.compile(r"\b(?:getting|get|starting|start|begin|beginning|picking up|going on|switching to|"
+                            r"(?:switching|moving|changing) (?:me|him|her|them|us) (?:over )?to|putting (?:me|him|her|them) on|"
                             r"having|putting|placing|implanting|empiezo|empieza|empezamos|comienzo|comienza)\b(?! (?:worse|"
                             r"better|bad|more|less|\w+er)\b)")
 #: A medicine that arrives later ("my refill of dantrolene comes in thursday", "the pump arrives next week"):
@@ -190,6 +191,8 @@ TRIGGERS: List[Trigger] = (
         r"aint", r"wont", r"denies", r"deny", r"denied", r"denying", r"free of", r"free from", r"absence of",
         r"no sign of", r"no signs of", r"not any", r"nothing", r"nope", r"nah", r"rule out", r"ruled out",
         r"negative for", r"no more",
+        # an allergy or intolerance: the medicine is not taken ("allergic to codeine", "cant tolerate sulfa")
+        r"allergic to", r"(?:an |my )?allerg(?:y|ies) to", r"intolerant (?:of|to)", r"cant tolerate", r"cannot tolerate",
     ], window=9)
     + _t(NEGATED, BACKWARD, [r"is gone", r"are gone", r"went away", r"gone away", r"has stopped",
                               r"have stopped", r"ruled out", r"not at all", r"none at all"], window=5)
@@ -218,6 +221,7 @@ TRIGGERS: List[Trigger] = (
         r"whats", r"how do i know", r"when should i worry", r"worried (?:about|that) (?:getting|developing|i might)",
         r"is there a risk", r"risk of", r"chance of", r"can (?:it|that|this|they) cause", r"could (?:it|that|this) cause",
         r"does (?:it|that|this) cause", r"would (?:i|he|she) get", r"before (?:i|he|she) (?:start|take|try)",
+        r"before (?:starting|taking|trying|going on|switching to|beginning)",
         r"asking (?:about|for) a friend", r"in general", r"generally", r"for future reference",
         r"(?:lets |let us |just )?say (?:i|he|she|we|you|someone) (?:took|take|takes|had|mixed|started|used|did|tried)",
         r"(?:i|he|she) havent (?:done|tried|taken) (?:it|that|them) yet",
@@ -246,7 +250,7 @@ TRIGGERS: List[Trigger] = (
         r"(?:maybe|possibly|perhaps) (?:trying|starting|adding|switching to|going on|try|start|add)",
         # asking whether one would be all right beside another: "would melatonin be ok with my trazodone",
         # "is tylenol ok with baclofen" (what the person is on, "my trazodone", stays current)
-        r"(?:would|could|will|is|are|can)(?= (?:a |an |the |some )?(?:\w+ ){1,2}(?:be )?(?:ok|okay|safe|fine|alright|"
+        r"(?:would|could|will|is|are|can)(?= (?:a |an |the |some )?(?:[\w-]+ ){1,2}(?:be )?(?:ok|okay|safe|fine|alright|"
         r"bad|dangerous|risky) (?:with|to (?:take|mix|use) with|alongside|together with)\b)",
         r"what(?= (?:does|do) (?:\w+ ){1,2}mean\b)", r"tell me about",
     ], window=14)
@@ -322,7 +326,11 @@ _END = {
     HISTORICAL: re.compile(r"\b(?:now|nowadays|currently|current|new|these days|today|at the moment|right now|still|"
                            r"this week|this morning|tonight|yesterday|lately|recently|since then|and now|"
                            r"but|switched|started|starting|changed)\b|,\s*(?:i|im|ive|my|thats|and|so|he|hes|she|"
-                           r"shes|its|they|we|on)\b"),
+                           r"shes|its|they|we|on)\b"
+                           # a clause in the present after "and" is not dated by the time before it: "had a stroke in
+                           # 2019 and my left foot does this bouncing thing" (but "... in 2019 and my foot jerked" is)
+                           r"|\band (?=(?:(?:my|his|her|their|the|our) (?:\w+ ){0,3}|(?:i|he|she|it|they) )(?:does|do|is|are|am|"
+                           r"keeps?|gets?|goes|has|have|starts?|wont|cant|feels?|shakes|jerks|bounces|twitches|still)\b)"),
     # (not "my" where it only places that person: "the lady in the bed next to my mom got zyvox")
     OTHER: re.compile(r"\b(?:i|im|ive|me|mine|myself|and now|but)\b|(?<!next to )(?<!beside )(?<!behind )(?<!near )"
                       r"(?<!across from )\bmy\b"),
@@ -392,6 +400,29 @@ _COPULAR_NEGATION = re.compile(r"(?:isnt|arent|wasnt|werent|not|no|never|aint)")
 _PSEUDO = re.compile("|".join(f"(?:{p.pattern})" for p in PSEUDO))
 _CLAUSE = re.compile(r"[!?]|\.(?!\d)|(?<!\d)\.|[;\n]|\.\.+")
 _WORD = re.compile(r"\S+")
+
+
+#: A denial said as an answer, alone or of a pronoun that points back to the question
+#: (bot.context.Context._answer_scopes): "no", "nope, never", "no, never, not at all", "never tried it".
+_DENIAL_ANSWER = re.compile(
+    r"\s*(?:(?:no+|nope|nah|never|not at all|not ever|none|definitely not|absolutely not|not really|no way|"
+    r"never ever)(?:\s*[,!]?\s*(?:no+|nope|nah|never|not at all|not ever|none|definitely not|absolutely not|"
+    r"not once|no way|never ever))*"
+    r"(?:\s+(?:i |he |she |we |they )?(?:have |has |had |did |do |does |ever )?(?:never |not )?(?:tried|taken|took|used|"
+    r"done|did|had|have|touched|been on|take|use|do|touch)\s+(?:it|that|them|those|this|any|one|either|before)"
+    r"(?:\s+(?:before|ever|in my life|at all))?)?)\s*(?:[,.!;]|$)"
+)
+#: A question told, not asked: its content follows ("the form asked if ...", "she wanted to know whether ...").
+_TOLD_QUESTION = re.compile(
+    r"\b(?:asked|asks|asking|ask)(?: (?:me|him|her|us|them|about))?(?: (?:if|whether))|"
+    r"\b(?:wanted|wants|want) to know (?:if|whether)\b|\bquestion (?:was|is|about) (?:if|whether)?"
+)
+#: After a denial answer, words that take it back or hedge it ("no... well yes sometimes", "no, not
+#: really, maybe a little"): the question is then not denied (the more cautious reading).
+_TAKEN_BACK = re.compile(r"\b(?:yes|yeah|yep|yup|actually|maybe|sometimes|kind of|kinda|sort of|i guess|a little|"
+                         r"a bit|well|but|except|lately|recently|once or twice|occasionally|used to)\b")
+#: Where a told question ends and its answer begins: a dash or colon.
+_ANSWER_BREAK = re.compile(r"\s(?:-+|–|—)\s|:|\s-+(?=\s*no)")
 
 
 @dataclass(frozen=True)
@@ -616,9 +647,32 @@ class Context:
                     start = self._backward_start(trig.category, cs, m.start(), trig.window)
                     scopes.append(_Scope(trig.category, start, m.start()))
         scopes += self._relation_scopes()
+        scopes += self._answer_scopes()
         scopes += self._time_scopes()
         scopes += self._future_scopes()
         return scopes
+
+    def _answer_scopes(self) -> List[_Scope]:
+        """A question answered with a denial: the denial is about what the question asked. "meth? no
+        never", "any fever? nope", "st johns wort? never tried it", "the nurse asked if i ever had
+        thoughts of hurting myself - no, not at all". The question is a clause that ends with "?", or
+        a question told ("asked if ...", "wanted to know whether ...") up to a dash or colon; the
+        answer opens the next clause (or follows the dash) and is a denial word alone, or a denial of
+        a pronoun that points back ("never tried it", "never had that"). An answer that goes on
+        ("no idea", "no fever though") is not an answer to the question; "yes" denies nothing."""
+        out = []
+        text = self.norm
+        for i, (cs, ce) in enumerate(self.clauses):
+            if ce < len(text) and text[ce] == "?" and i + 1 < len(self.clauses):
+                ns, ne = self.clauses[i + 1]
+                if _DENIAL_ANSWER.match(text, ns, ne) and cs < ce and not _TAKEN_BACK.search(text, ns):
+                    out.append(_Scope(NEGATED, cs, ce))
+                    continue
+            for told in _TOLD_QUESTION.finditer(text, cs, ce):
+                dash = _ANSWER_BREAK.search(text, told.end(), ce)
+                if dash and _DENIAL_ANSWER.match(text, dash.end(), ce) and not _TAKEN_BACK.search(text, dash.end()):
+                    out.append(_Scope(NEGATED, told.end(), dash.start()))
+        return out
 
     def _future_scopes(self) -> List[_Scope]:
         """A start said in the present with a time still to come, in one segment of a clause: "getting
@@ -694,6 +748,7 @@ class Context:
                 continue
             after = self.norm[m.end():m.end() + 40]
             if not re.match(r"\s*(?:also |too |both |just |recently )?(?:has|had|have|got|gets|takes|took|is|was|"
+                            r"does|did|uses|used|smokes|smoked|drinks|tries|tried|"
                             r"s |died|passed|suffered|suffers|developed|went|gets|on\b|used to|keeps|started|"
                             r"starts|cant|couldnt|can|gave|says|said|told|tells|thinks|thought|saw|noticed)", after):
                 continue
@@ -950,6 +1005,8 @@ def speaks_for_self(text: str) -> bool:
 _OWN = re.compile(
     r"\b(?:i|im|ive)\s+(?:also\s+|only\s+|just\s+|currently\s+|still\s+|now\s+)?(?:take|taking|took|am on|on|"
     r"started|was prescribed|use|using|been on|been taking|feel|felt)\b"
+    # what the writer does not take is said of themselves: "i dont take anything", "im not on any meds"
+    r"|\b(?:i (?:dont|do not|dont really|never) (?:take|use)|im not (?:on|taking)) (?:anything|any|nothing|no)\b"
     # a condition of their own: "i have ms", "i have a spinal cord injury" (not "i have a question about my mom")
     r"|\bi (?:have|was diagnosed with|got diagnosed with) (?!(?:to|been|had|got|noticed|seen|a (?:quick )?(?:q|question|"
     r"concern)|an? (?:update|appointment)|some|any|no|questions?|concerns?|q|my|his|her|him|this|that|the|it|them|"

@@ -335,3 +335,34 @@ def english_gloss(features: Iterable[str]) -> str:
 def lexicon_features() -> List[str]:
     """Every feature name this lexicon can return."""
     return sorted(_LEXICON)
+
+
+# ------------------------------------------------------------------------------ mixed Spanish-English
+#: Spanish words and phrases of a message that mixes both languages ("cuando camino my left foot starts
+#: bouncing, no para"), written in English so that the English lexicon and its context (bot.symptoms,
+#: bot.context) read the whole sentence: what sets a sign off, how long it lasts, a denial. Longest first.
+_MIXED = (
+    (r"\bcuando (?:subo|bajo) (?:las )?escaleras\b", "when i go up the stairs"),
+    (r"\bcuando (?:camino|ando)\b", "when i walk"), (r"\bcuando me (?:paro|levanto|pongo de pie)\b", "when i stand"),
+    (r"\bcuando (?:estiro|flexiono|doblo)\b", "when i stretch"), (r"\bcuando\b", "when"),
+    (r"\bno (?:para|paran|se detiene|se detienen|se quita|se quitan)\b", "doesnt stop"),
+    (r"\b(?:para|paran|se detiene|se quita) (?:sol[oa]s?|rapido|enseguida)\b", "stops by itself"),
+    (r"\bno (?:tomo|tomamos|toma|estoy tomando|esta tomando) (?:ningun[oa]? |nada de )?(?:medicinas?|medicamentos?|pastillas|nada)\b",
+     "i take no medicines"),
+    (r"\b(\d+) segundos\b", r"\1 seconds"), (r"\b(\d+) minutos\b", r"\1 minutes"),
+    (r"\bsegundos\b", "seconds"), (r"\bminutos\b", "minutes"),
+    (r"\b(?:mi|el) pie (?:derecho)\b", "my right foot"), (r"\b(?:mi|el) pie (?:izquierdo)\b", "my left foot"),
+    (r"\b(?:mi|la) pierna derecha\b", "my right leg"), (r"\b(?:mi|la) pierna izquierda\b", "my left leg"),
+    (r"\bsolo (?:de )?un lado\b", "only one side"), (r"\bhasta que\b", "until"),
+)
+_MIXED_COMPILED = tuple((re.compile(p), r) for p, r in _MIXED)
+
+
+def mixed_gloss(text: str) -> str:
+    """The message with its Spanish phrases of `_MIXED` in English (accents dropped, as `normalise`);
+    the text unchanged (returned as is) when it has none."""
+    plain = normalise(text)
+    out = plain
+    for pattern, repl in _MIXED_COMPILED:
+        out = pattern.sub(repl, out)
+    return text if out == plain else out

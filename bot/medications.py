@@ -431,10 +431,13 @@ _VOWELS = frozenset("aeiouy")
 
 def _sounds_alike(word: str, alias: str) -> bool:
     """A spelling of a name heard, not read: one vowel written for another ("seroquil" for Seroquel,
-    "wellbutren" for Wellbutrin) or one letter doubled or undoubled ("welbutrin"), the first letter kept.
+    "wellbutren" for Wellbutrin), one letter doubled or undoubled ("welbutrin"), or a silent final e
+    left out ("copaxon"), the first letter kept.
     An invented name a consonant away from a foreign brand ("spasmolin", Spasmolyt) is not one."""
     if word == alias or word[0] != alias[0]:
         return False
+    if len(word) >= 6 and alias == word + "e" and alias[-2] not in _VOWELS:
+        return True  # the silent final e left out, as it is heard: "copaxon" for Copaxone, "xeljanz" stays itself
     if len(word) == len(alias):
         diff = [i for i in range(len(word)) if word[i] != alias[i]]
         return len(diff) == 1 and word[diff[0]] in _VOWELS and alias[diff[0]] in _VOWELS
@@ -479,6 +482,8 @@ def _drug_context(doc: Any, low: List[str], start: int, end: int) -> bool:
             return True
         if doc[end].text.isdigit() and (not after or after in _FREQUENCY | _AFTER_DOSE):
             return True
+    if nxt == "?" and _asked_alone(low, start) and end + 1 < len(low) and low[end + 1] in _ANSWER_WORDS:
+        return True  # "meth?", "and molly?": a drug asked about by its name alone (answered after, bot.context)
     i = start - 1
     while i >= 0 and low[i] in _SKIP_BEFORE:
         i -= 1
@@ -492,7 +497,12 @@ def _drug_context(doc: Any, low: List[str], start: int, end: int) -> bool:
     # In a list of medicines: "zoloft, tramadol and molly".
     if prev in {",", "and", "or", "&", "+", "with"} and i > 0:
         j = i - 1
-        return j >= 0 and doc[j].is_alpha and doc[j].lower_ not in {"i", "me"} and _is_known(doc[j].lower_)
+        if not (j >= 0 and doc[j].is_alpha and doc[j].lower_ not in {"i", "me"}):
+            return False
+        if _is_known(doc[j].lower_):
+            return True
+        # after a street name that is itself a drug here: "never used ecstasy or acid", "did molly and coke"
+        return knowledge().lookup(doc[j].lower_) is not None and _drug_context(doc, low, j, j + 1)
     return False
 
 
@@ -565,6 +575,9 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
             return True
     if i > 0 and low[i - 1] in {"called", "named"}:
         return True  # "a biologic called vartexa"
+    after_text = " ".join(low[i + 1:i + 9])
+    if _UNSURE_OR_SOURCED.match(after_text):
+        return True  # "xorvane? xorvain? something like that", "pelmarix from a pharmacy abroad"
     if i > 0 and _DOSE.match(doc[i - 1].text) and doc[i - 1].text[-1:].isalpha() and doc[i - 1].text[:1].isdigit():
         return True  # "20mg zelvorin"
     j = i - 1
@@ -592,6 +605,14 @@ def _looks_like_medicine(doc: Any, low: List[str], i: int, spans: Sequence[Tuple
     return False
 
 
+#: After an unknown word: a spelling the person is unsure of ("xorvane? xorvain? something like that",
+#: "pelmarix or something", "I think") or where the medicine came from ("from a clinic in ...").
+_UNSURE_OR_SOURCED = re.compile(
+    r"(?:[?,]\s*)?(?:[a-z]+\s*\?\s*)*(?:something like (?:that|this)|or something|or whatever|i think (?:its|it is|thats)? ?(?:spelled|called)?|"
+    r"not sure (?:of |about |how to spell|how its spelled)|sp \?|spelling)\b"
+    r"|from (?:a|the|my|his|her|some|an) (?:\w+ )?(?:clinic|pharmacy|doctor|dr|dentist|hospital|chemist|website|online (?:pharmacy|shop|store)|"
+    r"compounding pharmacy|naturopath|herbalist|supplement store|health (?:food )?store)\b"
+)
 #: Words after a product's name that give its strength or form ("Dolex Forte", "Tafirol Max"): an
 #: unknown word before one is a medicine's name.
 _STRENGTH_WORDS = frozenset("forte fuerte max ultra duo compuesto compositum".split())
@@ -762,6 +783,8 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
     _whose(doc, low, spans, result, clause_of, ctx)
     _times(doc, spans, result, clause_of)
     _used_up(low, spans, result)
+    _given_during(low, spans, result, clause_of)
+    _starts_it_later(low, spans, result)
     _retracted(low, spans, result)
     _labelled(low, spans, result)
     return result
@@ -770,6 +793,64 @@ def _statuses(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, boo
 _OLD_TAG = frozenset("old previous past prior former before stopped discontinued ex".split())
 _NOW_TAG = frozenset("now new current currently present today".split())
 _VS = frozenset("vs versus".split())
+
+
+#: A start of "it" said in the present with a time to come: "i start it tonight", "she begins them tomorrow",
+#: "im starting it on monday" (not "started it tonight", which has happened, nor "i take it tonight", which
+#: may be the usual dose).
+_STARTS_IT_LATER = re.compile(
+    r"^(?:(?:i|we|he|she|they|you)(?: will| ll|ll)? (?:start|starts|begin|begins|am starting|"
+    r"is starting|are starting)|(?:im|hes|shes|were|theyre) (?:starting|beginning)) (?:it|them|that|those)"
+    r"(?: (?:up|on))? (?:tonight|tomorrow|tmrw|later(?: today| tonight)?|this (?:evening|weekend|afternoon)|"
+    r"next (?:week|month|\w+day)|on (?:\w+day|the \d+\w*)|in (?:a|one|two|three|a few|a couple(?: of)?|\d+) (?:days?|weeks?))\b"
+)
+
+
+def _starts_it_later(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]]) -> None:
+    """'the pharmacy has my nortriptyline ready, i start it tonight': the name before a start of "it" that
+    is still to come is planned, not taken yet (the names before it that are taken stay so)."""
+    if not spans:
+        return
+    for i in range(len(low)):
+        if low[i] not in {"i", "we", "he", "she", "they", "you", "im", "hes", "shes", "were", "theyre"}:
+            continue
+        if i > 0 and low[i - 1] not in {",", ".", ";", "!", "and", "so", "but", "-"}:
+            continue
+        if not _STARTS_IT_LATER.match(" ".join(low[i:i + 8])):
+            continue
+        before = [k for k, (st, _, _, _) in enumerate(spans) if st < i]
+        if before and result[before[-1]]["status"] == "current" and not any(st > i for st, _, _, _ in spans):
+            result[before[-1]].update(status="hypothetical", started_recently=False, stopped=False)
+
+
+_GIVEN_VERBS = frozenset("used gave given got had received injected administered put".split())
+_PROCEDURES = frozenset("surgery procedure operation scan colonoscopy endoscopy c-section csection delivery biopsy "
+                        "mri ct op".split())
+
+
+def _given_during(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]],
+                  clause_of: List[int]) -> None:
+    """'they used methylene blue during my surgery last week', 'got fentanyl in the procedure 5 days ago':
+    a medicine given once, during a procedure days behind, is not taken now (past, not a stop)."""
+    n = len(low)
+    for k, (s, e, _, _) in enumerate(spans):
+        if result[k]["status"] != "current":
+            continue
+        before = low[max(0, s - 4):s]
+        if not any(w in _GIVEN_VERBS for w in before):
+            continue
+        after = low[e:min(n, e + 5)]
+        for j, w in enumerate(after):
+            if w in {"during", "for", "in", "at", "before", "after"} and j + 2 < len(after) + 1:
+                rest = after[j + 1:j + 3]
+                if rest and (rest[-1] in _PROCEDURES or rest[0] in _PROCEDURES) and (rest[0] in _POSSESSIVE | {"the", "a"} or rest[0] in _PROCEDURES):
+                    # only when the procedure is days behind ("last week", "3 days ago"): given this morning it
+                    # still acts (the more cautious reading keeps it current)
+                    clause = [w for i, w in enumerate(low) if clause_of[i] == clause_of[s] and i >= e]
+                    when = days_ago(" ".join(clause))
+                    if when is not None and when[0] >= 2:
+                        result[k].update(status="past", stopped=False, started_recently=False)
+                break
 
 
 def _labelled(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]]) -> None:
@@ -822,6 +903,23 @@ _AFTER_RETRACT_NO = frozenset(". , ! ? ; wait sorry thats that its it i im just 
 _RETRACT_PAST = frozenset("used gave given had was were took before ago old".split())
 
 
+#: A one-word answer to a question ("meth? no", "molly? yeah once").
+_ANSWER_WORDS = frozenset("no nope nah never yes yeah yep yup ya once".split())
+#: Words that may come before a name asked about on its own ("any tramadol? no", "what about coke? nope").
+_ASKED_BEFORE = frozenset("any ever what about and or also how tried some you".split())
+
+
+def _asked_alone(low: List[str], start: int) -> bool:
+    """The name opens its clause, with at most a question word before it: "meth? no", "and coke? nah"
+    (a question the person answers), not "I take ProvayBlue? no ..." (a name taken back)."""
+    i = start - 1
+    while i >= 0 and low[i] not in {".", "!", "?", ";"}:
+        if low[i] not in _ASKED_BEFORE:
+            return False
+        i -= 1
+    return True
+
+
 def _retracted(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], result: List[Dict[str, Any]]) -> None:
     """Self-corrections: a name taken back right after it is said ("I take ProvayBlue? no ...",
     "zoloft, lexapro no wait just zoloft", "zoloft i mean lexapro", "..., scratch that") is not a
@@ -842,6 +940,10 @@ def _retracted(low: List[str], spans: Sequence[Tuple[int, int, str, bool]], resu
         elif (w0, w1) in {("i", "mean"), ("i", "meant")} and any(x in starts for x in range(j + 2, j + 4)):
             no_at = j + 2
         if no_at is None:
+            continue
+        if w0 in {"no", "nope", "nah"} and _asked_alone(low, _s) and not any(st > no_at for st in starts):
+            # "cocaine? no never": a question answered with a denial (negated, bot.context), not a
+            # retraction; with a name said instead ("buspar? no. just celexa") it is taken back
             continue
         tail = []
         for w in low[no_at:]:
@@ -978,7 +1080,7 @@ def _whose(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, bool]]
         result[k].update(status="other", stopped=False, started_recently=False)
 
 
-_NOT_YET = re.compile(r"^(?:but|though|although) (?:i|we|he|she|they)(?: still)? (?:havent|hasnt|have not|has not|didnt|did not|"
+_NOT_YET = re.compile(r"^(?:but|though|although)(?: (?:i|we|he|she|they))?(?: still)? (?:havent|hasnt|have not|has not|didnt|did not|"
                       r"never|dont|doesnt)(?: (?:yet|actually|really|even))?(?: \w+)?(?: (?:it|them|any|one|that|those|yet))*"
                       r"(?: yet)?\s*(?:[.!?;,]|$)")
 
@@ -1331,6 +1433,11 @@ def _trailing_cues(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str
                 found = days_ago(doc[j + 1:stop_end].text, allow_duration=False)
                 if found:
                     result[k].update(days_since_stop=found[0], _timed=True)
+            elif (word in {"done", "finished", "through"} and nxt == "with" and j + 2 < n and low[j + 2] in _ANAPHORA
+                  and not (j > 0 and low[j - 1] in {"not", "never", "almost", "nearly", "when", "once", "after", "til", "until"})
+                  and result[k]["status"] == "current"):
+                # "had norco after the surgery, done with it now": the course the name was is over
+                result[k].update(status="past", stopped=True, started_recently=False)
             elif j - e > 3:
                 continue  # "dose went up" must follow the name closely to be about it
             elif word in {"went", "gone", "go", "was", "got", "been"} and nxt in {"up", "increased", "raised", "doubled", "added", "started"}:

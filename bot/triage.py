@@ -284,6 +284,18 @@ def _read(text: str, patient: Optional[str]) -> _Message:
         found = tuple(Finding(f, end, end) for f in sorted(present - said) if f in lex)
         found += tuple(Finding(f, end + 1, end + 1, negated=True) for f in sorted(denied - present) if f in lex)
         report = replace(report, findings=report.findings + found)
+    if len({m.group(0).lower() for m in _SPANISH_CUES.finditer(text)}) >= 2:
+        # a message that mixes the languages ("cuando subo las escaleras my foot shakes, no para"): its
+        # Spanish phrases in English, read by the English lexicon with its context (bot.lang_es.mixed_gloss)
+        from bot.lang_es import mixed_gloss
+
+        gloss = mixed_gloss(text)
+        if gloss != text:
+            said = {f.feature for f in report.findings}
+            end = len(text) + 2
+            more = extract(gloss, patient)
+            report = replace(report, findings=report.findings + tuple(
+                replace(f, start=end, end=end) for f in more.findings if f.feature not in said))
     extra = proposed_features(text, report, patient)
     if extra:
         end = len(text)
