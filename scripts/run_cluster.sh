@@ -95,6 +95,30 @@ except sa.exc.OperationalError as exc:
 PY
 .venv/bin/python -c 'from bot.db import migrate; migrate()'
 
+# Redis (the lock store: without it every turn fails) and RabbitMQ (the Rasa servers exit on a refused
+# login, after loading the model) are checked before anything starts, with the settings given.
+.venv/bin/python - <<'PY'
+import asyncio, os, sys
+import redis
+try:
+    redis.Redis(host=os.environ["REDIS_HOST"], port=int(os.environ["REDIS_PORT"]), db=int(os.environ["REDIS_DB"]),
+                password=os.environ.get("REDIS_PASSWORD") or None, socket_connect_timeout=3, socket_timeout=3).ping()
+except Exception as exc:
+    sys.exit(f"error: Redis at {os.environ['REDIS_HOST']}:{os.environ['REDIS_PORT']} (REDIS_HOST, REDIS_PORT, REDIS_PASSWORD) "
+             f"did not answer ({type(exc).__name__}); the lock store needs it")
+import aio_pika
+async def check():
+    connection = await asyncio.wait_for(aio_pika.connect(
+        host=os.environ["RABBITMQ_HOST"], port=int(os.environ["RABBITMQ_PORT"]), login=os.environ["RABBITMQ_USERNAME"],
+        password=os.environ["RABBITMQ_PASSWORD"], virtualhost=os.environ["RABBITMQ_VHOST"]), 10)
+    await connection.close()
+try:
+    asyncio.run(check())
+except Exception as exc:
+    sys.exit(f"error: RabbitMQ at {os.environ['RABBITMQ_HOST']}:{os.environ['RABBITMQ_PORT']} vhost {os.environ['RABBITMQ_VHOST']} "
+             f"refused RABBITMQ_USERNAME/RABBITMQ_PASSWORD or did not answer ({type(exc).__name__})")
+PY
+
 # This deployment's own event exchange (never Rasa's shared `rasa-exchange`: every deployment on
 # the broker would read every other's conversations): CLONUS_EVENT_EXCHANGE, or one derived from
 # the database (bot/event_exchange.py). Assigned before the export: `export X=$(...)` hides a failure.

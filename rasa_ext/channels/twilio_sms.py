@@ -448,7 +448,8 @@ class TwilioSmsInput(InputChannel):
             return self._reply(["Sorry, I can only read text messages. Please describe what is happening in words."])
         if len(text) > self.max_message_chars:
             logger.info("twilio_sms: refused a message over %d characters from %s", self.max_message_chars, masked)
-            return self._reply([notice("too_long", self.max_message_chars)])
+            urgent = await emergency_screen(text)  # an emergency in it still gets its instructions
+            return self._reply([sms.render_turn(urgent + [{"text": notice("too_long", self.max_message_chars)}])])
 
         if sms.asks_for_more(text):
             page = await self._take_page(phone)

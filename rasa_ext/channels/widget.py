@@ -387,7 +387,8 @@ class WidgetInput(InputChannel):
         text = text.strip()
         if len(text) > self.max_message_chars:
             await self._limit(self.per_conversation, sender)
-            raise Refusal(413, "message too long", notice_messages("too_long", self.max_message_chars))
+            # Refused, but an emergency in it still gets its instructions (the screen is bounded in time).
+            raise Refusal(413, "message too long", await emergency_screen(text) + notice_messages("too_long", self.max_message_chars))
         verdict = await check(self.per_conversation, sender)
         if not verdict:
             # Refused, but an emergency still gets its instructions with the number to call.

@@ -316,3 +316,13 @@ def test_numbers_and_texts_are_not_logged(channel_stack):
     assert phone not in log and phone[1:] not in log
     assert secret_words not in log
     assert sms.mask_phone(phone) in log  # the opt-out was logged, masked
+
+
+def test_an_emergency_in_an_sms_too_long_still_gets_its_instructions(channel_stack):
+    """Found by an outside tester: the refusal of a long message held only the generic notice."""
+    phone = new_phone()
+    story = "i take zoloft and started tramadol yesterday, now im sweating buckets with a fever and my legs jerk on their own. "
+    resp = sms_post(channel_stack, sms_params(phone, story + "it started at lunch and i dont know what to do. " * 60))
+    reply = " ".join(twiml_messages(resp))
+    assert "EMERGENCY" in reply.upper() and "911" in reply and "too long" in reply
+    assert user_texts(channel_stack, phone) == []

@@ -226,3 +226,15 @@ def test_cross_origin_requests_get_no_cors_grant_by_default(channel_stack):
         timeout=30,
     )
     assert resp.headers.get("Access-Control-Allow-Origin") in (None, "")
+
+
+def test_an_emergency_in_a_message_too_long_still_gets_its_instructions(channel_stack):
+    """Found by an outside tester: the refusal of a long message held only the generic notice."""
+    who = Visitor(channel_stack)
+    story = "i take zoloft and started tramadol yesterday, now im sweating buckets with a fever and my legs jerk on their own. "
+    resp = who.post(story + "it started at lunch and i dont know what to do. " * 60)
+    assert resp.status_code == 413
+    messages = resp.json()["messages"]
+    assert messages[0]["custom"]["emergency"] is True and "911" in messages[0]["text"]
+    assert "too long" in messages[-1]["text"]
+    assert user_texts(channel_stack, who.sender) == []
