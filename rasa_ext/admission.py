@@ -36,8 +36,19 @@ DEFAULT_TURN_WAIT_SECONDS = 20.0
 DEFAULT_SMS_TURN_WAIT_SECONDS = 8.0
 
 
+# How long a person waits for an answer at most, from the request's arrival: the widget gives up at
+# 30 s (widget.js timeoutMs), Twilio at 15 s (and the load balancer's SMS backend at 14 s). Past it
+# the fail-safe path answers (an emergency gets its instructions) and the turn goes on.
+DEFAULT_TURN_DEADLINE_SECONDS = 25.0
+DEFAULT_SMS_TURN_DEADLINE_SECONDS = 12.0
+
+
 class TurnBusy(Exception):
     """The message waited its channel's whole wait for a turn and was not processed (nor stored)."""
+
+
+class TurnTooSlow(Exception):
+    """The turn did not end by the channel's deadline; it goes on (and may be stored)."""
 
 
 def _env_number(name: str, default: float, minimum: float) -> float:
@@ -57,6 +68,12 @@ def turn_wait_seconds(channel: str) -> float:
     if channel == "twilio_sms":
         return _env_number("CLONUS_SMS_TURN_WAIT_SECONDS", DEFAULT_SMS_TURN_WAIT_SECONDS, 0.0)
     return _env_number("CLONUS_TURN_WAIT_SECONDS", DEFAULT_TURN_WAIT_SECONDS, 0.0)
+
+
+def turn_deadline_seconds(channel: str) -> float:
+    if channel == "twilio_sms":
+        return _env_number("CLONUS_SMS_TURN_DEADLINE_SECONDS", DEFAULT_SMS_TURN_DEADLINE_SECONDS, 0.0)
+    return _env_number("CLONUS_TURN_DEADLINE_SECONDS", DEFAULT_TURN_DEADLINE_SECONDS, 0.0)
 
 
 class TurnGate:

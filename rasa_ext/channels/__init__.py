@@ -127,13 +127,32 @@ async def process_once(
     async def urgent() -> bool:
         return bool(await emergency_screen(message.text or ""))
 
-    if not await gate.acquire(admission.turn_wait_seconds(message.input_channel or ""), urgent):
-        logger.warning("%s: no turn free within the wait; answered busy (%d waiting)", message.input_channel, gate.waiting)
+    channel = message.input_channel or ""
+    loop = asyncio.get_running_loop()
+    arrived = loop.time()
+    if not await gate.acquire(admission.turn_wait_seconds(channel), urgent):
+        logger.warning("%s: no turn free within the wait; answered busy (%d waiting)", channel, gate.waiting)
         raise admission.TurnBusy()
+    # The turn runs to its end whatever happens to this request (it holds the conversation's lock and
+    # stores the turn); its slot is given back when it ends, not when the person is answered.
+    turn = asyncio.ensure_future(_process_once(request, message, key, value, on_new_message))
+    turn.add_done_callback(lambda _: gate.release())
+    left = admission.turn_deadline_seconds(channel) - (loop.time() - arrived)
     try:
-        return await _process_once(request, message, key, value, on_new_message)
-    finally:
-        gate.release()
+        return await asyncio.wait_for(asyncio.shield(turn), max(0.0, left))
+    except asyncio.TimeoutError:
+        # Not answered by the channel's deadline: the person is answered now (the fail-safe screen:
+        # an emergency gets its instructions), the turn goes on and is stored; a resend of the same
+        # message id is answered from the store.
+        logger.warning("%s: a turn passed the channel's deadline; answered by the fail-safe path", channel)
+        turn.add_done_callback(_consume_result)
+        raise admission.TurnTooSlow() from None
+
+
+def _consume_result(task: "asyncio.Future[Any]") -> None:
+    """A turn that ended after its person was answered: its failure is logged (type only), not lost."""
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("a turn answered by the fail-safe path failed later (%s)", type(task.exception()).__name__)
 
 
 async def _process_once(
@@ -516,9 +535,11 @@ def saved_after(error: Optional[BaseException]) -> Optional[bool]:
         return True
     from sqlalchemy.exc import SQLAlchemyError
 
-    from rasa_ext.admission import TurnBusy
+    from rasa_ext.admission import TurnBusy, TurnTooSlow
     from rasa_ext.tracker_store import TrackerStoreUnavailable
 
+    if isinstance(error, TurnTooSlow):
+        return None  # still running: it may be stored yet
     return False if isinstance(error, (TrackerStoreUnavailable, SQLAlchemyError, TurnBusy)) else None
 
 

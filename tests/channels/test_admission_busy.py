@@ -122,3 +122,60 @@ def test_an_emergency_is_never_turned_away_as_busy(busy_stack):
         if any(r.status_code == 503 for r in results):
             return  # the emergency came through a burst in which the server was busy
     pytest.fail("no burst found the server busy: the test proved nothing")
+
+
+@pytest.fixture(scope="module")
+def slow_stack(trained_model):
+    """A server whose channels answer by the fail-safe path after 50 ms: every turn is 'too slow'."""
+    stack = ChannelStack(
+        model=trained_model,
+        database_url=create_postgres_database(),
+        env_extra={"CLONUS_TURN_DEADLINE_SECONDS": "0.05", "CLONUS_SMS_TURN_DEADLINE_SECONDS": "0.05"},
+    )
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+        drop_postgres_database(stack.database_url)
+
+
+def wait_stored(stack, sender: str, text: str, timeout: float = 60.0) -> int:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        count = user_texts(stack, sender).count(text)
+        if count:
+            return count
+        time.sleep(0.5)
+    return 0
+
+
+def test_a_turn_past_the_channels_deadline_is_answered_at_once_and_still_stored(slow_stack):
+    """Found by an outside tester: under load an emergency waited 60 s for the load balancer's timeout.
+    Past the channel's deadline the fail-safe path answers (the emergency instructions first), the
+    turn goes on and is stored once, and a resend of the same message id gets the stored reply."""
+    emergency = "im on zoloft and took tramadol, now im sweating a lot and my legs jerk on their own"
+    conversation = new_conversation(slow_stack)
+    message_id = str(uuid.uuid4())
+    first = widget_call(slow_stack, conversation, emergency, message_id)()
+    assert first.status_code == 503, first.text
+    messages = first.json()["messages"]
+    assert messages[0]["custom"]["emergency"] is True and "911" in messages[0]["text"]
+    assert messages[-1]["custom"]["failsafe"] is True and messages[-1]["custom"]["saved"] is None
+    sender = conversation_sender(conversation)
+    assert wait_stored(slow_stack, sender, emergency) == 1
+    again = widget_call(slow_stack, conversation, emergency, message_id)()
+    assert again.status_code == 200, again.text
+    assert any((m.get("custom") or {}).get("emergency") for m in again.json())
+    assert user_texts(slow_stack, sender).count(emergency) == 1
+
+
+def test_an_sms_turn_past_the_deadline_gets_the_emergency_instructions_before_twilio_gives_up(slow_stack):
+    emergency = "im on zoloft and took tramadol, now im sweating a lot and my legs jerk on their own"
+    phone = new_phone()
+    resp = sms_post(slow_stack, sms_params(phone, emergency))
+    reply = " ".join(twiml_messages(resp))
+    assert "EMERGENCY" in reply.upper() and "911" in reply and "may not have been saved" in reply
+    assert wait_stored(slow_stack, phone, emergency) == 1

@@ -145,3 +145,8 @@ def test_settings_from_the_environment(monkeypatch):
     assert admission.turn_wait_seconds("widget") == admission.DEFAULT_TURN_WAIT_SECONDS
     with pytest.raises(ValueError):
         TurnGate(0)
+    monkeypatch.setenv("CLONUS_SMS_TURN_DEADLINE_SECONDS", "9")
+    assert admission.turn_deadline_seconds("twilio_sms") == 9.0
+    assert admission.turn_deadline_seconds("widget") == admission.DEFAULT_TURN_DEADLINE_SECONDS
+    # a person's wait inside the channels' own limits: Twilio 15 s, widget.js 30 s
+    assert admission.DEFAULT_SMS_TURN_DEADLINE_SECONDS < 14 and admission.DEFAULT_TURN_DEADLINE_SECONDS < 30
