@@ -14,6 +14,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# The servers the tests start (they inherit this environment) answer a turn by the fail-safe path only
+# after 120 s, not the production 25 s / 12 s (rasa_ext/admission.py): on a loaded 2-core CI machine a
+# turn can take longer than that, and a test that checks what a turn answers must not depend on the
+# machine's speed. The deadline itself is tested with its own settings (tests/channels/test_admission_busy.py).
+os.environ.setdefault("CLONUS_TURN_DEADLINE_SECONDS", "120")
+os.environ.setdefault("CLONUS_SMS_TURN_DEADLINE_SECONDS", "120")
 
 # Database fixtures (db_url on SQLite and PostgreSQL, migrated) for every test folder.
 pytest_plugins = ["tests.fixtures_db"]
