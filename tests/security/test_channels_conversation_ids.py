@@ -81,6 +81,24 @@ def test_a_phone_number_used_as_a_sender_on_any_other_channel_reaches_nothing(ch
     assert stored_events(channel_stack, phone) == before
 
 
+def altered_signature(conversation: str) -> str:
+    """The id with the first character of its signature changed. (Changing the LAST character, as this
+    test did, can change only base64's unused low bits: 'A' -> 'B' at the end decodes to the same
+    bytes, so one fresh-clone run "forged" a valid id and failed. The first character always counts.)"""
+    head, signature = conversation.rsplit(".", 1)
+    return f"{head}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+
+
+def test_an_altered_signature_always_differs_in_its_bytes():
+    import base64
+
+    for _ in range(200):
+        signature = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+        altered = altered_signature("web-x.abc." + signature).rsplit(".", 1)[1]
+        decode = lambda s: base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))  # noqa: E731
+        assert decode(altered) != decode(signature)
+
+
 def test_a_widget_visitor_cannot_read_or_write_another_visitors_conversation(channel_stack):
     alice = visitor()
     alice_conversation = new_conversation(channel_stack, alice)
@@ -94,7 +112,7 @@ def test_a_widget_visitor_cannot_read_or_write_another_visitors_conversation(cha
     forged = [
         alice_sender,  # the id without its signature
         other_key.sign(alice_sender).decode(),  # signed with another key
-        alice_conversation[:-1] + ("A" if alice_conversation[-1] != "A" else "B"),  # signature altered
+        altered_signature(alice_conversation),  # signature altered
         alice_conversation.replace(alice_sender, "web-" + secrets.token_urlsafe(18)),  # another id, same signature
     ]
     for conversation in forged:
