@@ -128,25 +128,21 @@ class RequestDB:
         PostgreSQL, the queued writes first, in the view's transaction, then its commit)."""
         pending, self._pending = self._pending, []
         if pending and self._one_transaction():
-            s = self.get()
-            try:
-                for fn in pending:
-                    fn(s)
-                self._end(True)
-            except BaseException:
-                self._end(False)
-                raise
+            self._write(self.get(), pending)
             return
         self._end(True)
         if pending:
-            s = self._begin(True)
-            try:
-                for fn in pending:
-                    fn(s)
-                self._end(True)
-            except BaseException:
-                self._end(False)
-                raise
+            self._write(self._begin(True), pending)
+
+    def _write(self, s: Any, pending: list) -> None:
+        """Run the queued writes in the open transaction `s` and end it (rolled back on failure)."""
+        try:
+            for fn in pending:
+                fn(s)
+            self._end(True)
+        except BaseException:
+            self._end(False)
+            raise
 
     def discard(self) -> None:
         self._pending = []

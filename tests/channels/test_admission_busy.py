@@ -31,19 +31,21 @@ pytestmark = pytest.mark.e2e
 BURST = 8
 
 
-@pytest.fixture(scope="module")
-def busy_stack(trained_model):
-    stack = ChannelStack(
-        model=trained_model,
-        database_url=create_postgres_database(),
-        env_extra={"CLONUS_MAX_CONCURRENT_TURNS": "1", "CLONUS_TURN_WAIT_SECONDS": "0", "CLONUS_SMS_TURN_WAIT_SECONDS": "0"},
-    )
+def own_stack(trained_model, **env: str):
+    """A channel stack of its own with these settings, on a throwaway PostgreSQL database."""
+    stack = ChannelStack(model=trained_model, database_url=create_postgres_database(), env_extra=env)
     try:
         stack.start()
         yield stack
     finally:
         stack.stop()
         drop_postgres_database(stack.database_url)
+
+
+@pytest.fixture(scope="module")
+def busy_stack(trained_model):
+    yield from own_stack(trained_model, CLONUS_MAX_CONCURRENT_TURNS="1", CLONUS_TURN_WAIT_SECONDS="0",
+                         CLONUS_SMS_TURN_WAIT_SECONDS="0")
 
 
 def at_once(calls: List[Callable[[], requests.Response]]) -> List[requests.Response]:
@@ -127,17 +129,7 @@ def test_an_emergency_is_never_turned_away_as_busy(busy_stack):
 @pytest.fixture(scope="module")
 def slow_stack(trained_model):
     """A server whose channels answer by the fail-safe path after 50 ms: every turn is 'too slow'."""
-    stack = ChannelStack(
-        model=trained_model,
-        database_url=create_postgres_database(),
-        env_extra={"CLONUS_TURN_DEADLINE_SECONDS": "0.05", "CLONUS_SMS_TURN_DEADLINE_SECONDS": "0.05"},
-    )
-    try:
-        stack.start()
-        yield stack
-    finally:
-        stack.stop()
-        drop_postgres_database(stack.database_url)
+    yield from own_stack(trained_model, CLONUS_TURN_DEADLINE_SECONDS="0.05", CLONUS_SMS_TURN_DEADLINE_SECONDS="0.05")
 
 
 def wait_stored(stack, sender: str, text: str, timeout: float = 60.0) -> int:
