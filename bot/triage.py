@@ -46,26 +46,37 @@ _PUMP = frozenset({"pump_context", "pump_mentioned"})
 #: mean, and every decision still carries its policy id.
 RECALL_THRESHOLD = 0.8
 RECALL_THRESHOLDS: Dict[str, float] = {}
+#: The embedding reader's threshold (bot.recall.embed: all-MiniLM-L6-v2 sentence embeddings), chosen on
+#: the blind dev halves only (docs/ARCHITECTURE.md, the recall layer).
+EMBED_THRESHOLD = 0.9
+
+Reader = Tuple[str, Callable[[str], Dict[str, float]], float]
 
 
-def _recall_proposer() -> Optional[Callable[[str], Dict[str, float]]]:
-    try:
-        from bot.recall import propose
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("bot.recall",):
-            raise
-        return None
-    return propose
+def _readers(mode: str) -> List[Reader]:
+    """The recall layer's readers for CLONUS_RECALL=mode: "0" none, "ngram" the hashed n-gram reader,
+    "embed" the sentence-embedding reader, anything else (the default) both."""
+    if mode == "0":
+        return []
+    out: List[Reader] = []
+    if mode != "embed":
+        from bot.recall import propose as ngram
+
+        out.append(("ngram", ngram, RECALL_THRESHOLD))
+    if mode != "ngram":
+        from bot.recall import embed
+
+        out.append(("embed", embed.propose, EMBED_THRESHOLD))
+    return out
 
 
-_PROPOSE: List[Optional[Callable[[str], Dict[str, float]]]] = []
+_PROPOSE: List[List[Reader]] = []
 
 
-def proposer() -> Optional[Callable[[str], Dict[str, float]]]:
-    """The recall layer's propose(), or None when it is not installed or switched off
-    (CLONUS_RECALL=0)."""
+def readers() -> List[Reader]:
+    """The recall layer's readers (name, propose, threshold), chosen once by CLONUS_RECALL."""
     if not _PROPOSE:
-        _PROPOSE.append(None if os.environ.get("CLONUS_RECALL", "1") == "0" else _recall_proposer())
+        _PROPOSE.append(_readers(os.environ.get("CLONUS_RECALL", "1")))
     return _PROPOSE[0]
 
 
@@ -92,19 +103,23 @@ _CARE_REQUEST = re.compile(
 
 
 def proposed_features(text: str, report: SymptomReport, patient: Optional[str]) -> List[str]:
-    """Features the recall layer adds to what the extractor found in this message."""
-    propose = proposer()
-    if propose is None:
+    """Features the recall layer adds to what the extractor found in this message: those any reader
+    gives, reading only the asserted words, at or above its threshold, unless the lexicon found the feature in this message in any context
+    (denied, hypothetical, someone else's: then the lexicon's reading decides)."""
+    active = readers()
+    if not active:
         return []
     asserted = _CARE_REQUEST.sub(" ", context(text, patient).asserted_text())  # see _CARE_REQUEST
     if not asserted.strip():
         return []
     lex = lexicon()
     said = {f.feature for f in report.findings}  # found by the lexicon, in any context: it decides
-    out = []
-    for feature, p in propose(asserted).items():
-        if feature in lex and feature not in said and p >= RECALL_THRESHOLDS.get(feature, RECALL_THRESHOLD):
-            out.append(feature)
+    out = set()
+    for name, propose, threshold in active:
+        for feature, p in propose(asserted).items():
+            limit = RECALL_THRESHOLDS.get(feature, threshold) if name == "ngram" else threshold
+            if feature in lex and feature not in said and p >= limit:
+                out.add(feature)
     return sorted(out)
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Score the recall layer (bot/recall) on blind vignettes (default: the DEV half only).
+"""Score the n-gram reader of the recall layer (bot/recall) on blind vignettes (default: the DEV half only).
 
     .venv/bin/python scripts/score_recall.py [/work/blind/issue9/dev/vignettes.yml] [--thresholds 0.5,0.7,0.9] [-v]
 
@@ -57,15 +57,12 @@ RULE_FEATURES: Dict[str, FrozenSet[str]] = {
 def _level(messages: Sequence[str], threshold: Optional[float]) -> str:
     """The engine's level with the recall layer at `threshold` (None: the layer off), through the
     engine's own seam (bot.triage.proposed_features), so this script cannot drift from the engine."""
-    saved = (list(triage._PROPOSE), triage.RECALL_THRESHOLD)  # noqa: SLF001
+    saved = list(triage._PROPOSE)  # noqa: SLF001
     try:
-        triage._PROPOSE[:] = [None] if threshold is None else [propose]  # noqa: SLF001
-        if threshold is not None:
-            triage.RECALL_THRESHOLD = threshold
+        triage._PROPOSE[:] = [[] if threshold is None else [("ngram", propose, threshold)]]  # noqa: SLF001
         return triage.assess(list(messages)).triage_level
     finally:
-        triage._PROPOSE[:] = saved[0]  # noqa: SLF001
-        triage.RECALL_THRESHOLD = saved[1]
+        triage._PROPOSE[:] = saved  # noqa: SLF001
 
 
 def main(argv: Sequence[str]) -> int:

@@ -190,9 +190,9 @@ def test_the_compiled_index_is_cached_and_rebuilt_when_the_file_changes(tmp_path
 # ------------------------------------------------------------------------------ the recall seam
 def test_the_recall_layer_adds_what_the_lexicon_misses():
     from bot.symptoms import extract
-    from bot.triage import proposed_features, proposer
+    from bot.triage import proposed_features, readers
 
-    assert proposer() is not None, "bot.recall is installed in this branch"
+    assert [name for name, _, _ in readers()] == ["ngram", "embed"], "both readers are on by default"
     text = "she suddenly dropped to the floor and was out cold, her arms were jerking"
     assert "loss_of_consciousness" not in extract(text).present  # the lexicon alone misses it
     assert "loss_of_consciousness" in proposed_features(text, extract(text), None)
@@ -204,7 +204,23 @@ def test_the_recall_layer_reads_only_asserted_words(monkeypatch):
     from bot.symptoms import extract
 
     seen = []
-    monkeypatch.setattr(triage, "_PROPOSE", [lambda text: seen.append(text) or {"seizure": 1.0}])
+    monkeypatch.setattr(triage, "_PROPOSE", [[("ngram", lambda text: seen.append(text) or {"seizure": 1.0}, 0.8)]])
     text = "no seizure and no thoughts of hurting myself"
     assert triage.proposed_features(text, extract(text), None) == []  # the lexicon found seizure (denied): it decides
     assert "seizure" not in seen[0] and "hurting" not in seen[0]
+
+
+def test_every_reader_reads_only_asserted_words_and_the_lexicons_denial_decides(monkeypatch):
+    import bot.triage as triage
+    from bot.symptoms import extract
+
+    seen = []
+    ngram = ("ngram", lambda text: seen.append(("ngram", text)) or {"seizure": 1.0}, 0.8)
+    embed = ("embed", lambda text: seen.append(("embed", text)) or {"seizure": 1.0, "self_harm": 1.0}, 0.9)
+    monkeypatch.setattr(triage, "_PROPOSE", [[ngram, embed]])
+    text = "no seizure, and she ate her lunch. my uncle had a stroke"
+    out = triage.proposed_features(text, extract(text), None)
+    assert [name for name, _ in seen] == ["ngram", "embed"]
+    assert seen[0][1] == seen[1][1] and "uncle" not in seen[1][1] and "stroke" not in seen[1][1]
+    assert "seizure" not in out  # denied by the lexicon in this message: the lexicon decides
+    assert "self_harm" in out  # the lexicon found nothing of it: the reader adds it
