@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot import context, medications, symptoms  # noqa: E402
+from bot import context, medications, recall, symptoms  # noqa: E402
+from bot.recall import embed  # noqa: E402
 from bot.triage import Assessor, assess  # noqa: E402
 
 MESSAGES = [
@@ -53,6 +54,8 @@ def _clear() -> None:
     medications._analyse_cached.cache_clear()
     symptoms._extract_cached.cache_clear()
     context.context.cache_clear()
+    recall._propose.cache_clear()  # both readers of the recall layer memoise by text too
+    embed._propose.cache_clear()
 
 
 def _p(samples, q):

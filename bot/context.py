@@ -218,7 +218,8 @@ TRIGGERS: List[Trigger] = (
         r"(?:told|advised|asked) (?:me|her|him|them|us) to (?:try|take|start|use)",
         r"(?:might|may|will|going to|gonna|wants? to|plans? to|planning to|thinking of|about to) (?:give|prescribe|start|put|add|switch|try)",
         r"(?:warning )?signs of", r"symptoms of", r"watch (?:out )?for", r"look out for", r"what (?:is|are)",
-        r"whats", r"how do i know", r"when should i worry", r"worried (?:about|that) (?:getting|developing|i might)",
+        r"whats", r"how do i know", r"when should i worry",
+r"worried (?:about|that) (?:getting|developing|i might)",
         r"is there a risk", r"risk of", r"chance of", r"can (?:it|that|this|they) cause", r"could (?:it|that|this) cause",
         r"does (?:it|that|this) cause", r"would (?:i|he|she) get", r"before (?:i|he|she) (?:start|take|try)",
         r"before (?:starting|taking|trying|going on|switching to|beginning)",
@@ -255,6 +256,17 @@ TRIGGERS: List[Trigger] = (
         r"what(?= (?:does|do) (?:\w+ ){1,2}mean\b)", r"tell me about",
     ], window=14)
     + _t(HYPOTHETICAL, FORWARD, FUTURE_VERBS, window=12)
+    + _t(HYPOTHETICAL, FORWARD, [
+        # a question about what a sign is like, not a report of it ("what does a seizure look like?", "how long
+        # does a seizure usually last", "do seizures hurt?"): the question word, with a lookahead, opens the scope
+        # (outside tester, 2026-12-04: each raised RF-SEIZURE)
+        # (the sign named, not a pronoun: "does it hurt when she has a seizure, shes having one now" is a report)
+        r"what (?:does|do|would|did)(?= (?:a |an |the )?(?:(?!(?:it|this|that|he|she|they|him|her|his|my|your|we|i)\b)\w+ ){1,3}(?:look|feel|sound|seem) like\b)",
+        r"how long (?:does|do|can|will|would)(?= (?:a |an |the )?(?:(?!(?:it|this|that|he|she|they|him|her|his|my|your|we|i)\b)\w+ ){1,2}(?:usually |normally |typically |generally )?last\b)",
+        r"(?:do|does|can|will|would)(?= (?:a |an |the )?(?:(?!(?:it|this|that|he|she|they|him|her|his|my|your|we|i)\b)\w+ ){1,2}(?:hurt|kill you|be fatal|be deadly)\b)",
+        # a short scope: the question's own words, not a report after it ("how long do seizures last, my son has
+        # been shaking for 6 minutes")
+    ], window=4)
     + _t(HISTORICAL, FORWARD, [
         r"used to", r"use to", r"in the past", r"history of", r"previously", r"formerly", r"back in",
         r"as a (?:kid|child|baby|teen|teenager|toddler)", r"once before", r"years ago", r"long ago",

@@ -45,7 +45,44 @@ def clean(text: object) -> str:
     # Lone surrogates (from broken UTF-16) would make later encoding fail; replace them in place.
     if _SURROGATE.search(text):
         text = _SURROGATE.sub("?", text)
-    return text.translate(_SAME_LENGTH)
+    text = text.translate(_SAME_LENGTH)
+    if _WIDE.search(text):
+        text = _WIDE.sub(_narrow, text)
+    if _LEET.search(text):
+        text = _LEET.sub(_unleet, text)
+    return text
+
+
+# Full-width and other compatibility forms of letters and digits ("ｓｅｉｚｕｒｅ", "𝐤𝐢𝐥𝐥"): NFKC, one character
+# for one, so offsets stay those of the person's text. Found by an outside tester (2026-12-04): full-width
+# letters hid an emergency from every reader.
+_WIDE = re.compile("[\uff01-\uff5e\U0001d400-\U0001d7ff\u2460-\u24ff]")
+
+
+def _narrow(m: "re.Match[str]") -> str:
+    import unicodedata
+
+    out = unicodedata.normalize("NFKC", m.group(0))
+    return out if len(out) == 1 else m.group(0)
+
+
+# Digits written for letters inside a word ("k1ll mys3lf", "s3izure", "0verdose"): a word of letters and
+# such digits that becomes an English word when the digits are read as letters is read as that word. A
+# number, a dose ("10mg", "3x"), a strength ("b12") or a word that is not English either way is kept.
+_LEET_MAP = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+_LEET = re.compile(r"(?<![\w@$])(?=[\w@$]*[a-zA-Z][\w@$]*[a-zA-Z])(?=[\w@$]*[013457@$])[a-zA-Z013457@$]{3,}(?![\w@$])")
+
+
+def _unleet(m: "re.Match[str]") -> str:
+    word = m.group(0)
+    if sum(c.isalpha() for c in word) < 2 or word.isalpha():
+        return word
+    words = english_words()
+    for one in ("i", "l"):
+        candidate = "".join(_LEET_MAP.get(c, c) if c != "1" else one for c in word)
+        if candidate.lower() in words:
+            return "".join(c if c.isalpha() else r for c, r in zip(word, candidate, strict=True))
+    return word
 
 
 NUMBER_WORDS = {

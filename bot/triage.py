@@ -123,6 +123,28 @@ def proposed_features(text: str, report: SymptomReport, patient: Optional[str]) 
     return sorted(out)
 
 
+#: Longest piece of a message read as one (Assessor.add): a long message is read as several pieces.
+PIECE_CHARS = 2000
+_PIECE_END = re.compile(r"[.!?\n]\s|\s")
+
+
+def pieces(text: str, size: int = PIECE_CHARS) -> List[str]:
+    """`text` cut into pieces of at most `size` characters, each ending at the last sentence end (else
+    the last space) before the limit; nothing is dropped."""
+    out = []
+    while len(text) > size:
+        window = text[:size]
+        cut = max((m.end() for m in _PIECE_END.finditer(window) if m.group(0)[0] in ".!?\n"), default=0)
+        if cut < size // 2:
+            cut = window.rfind(" ") + 1
+        if cut <= 0:
+            cut = size
+        out.append(text[:cut])
+        text = text[cut:]
+    out.append(text)
+    return out
+
+
 @dataclass(frozen=True)
 class MedicationMention:
     name: str
@@ -373,12 +395,18 @@ def _apply(state: ConversationState, msg: _Message) -> None:
         state.temperature_c = max(state.temperature_c or msg.report.temperature_c, msg.report.temperature_c)
 
 
+#: Features an explicit correction never withdraws (see _correct).
+NEVER_WITHDRAWN = frozenset({"self_harm"})
+
+
 def _correct(messages: List[_Message], upto: int) -> bool:
     """An explicit correction in messages[upto] withdraws, from every earlier message, the medicines
     and features it now denies. True when it withdrew something."""
     msg = messages[upto]
     denied_meds = {m.name for m in msg.mentions if m.status in ("negated", "other")}
-    denied_features = set(msg.report.negated)
+    # Thoughts of self-harm, once disclosed, are never withdrawn by a later denial ("jk i dont", "sorry i meant i
+    # do not"): people often take them back, and the crisis line stays in every reply (outside tester, 2026-12-04).
+    denied_features = set(msg.report.negated) - NEVER_WITHDRAWN
     if not denied_meds and not denied_features:
         return False
     for earlier in messages[:upto]:
@@ -445,6 +473,14 @@ class Assessor:
 
     def add(self, text: object) -> Assessment:
         text = _as_text(text)
+        if len(text) > PIECE_CHARS:
+            # A message longer than a person types in one go is read as the pieces it is made of, so that every
+            # word of it is read (an emergency at the end of a pasted page included) at a cost that grows with
+            # its length, not faster (outside tester, 2026-12-04: 16k characters took 24 s and an emergency
+            # after 20k characters was never read).
+            for piece in pieces(text):
+                self.add(piece)
+            return self.assessment
         found = None
         if not self._patient_known:
             found = patient_of([text]) if text.strip() else None
