@@ -70,6 +70,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
     utils.update_sanic_log_level()
     app = create_app(secret)
+    from bot.triage import warm_up
+
+    logger.info("engine loaded in %.1f s (recall readers included)", warm_up())
     logger.info("action server on http://%s:%s (only the Rasa server may call it)", args.host, args.port)
     app.run(args.host, args.port, workers=utils.number_of_sanic_workers(), access_log=False)
 

@@ -80,6 +80,19 @@ def readers() -> List[Reader]:
     return _PROPOSE[0]
 
 
+def warm_up() -> float:
+    """Load what the first message would otherwise wait for (the recogniser's tables, the lexicon, both recall
+    readers: the embedding reader's 90 MB of weights take about a second) and return the seconds it took.
+    Called by the servers before they take requests."""
+    import time
+
+    t0 = time.perf_counter()
+    assess(["warm up: my legs keep jerking and i take baclofen"])
+    for _, propose, _ in readers():
+        propose("warm up")
+    return time.perf_counter() - t0
+
+
 #: A request to see or talk to someone about a part of the body, a medicine or a symptom ("i want to see
 #: someone about my legs", "id like to talk to a nurse about my meds"): the request says nothing about
 #: self-harm, but the recall layer, trained on lay phrasings of "I want to ..." wishes, read it as self-harm.

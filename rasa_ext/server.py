@@ -17,6 +17,7 @@ Every other option is `rasa run`'s own (--model, --endpoints, --credentials, --p
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import List, Optional
@@ -54,6 +55,9 @@ def main(args: Optional[List[str]] = None) -> None:
     from rasa_ext import resilience
 
     resilience.install()
+    from bot.triage import warm_up
+
+    logging.getLogger(__name__).info("engine loaded in %.1f s (recall readers included)", warm_up())
     import rasa.__main__
 
     # sys.argv is this process's own copy: /proc/<pid>/cmdline keeps the original command line.
