@@ -54,7 +54,7 @@ def model_dir() -> Path:
 class _Model:
     def __init__(self, directory: Path) -> None:
         import numpy as np
-        from safetensors.numpy import load_file
+        from safetensors import safe_open
         from tokenizers import Tokenizer
 
         weights_file = directory / "model.safetensors"
@@ -71,13 +71,15 @@ class _Model:
             raise EncoderError(f"{directory}: not a 6-layer, 384-wide MiniLM")
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config["layer_norm_eps"])
-        raw = load_file(str(weights_file))
-        w = {k: v.astype(np.float32) for k, v in raw.items()}
+        # One tensor at a time (not the whole file, then copies of it): the process keeps about the weights' own
+        # 90 MB, not twice that.
+        handle = safe_open(str(weights_file), framework="np")
+        keys = set(handle.keys())
 
         def get(name: str):
             for key in (name, "bert." + name):
-                if key in w:
-                    return w[key]
+                if key in keys:
+                    return np.ascontiguousarray(handle.get_tensor(key), dtype=np.float32)
             raise EncoderError(f"{weights_file}: no tensor {name}")
 
         self.word = get("embeddings.word_embeddings.weight")
@@ -87,20 +89,20 @@ class _Model:
         self.layers = []
         for i in range(int(config["num_hidden_layers"])):
             p = f"encoder.layer.{i}."
-            qkv_w = np.concatenate(
-                [get(p + f"attention.self.{n}.weight") for n in ("query", "key", "value")], axis=0
-            ).T.copy()
+            qkv_w = np.ascontiguousarray(
+                np.concatenate([get(p + f"attention.self.{n}.weight") for n in ("query", "key", "value")], axis=0).T
+            )
             qkv_b = np.concatenate([get(p + f"attention.self.{n}.bias") for n in ("query", "key", "value")])
             self.layers.append(
                 (
                     qkv_w,
                     qkv_b,
-                    get(p + "attention.output.dense.weight").T.copy(),
+                    np.ascontiguousarray(get(p + "attention.output.dense.weight").T),
                     get(p + "attention.output.dense.bias"),
                     (get(p + "attention.output.LayerNorm.weight"), get(p + "attention.output.LayerNorm.bias")),
-                    get(p + "intermediate.dense.weight").T.copy(),
+                    np.ascontiguousarray(get(p + "intermediate.dense.weight").T),
                     get(p + "intermediate.dense.bias"),
-                    get(p + "output.dense.weight").T.copy(),
+                    np.ascontiguousarray(get(p + "output.dense.weight").T),
                     get(p + "output.dense.bias"),
                     (get(p + "output.LayerNorm.weight"), get(p + "output.LayerNorm.bias")),
                 )
