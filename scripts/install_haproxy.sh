@@ -10,5 +10,5 @@ if [ ! -x /usr/sbin/haproxy ]; then
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet haproxy 2>/dev/null; then
     if [ "$(id -u)" -ne 0 ]; then sudo systemctl stop haproxy || true; else systemctl stop haproxy || true; fi
   fi
-  haproxy -v | head -1
+  haproxy -v | sed -n 1p  # sed reads to the end: `head -1` closed the pipe and pipefail failed the fresh install (exit 141)
 fi

@@ -35,12 +35,12 @@ fingerprint() {
 }
 
 want=$(fingerprint)
-newest=$(ls -t models/*.tar.gz 2>/dev/null | head -1 || true)
+newest=$(ls -t models/*.tar.gz 2>/dev/null | sed -n 1p || true)
 if [ "$force" = 0 ] && [ -n "$newest" ] && [ "$(cat "${newest%.tar.gz}.fingerprint" 2>/dev/null)" = "$want" ]; then
   echo "model up to date: $newest"
   exit 0
 fi
 
 .venv/bin/rasa train --config config.yml --domain domain.yml --data data --out models --quiet "${args[@]+"${args[@]}"}"
-newest=$(ls -t models/*.tar.gz | head -1)
+newest=$(ls -t models/*.tar.gz | sed -n 1p)
 echo "$want" > "${newest%.tar.gz}.fingerprint"
