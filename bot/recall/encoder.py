@@ -25,7 +25,7 @@ import math
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Sequence
 
 __all__ = ["MODEL_SHA256", "EncoderError", "model_dir", "encode", "DIM"]
 
@@ -177,12 +177,3 @@ def _model() -> _Model:
 def encode(texts: Sequence[str]):
     """The normalised all-MiniLM-L6-v2 embedding of each text, shape (len(texts), 384), float32."""
     return _model().encode(list(texts))
-
-
-def available() -> Optional[str]:
-    """None when the encoder can be loaded, else why not (one line, no text)."""
-    try:
-        _model()
-    except (EncoderError, ModuleNotFoundError, OSError) as exc:
-        return str(exc)
-    return None
