@@ -333,7 +333,8 @@ _END = {
     NEGATED: re.compile(r"\b(?:and|so|because|cause|with|while|plus|since|who|which|though|then|now|today|"
                         r"recently|lately|suddenly|started|starting|keeps?|still|only|just)\b|,\s*(?:i|im|ive|my|he|hes|she|"
                         r"shes|his|her|they|it|its|we|the|now|this|that|and|also|just)\b"),
-    HYPOTHETICAL: re.compile(r"\b(?:because|cause|since)\b|,\s*(?:i|im|ive|he|hes|she|shes|we|right now|"
+    # (a comma before someone's own news ends it: "can i book an appt, my dad wont wake up")
+    HYPOTHETICAL: re.compile(r"\b(?:because|cause|since)\b|,\s*(?:i|im|ive|he|hes|she|shes|we|my|his|her|our|their|right now|"
                              r"currently|and)\b|\b(?:right now|currently|at the moment|already|anyway)\b"),
     HISTORICAL: re.compile(r"\b(?:now|nowadays|currently|current|new|these days|today|at the moment|right now|still|"
                            r"this week|this morning|tonight|yesterday|lately|recently|since then|and now|"

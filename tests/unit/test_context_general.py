@@ -158,3 +158,16 @@ def test_a_stop_months_ago_is_beyond_the_washout():
 
     a = assess(["quit my celexa back in january, it is may now. started nardil a few days ago"], strict=True)
     assert "COMBO-WASHOUT" not in a.rule_ids
+
+
+@pytest.mark.parametrize("text", [
+    "can i book an appt, my dad just had a seizure and wont wake up",
+    "can i come in tomorrow, his lips are turning blue",
+    "should i call the clinic, her whole body is jerking and she has a fever of 104",
+])
+def test_a_question_ends_at_a_comma_before_someones_news(text):
+    """A hypothetical trigger ("can i", "should i") reaches no further than its own question: what
+    follows a comma about my/his/her ... is said, not asked (was self_care before 2026-12-04b)."""
+    from bot.triage import assess
+
+    assert assess([text]).triage_level == "emergency"
