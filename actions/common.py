@@ -93,9 +93,10 @@ def emergency_payload(text: Text) -> Dict[Text, Any]:
 
 
 def dispatch_assessment(
-    dispatcher: CollectingDispatcher, assessment: Assessment, say_medicines: bool = True
+    dispatcher: CollectingDispatcher, assessment: Assessment, say_medicines: bool = True, offer_booking: bool = True
 ) -> bool:
-    """Tell the person the outcome; returns True when booking was offered."""
+    """Tell the person the outcome; returns True when booking was offered (buttons with a routine
+    outcome, unless `offer_booking` is False: the person already asked to book)."""
     if say_medicines:
         said = medicines_said_back(assessment)
         if said:
@@ -104,7 +105,7 @@ def dispatch_assessment(
     if assessment.triage_level == "emergency":
         dispatcher.utter_message(text=text, json_message=emergency_payload(text))
         return False
-    if assessment.triage_level == "routine":
+    if assessment.triage_level == "routine" and offer_booking:
         dispatcher.utter_message(text=text, buttons=BOOK_BUTTONS)
         return True
     dispatcher.utter_message(text=text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -17,6 +17,7 @@ from actions.common import (
     slot_events,
 )
 from actions.forms_common import first_answers, latest_text, session_user_texts, typed_answer
+from bot.booking import asks_to_book
 from bot.intake import INTAKE_SLOTS, answers
 
 SYMPTOM_SLOTS = (
@@ -156,6 +157,27 @@ class ActionSubmitSymptomForm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         assessment = conversation_assessment(tracker)
-        offered = dispatch_assessment(dispatcher, assessment)
+        # The message that started the intake asked for a visit as well ("can I set up a visit, my
+        # hand jerks..."): after the outcome, the booking form, not an offer to book.
+        book_now = assessment.triage_level in ("routine", "self_care") and asks_to_book(intake_opening(tracker))
+        offered = dispatch_assessment(dispatcher, assessment, offer_booking=not book_now)
         decision = decision_event(tracker, assessment, purpose=self.name())
-        return slot_events(assessment) + [SlotSet("offered_booking", offered), decision]
+        events = slot_events(assessment) + [SlotSet("offered_booking", offered), decision]
+        if book_now:
+            dispatcher.utter_message(response="utter_booking_as_asked")
+            events.append(FollowupAction("booking_form"))
+        return events
+
+
+def intake_opening(tracker: Tracker) -> str:
+    """What the person typed just before this symptom intake started ("" for a button choice)."""
+    last_user: Optional[Dict[str, Any]] = None
+    opening: Optional[Dict[str, Any]] = None
+    for event in tracker.events:
+        if event.get("event") == "user":
+            last_user = event
+        elif event.get("event") == "action" and event.get("name") == "action_start_symptom_intake":
+            opening = last_user
+    if not opening or (opening.get("text") or "").startswith("/"):
+        return ""
+    return opening.get("text") or ""

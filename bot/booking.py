@@ -412,6 +412,12 @@ def _safe_date(year: int, month: int, day: int) -> Optional[date]:
 _NOT_A_BOOKING = re.compile(r"\b(?:ago|since|started|began|lasts|lasted|for\s+the\s+(?:past|last))\b")
 
 
+def now_at(tz: ZoneInfo) -> datetime:
+    """Now, in the clinic's timezone: the one place the booking parsers read the time of day (tests
+    that must not depend on the day they run on set it)."""
+    return datetime.now(tz)
+
+
 def parse_preferred_time(text: str, clinic: Clinic, now: Optional[datetime] = None) -> TimeParse:
     """When the person wants to come in, from free text, checked against the clinic's hours.
 
@@ -422,7 +428,7 @@ def parse_preferred_time(text: str, clinic: Clinic, now: Optional[datetime] = No
     clinic's timezone. Digits the parser cannot place (a phone number, "10 sec") mean "unparsed".
     """
     tz = ZoneInfo(clinic.timezone)
-    now = (now or datetime.now(tz)).astimezone(tz)
+    now = (now or now_at(tz)).astimezone(tz)
     normalised = _normalise(text or "")
     if not normalised or _NOT_A_BOOKING.search(normalised):
         return TimeParse(None, "unparsed")
@@ -687,3 +693,37 @@ def booking_answers(text: str, clinic: Clinic, now: Optional[datetime] = None) -
     if reason and (not when or when not in reason):
         found["visit_reason"] = reason
     return found
+
+
+# --- a request to book, wherever it is said -----------------------------------------------------
+
+_BOOK_OBJECT = r"(?:appointments?|appts?|apts?|visits?|consults?|consultations?|check\s*-?\s*ups?|follow\s*-?\s*ups?|slots?|time\s+to\s+come\s+in)"
+_BOOK_VERB = r"(?:book|booking|schedule|scheduling|set\s*up|setup|make|get|arrange|request|need|want|wanna|like|have|grab)"
+_ASKS_TO_BOOK = re.compile(
+    r"\b(?:"
+    rf"{_BOOK_VERB}\b(?:\s+\w+){{0,4}}?\s+{_BOOK_OBJECT}"  # "can i set up a visit", "i need an appt"
+    r"|book\s+(?:me|myself|us|him|her|them|in)\b"  # "book me in"
+    r"|(?:can|could|may)\s+(?:i|we)\s+book\b"  # "can i book"
+    r"|(?:come|get)\s+in\s+(?:to\s+be\s+seen|for\s+a|and\s+see)"  # "can i come in for a check"
+    r"|(?:see|seeing)\s+(?:a|the|your)\s+(?:doctor|dr|neurologist|specialist|neuro)\b"  # "i want to see a neurologist"
+    r")",
+    re.I,
+)
+_NOT_BOOKING = re.compile(
+    r"\b(?:don'?t|do\s+not|didn'?t|not|no\s+need\s+to|never|cancel(?:l?ed|l?ing)?|already\s+(?:have|had|booked)"
+    # a question whether to go ("do i need to see a doctor?", "should she get a check up")
+    r"|(?:do|does|should|would|must|will)\s+(?:i|we|he|she|they|my\s+\w+)(?:\s+(?:need|have|want)\s+to)?)\b(?:\s+\w+){0,3}?\s*$",
+    re.I,
+)
+
+
+def asks_to_book(text: str) -> bool:
+    """Whether a message asks for a visit ("Hi can I set up a visit, my hand jerks..."), whatever the
+    intent classifier made of it: a booking request that also reports a symptom is still a request to
+    book. Not when the request is denied or about a visit already made ("i dont need an appointment",
+    "i already have an appt", "cancel my appointment")."""
+    for m in _ASKS_TO_BOOK.finditer(text or ""):
+        before = (text or "")[max(0, m.start() - 40) : m.start()]
+        if not _NOT_BOOKING.search(before) and not _NOT_BOOKING.search(before + m.group(0).split()[0]):
+            return True
+    return False

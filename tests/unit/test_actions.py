@@ -325,3 +325,42 @@ def test_symptom_answers_are_trimmed_and_bounded(slot):
     assert len(result[slot]) == 1000 and not result[slot].startswith(" ")
     empty = asyncio.run(method("   ", CollectingDispatcher(), make_tracker(), domain()))
     assert empty == {slot: None}
+
+
+def _intake_events(opening: str) -> list:
+    """A conversation whose symptom intake was started by `opening`, then answered."""
+    from tests.action_helpers import user_event
+
+    events = [{"event": "action", "name": "action_listen"}, user_event(opening, "report_symptom"),
+              {"event": "action", "name": "action_start_symptom_intake"}]
+    for answer in ["not sure", "not sure", "nothing in particular", "no, nothing else", "skip"]:
+        events += [{"event": "action", "name": "action_listen"}, user_event(answer, "dont_know")]
+    return events
+
+
+def test_symptom_report_that_asks_for_a_visit_goes_on_to_the_booking_form(database):
+    sender = f"t-{uuid.uuid4().hex}"
+    tracker = make_tracker(events=_intake_events("Hi can I set up a visit, my hand jerks when I hold the blow dryer"), sender_id=sender)
+    dispatcher, events = run(ActionSubmitSymptomForm(), tracker)
+    assert slot_values(events)["triage_level"] in {"routine", "self_care"}
+    assert responses(dispatcher)[-1] == "utter_booking_as_asked"
+    assert not any(m.get("buttons") for m in dispatcher.messages)
+    assert {"event": "followup", "name": "booking_form"} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+    assert slot_values(events)["offered_booking"] is False
+
+
+def test_symptom_report_without_a_visit_request_is_not_booked(database):
+    sender = f"t-{uuid.uuid4().hex}"
+    tracker = make_tracker(events=_intake_events("my hand jerks when I hold the blow dryer"), sender_id=sender)
+    dispatcher, events = run(ActionSubmitSymptomForm(), tracker)
+    assert "utter_booking_as_asked" not in responses(dispatcher)
+    assert not [e for e in events if e.get("event") == "followup"]
+
+
+def test_an_emergency_is_never_followed_by_the_booking_form(database):
+    sender = f"t-{uuid.uuid4().hex}"
+    opening = "can i book an appt, my dad just had a seizure and wont wake up"
+    dispatcher, events = run(ActionSubmitSymptomForm(), make_tracker(events=_intake_events(opening), sender_id=sender))
+    assert slot_values(events)["triage_level"] == "emergency"
+    assert "utter_booking_as_asked" not in responses(dispatcher)
+    assert not [e for e in events if e.get("event") == "followup"]

@@ -183,7 +183,12 @@ def test_a_phone_correction_typed_at_the_time_question_replaces_the_phone_and_is
 
 
 @pytest.mark.parametrize("text", ["tuesday 9:30", "dec 8 10am", "friday 3:30pm", "this friday at 10am", "next monday at 9am"])
-def test_common_times_are_taken_at_the_time_question(text):
+def test_common_times_are_taken_at_the_time_question(text, monkeypatch):
+    # A Monday morning: "this friday at 10am" said on a Friday afternoon is rightly refused as past,
+    # so the test must not depend on the day it runs.
+    import bot.booking
+
+    monkeypatch.setattr(bot.booking, "now_at", lambda tz: datetime(2026, 11, 30, 8, 0, tzinfo=tz))
     dispatcher, events = form_turn(
         ValidateBookingForm(), "booking_form", text, intent="emergency", confidence=0.9, requested="preferred_time",
         slots={"patient_name": "Ana Silva", "phone_number": "+13125550181"},
@@ -339,3 +344,29 @@ def test_a_typed_button_title_kept_as_text_is_a_choice_not_a_description():
     typed = make_tracker(["My leg jerks at night"])
     _, events = run(ActionStartSymptomIntake(), typed)
     assert slot_values(events).get("symptom_description") == "My leg jerks at night"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Hi can I set up a visit, my hand jerks when I hold the blow dryer", True),
+        ("i need an appt asap my foot wont stop bouncing", True),
+        ("book me in, the jerking is back", True),
+        ("can i book for my mom? her legs jump at night", True),
+        ("I want to schedule a visit for my son", True),
+        ("id like to see a neurologist about the twitching", True),
+        ("can we get a follow up after her stroke", True),
+        ("my leg jerks when i stand up", False),
+        ("i dont need an appointment, just asking", False),
+        ("i already have an appt on friday, my leg still jerks", False),
+        ("cancel my appointment", False),
+        ("do i need to see a doctor for this?", False),
+        ("should my mom get a check up", False),
+        ("is my thursday appt still booked?", False),
+        ("", False),
+    ],
+)
+def test_a_request_to_book_is_read_whatever_else_the_message_says(text, expected):
+    from bot.booking import asks_to_book
+
+    assert asks_to_book(text) is expected
