@@ -49,6 +49,10 @@ RECALL_THRESHOLDS: Dict[str, float] = {}
 #: The embedding reader's threshold (bot.recall.embed: all-MiniLM-L6-v2 sentence embeddings), chosen on
 #: the blind dev halves only (docs/ARCHITECTURE.md, the recall layer).
 EMBED_THRESHOLD = 0.9
+#: ... and per feature, where it differs. self_harm: short everyday requests ("schedule me for botox
+#: injections pls", "im done for today, bye") scored 0.90-0.98, and on every dev half and the outside set
+#: 0.95 loses no emergency that 0.9 caught (2026-12-04).
+EMBED_THRESHOLDS: Dict[str, float] = {"self_harm": 0.95}
 
 Reader = Tuple[str, Callable[[str], Dict[str, float]], float]
 
@@ -130,7 +134,7 @@ def proposed_features(text: str, report: SymptomReport, patient: Optional[str]) 
     out = set()
     for name, propose, threshold in active:
         for feature, p in propose(asserted).items():
-            limit = RECALL_THRESHOLDS.get(feature, threshold) if name == "ngram" else threshold
+            limit = (RECALL_THRESHOLDS if name == "ngram" else EMBED_THRESHOLDS).get(feature, threshold)
             if feature in lex and feature not in said and p >= limit:
                 out.add(feature)
     return sorted(out)

