@@ -38,6 +38,7 @@ from typing import Dict, List, Optional, Tuple
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 os.environ.setdefault("PYTHONHASHSEED", "0")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -237,6 +238,10 @@ def main() -> None:
     args = parser.parse_args()
 
     logging.getLogger().setLevel(logging.WARNING)
+    # Rasa's structlog events ("processor.message.parse") hold the parsed text at DEBUG: not printed.
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
     os.chdir(ROOT)
     results: Dict[str, Dict[str, dict]] = {}
     with tempfile.TemporaryDirectory(prefix="nlu-compare-") as tmp:

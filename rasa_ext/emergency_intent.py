@@ -1,7 +1,7 @@
 """NLU component: the `emergency` intent is reconciled with the triage engine on every message (issue 10).
 
-The intent classifier alone never decides in either direction. For each message, after DIETClassifier,
-FallbackClassifier and WordlessInputClassifier, the engine reads the message on its own
+The intent classifier alone never decides in either direction. For each message, after the intent classifier
+(MiniLMIntentClassifier), FallbackClassifier and WordlessInputClassifier, the engine reads the message on its own
 (bot.triage.read_message) and:
 
 - the engine finds an emergency (an emergency-level rule fired on this message: RF-STATED-EMERGENCY,

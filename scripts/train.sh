@@ -26,7 +26,7 @@ components() {
 fingerprint() {
   # Sorted file list, then each file's content: a rename or an added file changes it too.
   {
-    find config.yml domain.yml data $(components) requirements/runtime.txt -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.txt' \) \
+    find config.yml domain.yml data $(components) bot/recall/encoder.py requirements/runtime.txt requirements/models.txt -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.txt' \) \
       -print | LC_ALL=C sort | while read -r f; do
         printf '%s\n' "$f"
         sha256sum "$f" | cut -d' ' -f1

@@ -244,7 +244,7 @@ def test_the_component_runs_last_in_the_nlu_pipeline_after_the_classifiers():
     names = [c["name"] for c in yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]]
     mine = names.index("rasa_ext.emergency_intent.EmergencyIntentReconciler")
     assert mine == len(names) - 1
-    assert names.index("DIETClassifier") < mine and names.index("FallbackClassifier") < mine
+    assert names.index("rasa_ext.minilm_classifier.MiniLMIntentClassifier") < mine and names.index("FallbackClassifier") < mine
 
 
 def test_the_recipe_builds_the_graph_with_the_component():
