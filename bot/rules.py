@@ -847,9 +847,20 @@ def rf_self_harm(s: ConversationState) -> Fired:
 # silence is the more cautious level, so both are emergency under their own ids (docs/ARCHITECTURE.md says why).
 @rule("RF-STATED-EMERGENCY", level="emergency")
 def rf_stated_emergency(s: ConversationState) -> Fired:
-    if not s.has("emergency_request"):
+    if s.has("emergency_request"):
+        return fire("emergency", "You asked for emergency help.")
+    if s.has("danger_now"):
+        return fire("emergency", "You describe chest pain, a heart attack or someone who may be dying.")
+    return None
+
+
+# RF-OVERDOSE is not a policy id: the policy is silent on an overdose taken (its combination rules
+# are about what is taken as prescribed); the more cautious level is emergency.
+@rule("RF-OVERDOSE", level="emergency")
+def rf_overdose(s: ConversationState) -> Fired:
+    if not s.has("overdose_taken"):
         return None
-    return fire("emergency", "You asked for emergency help.")
+    return fire("emergency", "You describe taking far more of a medicine than prescribed.")
 
 
 @rule("RF-UNRESPONSIVE", level="emergency")

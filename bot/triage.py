@@ -640,9 +640,10 @@ def highest(levels: Iterable[str]) -> Optional[str]:
 
 
 #: Features that, said in a message, state an emergency by themselves (the rules that read them are
-#: emergency-level: RF-STATED-EMERGENCY, RF-UNRESPONSIVE, RF-BREATHING, RF-SEIZURE, RF-SELF-HARM).
+#: emergency-level: RF-STATED-EMERGENCY, RF-OVERDOSE, RF-UNRESPONSIVE, RF-BREATHING, RF-SEIZURE, RF-SELF-HARM).
 STATED_EMERGENCY_FEATURES = frozenset(
-    {"emergency_request", "unresponsive", "breathing_trouble", "slow_breathing", "blue_lips", "seizure", "self_harm"}
+    {"emergency_request", "danger_now", "overdose_taken", "unresponsive", "breathing_trouble", "slow_breathing", "blue_lips",
+     "seizure", "self_harm"}
 )
 
 

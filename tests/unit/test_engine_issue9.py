@@ -98,8 +98,9 @@ def test_self_reads_you():
 # ------------------------------------------------------------------------------ the registry
 def test_every_rule_is_registered_once_with_its_levels():
     # 29 policy rules, the two issue 10 added where the policy is silent (RF-STATED-EMERGENCY, RF-UNRESPONSIVE),
-    # and SEIZURE-HISTORY (issue 9: a known history of seizures, none now; the policy is silent)
-    assert len(rules.RULE_IDS) == len(set(rules.RULE_IDS)) == 32
+    # SEIZURE-HISTORY (issue 9: a known history of seizures, none now; the policy is silent), and RF-OVERDOSE
+    # (an overdose taken; the policy is silent)
+    assert len(rules.RULE_IDS) == len(set(rules.RULE_IDS)) == 33
     assert rules.RULE_IDS[0] == "SS-HUNTER" and rules.RULE_IDS[-1] == "CL-BRIEF"
     assert rules.RULES["COMBO-MAOI"].levels == ("urgent",)
     assert rules.RULES["RX-TIZANIDINE-CYP1A2"].escalation.startswith("fainting")
