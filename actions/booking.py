@@ -27,6 +27,7 @@ from bot.booking import (
     parse_preferred_time,
 )
 from bot.settings import clinic
+from bot.text_utils import yes_or_no
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,10 @@ def _read_back_answer(text: str, tracker: Tracker) -> Dict[Text, Any]:
     """At the read-back, a correction changes that field only ("the phone is wrong, it's ...")."""
     correction = parse_correction(text, clinic())
     if correction is None:
-        return {}  # yes / no: the slot mappings read them
+        # A plain yes or no in words ("yes, book it" was read as book_appointment): whatever the intent.
+        # Anything else: the slot mappings read the affirm / deny intents.
+        said = yes_or_no(text)
+        return {} if said is None else {"booking_confirmed": said}
     intent = (tracker.latest_message or {}).get("intent") or {}
     if correction.value is None and intent.get("name") == "affirm" and not re.search(r"\b(?:wrong|incorrect|not right|typo|change)\b", text, re.I):
         return {}  # "yes that's my number" names a field but corrects nothing

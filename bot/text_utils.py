@@ -248,3 +248,33 @@ def osa_distance(a: str, b: str, limit: int = 2) -> int:
             return limit + 1
         prev2, prev = prev, cur
     return prev[len(b)]
+
+
+# --- a plain yes or no ----------------------------------------------------------------------------
+
+_YES_PARTS = (
+    r"yes|yess+|yeah|yea|yep|yup|ya|yah|ye|y|sure|ok|okay|okey|k|kk|correct|right|perfect|great|good|fine|"
+    r"confirm|confirmed|absolutely|definitely|of course|please|pls|plz|thanks|thank you|thx|ty|"
+    r"(?:that|thats|that is|its|it is|this is|all|everything|every thing) (?:is )?(?:right|correct|good|fine|perfect|ok|okay)|"
+    r"looks (?:good|right|fine|great|ok|okay|correct)|all good|sounds good|book it|book that|go ahead|do it|"
+    r"lets do it|please do|yes please|thats it|that works|works for me"
+)
+_NO_PARTS = r"no|nope|nah|n|not (?:right|correct)|wrong|incorrect|(?:that|thats|that is|its|it is) (?:not right|wrong|incorrect)"
+_YES = re.compile(rf"^(?:(?:{_YES_PARTS})(?:\s+|$))+$")
+_NO = re.compile(rf"^(?:(?:{_NO_PARTS})(?:\s+|$))+$")
+
+
+def yes_or_no(text: object) -> Optional[bool]:
+    """True for a message that only says yes ("yes, book it", "yep thats right", "ok 👍"), False for one
+    that only says no ("no", "nope thats wrong"), None for anything else (a correction, a question)."""
+    if not isinstance(text, str):
+        return None
+    words = re.sub(r"[^\w\s]", " ", text.lower().replace("'", "")).split()
+    if not words:
+        return None
+    plain = " ".join(words) + " "
+    if _YES.match(plain):
+        return True
+    if _NO.match(plain):
+        return False
+    return None

@@ -162,6 +162,34 @@ def test_a_yes_that_names_a_field_is_a_yes():
     assert "phone_number" not in slot_values(events)
 
 
+@pytest.mark.parametrize("text, intent, expected", [
+    ("yes, book it", "book_appointment", True),
+    ("yep thats right", "out_of_scope", True),
+    ("looks good thanks", "thankyou", True),
+    ("nope", "cancel", False),
+])
+def test_a_plain_yes_or_no_at_the_read_back_is_read_whatever_the_intent(text, intent, expected):
+    _, events = form_turn(
+        ValidateBookingForm(), "booking_form", text, intent=intent, confidence=0.7, requested="booking_confirmed", slots=FULL_BOOKING,
+    )
+    changed = slot_values(events)
+    if expected:
+        assert changed["booking_confirmed"] is True
+    else:
+        assert changed.get("booking_confirmed") is None and changed.get("booking_change") == "ask"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("yes, book it", True), ("Yes please", True), ("ok 👍", True), ("correct!", True), ("y", True),
+    ("no", False), ("nope thats wrong", False), ("n", False),
+    ("no the phone is wrong", None), ("yes but change the time", None), ("is it?", None), ("", None), (None, None),
+])
+def test_yes_or_no(text, expected):
+    from bot.text_utils import yes_or_no
+
+    assert yes_or_no(text) is expected
+
+
 def test_a_new_time_without_a_day_at_the_read_back_keeps_the_day():
     friday = "2030-01-11T10:00:00-06:00"
     _, events = form_turn(
