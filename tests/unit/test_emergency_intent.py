@@ -254,7 +254,10 @@ def test_the_recipe_builds_the_graph_with_the_component():
     uses = [node.uses for node in predict.values()]
     assert EmergencyIntentReconciler in uses
     node = next(n for n in predict.values() if n.uses is EmergencyIntentReconciler)
-    assert node.fn == "process" and node.config["threshold"] == 0.4
+    fallback = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
+    assert node.fn == "process"
+    # the next-best intent is held to the FallbackClassifier's own thresholds
+    assert (node.config["threshold"], node.config["ambiguity_threshold"]) == (fallback["threshold"], fallback["ambiguity_threshold"])
 
 
 def test_the_component_is_in_the_model_fingerprint():
