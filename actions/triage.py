@@ -19,6 +19,8 @@ from actions.common import (
     dispatch_assessment,
     slot_events,
 )
+from actions.forms_common import latest_text
+from bot.triage import assess
 
 logger = logging.getLogger(__name__)
 
@@ -90,3 +92,23 @@ class ActionExplainTriage(Action):
         lines = [f"- {flag.reason}" for flag in assessment.red_flags]
         dispatcher.utter_message(text="Here is why:\n" + "\n".join(lines))
         return slot_events(assessment)
+
+
+class ActionUnclear(Action):
+    """The NLU was unsure what the message is (nlu_fallback). A message that names a medicine (known or
+    not) or raises a red flag is still checked, as action_triage does (issue 10: every reply type sees
+    the medicines and red flags; "been on tizanadine a week for spasms, kinda dozy. normal?" got the
+    menu and no check); anything else gets the menu (utter_default)."""
+
+    def name(self) -> Text:
+        return "action_unclear"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        text = latest_text(tracker)
+        alone = assess([text]) if text else None
+        if alone is not None and (alone.medications or alone.unrecognised or alone.red_flags):
+            return await ActionTriage().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_default")
+        return []

@@ -364,3 +364,22 @@ def test_an_emergency_is_never_followed_by_the_booking_form(database):
     assert slot_values(events)["triage_level"] == "emergency"
     assert "utter_booking_as_asked" not in responses(dispatcher)
     assert not [e for e in events if e.get("event") == "followup"]
+
+
+def test_an_unclear_message_that_names_a_medicine_is_still_checked(database):
+    from actions.triage import ActionUnclear
+
+    sender = f"t-{uuid.uuid4().hex}"
+    tracker = make_tracker(["been on tizanadine a week for spasms, kinda dozy in the afternoon. normal?"], intent="nlu_fallback", sender_id=sender)
+    dispatcher, events = run(ActionUnclear(), tracker)
+    assert "utter_default" not in responses(dispatcher)
+    assert "tizanidine" in texts(dispatcher).lower()
+    assert slot_values(events)["medications"] == ["tizanidine"]
+
+
+@pytest.mark.parametrize("text", ["lkjlkj 8888", "hmm", ""])
+def test_an_unclear_message_without_a_medicine_or_a_sign_gets_the_menu(text, database):
+    from actions.triage import ActionUnclear
+
+    dispatcher, events = run(ActionUnclear(), make_tracker([text], intent="nlu_fallback"))
+    assert responses(dispatcher) == ["utter_default"] and events == []
