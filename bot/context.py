@@ -104,6 +104,21 @@ RELATIONS: Dict[str, str] = {
     "client": "they", "patient": "they", "roommate": "they", "neighbor": "they", "neighbour": "they",
     "teenager": "they", "toddler": "they", "grandson": "he", "granddaughter": "she",
 }
+#: Words for the same relation ("advice for my mother" ... "my mom is on nardil": one person).
+_SAME_RELATION: Dict[str, str] = {
+    "mum": "mom", "mother": "mom", "mommy": "mom", "mama": "mom", "father": "dad", "daddy": "dad", "hubby": "husband",
+    "grandmother": "grandma", "granny": "grandma", "nan": "grandma", "nana": "grandma", "grandfather": "grandpa",
+    "child": "kid", "fiancee": "fiance",
+}
+
+
+def same_relation(a: Optional[str], b: Optional[str]) -> bool:
+    """Whether two relation words name the same relation ("mother" and "mom"); False when either is None."""
+    if not a or not b:
+        return False
+    return _SAME_RELATION.get(a, a) == _SAME_RELATION.get(b, b)
+
+
 #: Relations whose past illnesses are family history rather than care ("my uncle had a stroke").
 EXTENDED_FAMILY = frozenset({"uncle", "aunt", "cousin", "niece", "nephew", "grandpa", "grandfather", "grandma",
                              "grandmother", "brother", "sister", "friend", "neighbor", "neighbour", "roommate"})
@@ -752,7 +767,7 @@ class Context:
         out = []
         for m in _REL_WORD.finditer(self.norm):
             relation = m.group(1)
-            if relation == self.patient:
+            if same_relation(relation, self.patient):
                 continue
             if self.patient is None and self.pronoun not in (None, "you") and RELATIONS[relation] in (self.pronoun, "they") \
                     and (relation not in EXTENDED_FAMILY or not _FAMILY_HISTORY.search(self.norm)):

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from bot.context import Context, context, patient_of
+from bot.context import Context, context, patient_of, same_relation
 from bot.knowledge_base import (  # noqa: F401  (re-exported: bot.medications is the public face)
     DEFAULT_PATH,
     REQUIRED_CLASSES,
@@ -1075,7 +1075,7 @@ def _whose(doc: Any, low: List[str], spans: Sequence[Tuple[int, int, str, bool]]
         if any(a in _GIVE and b == "me" for a, b in zip(before, before[1:], strict=False)):
             continue  # "my roommate gave me one of her xanax": given to the writer, who took it
         j = max(0, s - 10)
-        if patient and any(low[i].rstrip("s") == patient for i in range(j, s)):
+        if patient and any(same_relation(low[i].rstrip("s"), patient) for i in range(j, s)):
             continue  # the relation the person speaks for
         result[k].update(status="other", stopped=False, started_recently=False)
 

@@ -171,3 +171,18 @@ def test_a_question_ends_at_a_comma_before_someones_news(text):
     from bot.triage import assess
 
     assert assess([text]).triage_level == "emergency"
+
+
+@pytest.mark.parametrize("messages, names", [
+    (["Hello, I need some advice for my mother", "my mom is on nardil and the ER gave her tramadol today"], {"phenelzine", "tramadol"}),
+    (["asking for my father", "my dad takes zoloft and they gave him linezolid"], {"sertraline", "linezolid"}),
+    (["my hubby has ms", "my husband is on effexor and started tramadol"], {"venlafaxine", "tramadol"}),
+    (["its about my grandmother", "grandma is on lithium and sertraline"], {"lithium", "sertraline"}),
+])
+def test_two_words_for_the_same_relation_are_one_patient(messages, names):
+    """"mother" then "mom": the same person, whose medicines are current (before 2026-12-04b they were
+    someone else's and dropped, and an MAOI combination was self_care)."""
+    from bot.triage import assess
+
+    current = {m.name for m in assess(messages).medications if m.status == "current"}
+    assert names <= current
