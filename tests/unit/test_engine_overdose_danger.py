@@ -61,3 +61,25 @@ def test_chest_pain_or_someone_dying_is_a_stated_emergency(text):
 ])
 def test_idioms_denials_and_questions_are_not(text):
     assert "RF-STATED-EMERGENCY" not in flags(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "i feel like such a burden on my family",
+    "im just a burden to everyone now",
+    "i wont be here much longer anyway so whats the point",
+    "why bother booking, i wont be around by then",
+])
+def test_burden_and_a_future_not_seen_are_self_harm(text):
+    a = assess([text])
+    assert "RF-SELF-HARM" in flags(text), text
+    assert "988" in describe(a, load_clinic())
+
+
+@pytest.mark.parametrize("text", [
+    "i wont be around for christmas, im travelling",
+    "i dont want to be a burden, can someone drive me to the visit",
+    "refilling the pump is a burden",
+    "my husband wont be around tomorrow so can we do tuesday",
+])
+def test_trips_and_chores_are_not(text):
+    assert "RF-SELF-HARM" not in flags(text), text
