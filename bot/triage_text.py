@@ -40,6 +40,12 @@ def describe(assessment: Assessment, clinic: Clinic) -> str:
                 f"You can also call or text {clinic.crisis_line} any time to talk to someone at the "
                 "Suicide and Crisis Lifeline. You are not alone."
             )
+        elif any(f.id == "RF-OVERDOSE" for f in assessment.red_flags):
+            # an overdose may be self-harm that was not said: the crisis line too, once
+            lines.append(
+                f"If the medicine was taken to cause harm, you can also call or text {clinic.crisis_line} "
+                "any time to talk to someone at the Suicide and Crisis Lifeline."
+            )
         lines.append("If you can, bring your medicines or a list of them with you.")
     elif level == "urgent":
         lines.append(

@@ -25,7 +25,8 @@ def flags(text):
 def test_an_overdose_taken_is_an_emergency(text):
     a = assess([text])
     assert a.triage_level == "emergency" and "RF-OVERDOSE" in flags(text), text
-    assert "911" in describe(a, load_clinic())
+    told = describe(a, load_clinic())
+    assert "911" in told and "988" in told  # an overdose may be self-harm that was not said
 
 
 @pytest.mark.parametrize("text", [
